@@ -1,0 +1,79 @@
+"""The JSON API at /api/v1/: token auth for scripts, session auth (with CSRF) for the browser.
+
+Every handler calls the same services and selectors as the web UI. Errors are JSON with a
+stable `code`, a `message` and the offending `field`.
+"""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from guanxi.core.api import router as core_router
+from guanxi.core.errors import DomainError
+from guanxi.core.services import token_authenticate
+from guanxi.customers.api import router as customers_router
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Guanxi API",
+    version="1",
+    urls_namespace="api",
+    auth=[TokenAuth(), django_auth],
+    docs_url="/docs",
+)
+api.add_router("/customers", customers_router, tags=["customers"])
+api.add_router("", core_router, tags=["account"])
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request, exc: NinjaValidationError):
+    errors = []
+    for err in exc.errors:
+        loc = [str(part) for part in err.get("loc", []) if part not in ("body", "payload", "query")]
+        code = (
+            "unknown_field" if err.get("type") == "extra_forbidden" else err.get("type", "invalid")
+        )
+        errors.append({"field": ".".join(loc) or None, "code": code, "message": err.get("msg", "")})
+    first = errors[0] if errors else {"field": None, "code": "invalid", "message": "Invalid input"}
+    return api.create_response(request, {**first, "errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(
+        request,
+        {"code": "unauthenticated", "message": "Authentication required.", "field": None},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 429: "throttled"}.get(
+        exc.status_code, "error"
+    )
+    return api.create_response(
+        request, {"code": code, "message": exc.message, "field": None}, status=exc.status_code
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(
+        request, {"code": "not_found", "message": "Not found.", "field": None}, status=404
+    )

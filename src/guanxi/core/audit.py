@@ -1,0 +1,42 @@
+"""The audit trail: one function writes it, inside the caller's transaction."""
+
+from django.db import models
+
+from .models import AuditEntry, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model,
+    changes: dict | None = None,
+    note: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_unit_id=getattr(actor, "org_unit_id", None),
+        verb=verb,
+        target_type=target._meta.label_lower,
+        target_id=target.pk,
+        target_label=str(target)[:200],
+        changes=changes or {},
+        note=note,
+    )
+
+
+def diff_fields(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields that changed, JSON-safe."""
+    return {
+        name: [_jsonable(before.get(name)), _jsonable(value)]
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    return str(value)

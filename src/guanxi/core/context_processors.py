@@ -1,0 +1,15 @@
+from .models import Role
+
+
+def navigation(request):
+    """Which menu entries this user's roles open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "is_admin": user.is_admin,
+            "is_manager": user.has_role(Role.MANAGER) or user.is_admin,
+            "can_audit": user.is_admin or user.has_role(Role.MANAGER),
+        }
+    }

@@ -1,0 +1,66 @@
+"""Domain errors: raised by services, mapped to form errors in the web and to JSON in the API.
+
+Each carries a stable machine-readable `code` and, where one field is at fault, its name.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FieldError:
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "code": self.code, "message": str(self.message)}
+
+
+class DomainError(Exception):
+    def __init__(
+        self,
+        message: str,
+        code: str = "invalid",
+        field: str | None = None,
+        status: int = 400,
+        errors: list[FieldError] | None = None,
+    ):
+        super().__init__(message)
+        self.message, self.code, self.field, self.status = message, code, field, status
+        self.errors = errors or []
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "message": str(self.message), "field": self.field}
+        if self.errors:
+            body["errors"] = [e.as_dict() for e in self.errors]
+        return body
+
+
+class ValidationFailed(DomainError):
+    def __init__(self, errors: list[FieldError]):
+        first = errors[0]
+        super().__init__(
+            message=first.message, code=first.code, field=first.field, status=422, errors=errors
+        )
+
+    @classmethod
+    def single(cls, field_name: str, code: str, message: str) -> "ValidationFailed":
+        return cls([FieldError(field_name, code, message)])
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str, code: str = "forbidden"):
+        super().__init__(message=message, code=code, status=403)
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str, code: str = "not_found"):
+        super().__init__(message=message, code=code, status=404)
+
+
+class Conflict(DomainError):
+    def __init__(self, message: str, code: str = "conflict", field: str | None = None):
+        super().__init__(message=message, code=code, field=field, status=409)

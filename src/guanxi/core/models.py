@@ -1,0 +1,205 @@
+"""Organisation, users and roles, the audit trail and API tokens (C8)."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree: head office → branches → departments / teams.
+
+    `path` ("/1/4/9/") makes "everything under this unit" one indexed prefix match.
+    """
+
+    class Kind(models.TextChoices):
+        HEAD_OFFICE = "head_office", _("Head office")
+        BRANCH = "branch", _("Branch")
+        DEPARTMENT = "department", _("Department")
+        TEAM = "team", _("Team")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent unit"),
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+
+    class Meta:
+        verbose_name = _("organisation unit")
+        verbose_name_plural = _("organisation units")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        """Keep `path` (and the paths below, on a move) in step with `parent`."""
+        super().save(*args, **kwargs)
+        old_path = self.path
+        new_path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        if new_path != old_path:
+            OrgUnit.objects.filter(pk=self.pk).update(path=new_path)
+            if old_path:
+                for child in OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                    OrgUnit.objects.filter(pk=child.pk).update(
+                        path=new_path + child.path[len(old_path) :]
+                    )
+            self.path = new_path
+
+    def subtree_ids(self) -> list[int]:
+        return list(OrgUnit.objects.filter(path__startswith=self.path).values_list("id", flat=True))
+
+    def branch(self) -> "OrgUnit":
+        """The branch (or head office) this unit belongs to: the scope of a shared pool."""
+        ids = [int(part) for part in self.path.strip("/").split("/") if part]
+        units = {u.id: u for u in OrgUnit.objects.filter(id__in=ids)}
+        for unit_id in reversed(ids):
+            if units[unit_id].kind in (self.Kind.BRANCH, self.Kind.HEAD_OFFICE):
+                return units[unit_id]
+        return self
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MANAGER = "manager", _("Manager")
+    SALES = "sales", _("Salesperson")
+    RECEPTIONIST = "receptionist", _("Receptionist")
+    SERVICE = "service", _("Service agent")
+    MARKETER = "marketer", _("Marketer")
+    FINANCE = "finance", _("Finance")
+
+
+class User(AbstractUser):
+    """A member of staff. Never deleted: deactivated, so that their history stays."""
+
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("organisation unit"),
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @cached_property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.values_list("role", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and (
+            bool(self.role_set.intersection(roles)) or (Role.ADMIN in roles and self.is_superuser)
+        )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and (self.is_superuser or Role.ADMIN in self.role_set)
+
+    @cached_property
+    def managed_unit_ids(self) -> frozenset[int]:
+        """Units a manager sees into: their own unit and everything below it."""
+        if not self.has_role(Role.MANAGER) or self.org_unit is None:
+            return frozenset()
+        return frozenset(self.org_unit.subtree_ids())
+
+    @cached_property
+    def branch_unit_ids(self) -> frozenset[int]:
+        """Units of this user's branch: the scope of front-desk and back-office roles."""
+        if self.org_unit is None:
+            return frozenset()
+        return frozenset(self.org_unit.branch().subtree_ids())
+
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in Role.values if r in self.role_set]
+
+
+class UserRole(models.Model):
+    """One role held by one user; a user may hold several."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_user_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class AuditEntry(models.Model):
+    """Who created, changed, archived, merged or revealed what, and when. Append-only."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    actor_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verb = models.CharField(max_length=50, db_index=True)
+    target_type = models.CharField(max_length=50)
+    target_id = models.BigIntegerField(null=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-id"], name="audit_target")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.target_label}"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts. Only its SHA-256 is stored; the raw key is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate_key() -> str:
+        return "gx_" + secrets.token_urlsafe(32)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,191 @@
+"""Home per role, the audit log, user administration and API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .errors import DomainError
+from .forms import TokenForm, UserForm
+from .models import ApiToken, AuditEntry, Role, User
+from .services import token_create, token_revoke, user_create, user_set_active, user_update
+from .web import attach_errors
+
+
+def healthz(request):
+    """A bare endpoint: the baseline the benchmarks compare real pages against."""
+    return JsonResponse({"ok": True})
+
+
+@login_required
+def home(request):
+    from guanxi.customers.selectors import CustomerFilter, customer_list
+
+    user = request.user
+    recent = customer_list(viewer=user, filters=CustomerFilter(), limit=10).items
+    context = {"recent": recent, "roles": user.role_labels()}
+    if user.has_role(Role.SALES):
+        from django.utils import timezone
+
+        mine = user.owned_customers.filter(archived_at__isnull=True)
+        context["due_follow_ups"] = mine.filter(next_follow_up_at__lte=timezone.now()).order_by(
+            "next_follow_up_at"
+        )[:10]
+    if user.is_admin or user.has_role(Role.MANAGER):
+        context["audit"] = audit_entries_for(user).select_related("actor")[:10]
+    return render(request, "core/home.html", context)
+
+
+def audit_entries_for(user: User):
+    """Admins read the whole trail; managers the entries made by people in their units."""
+    if user.is_admin:
+        return AuditEntry.objects.all()
+    if user.managed_unit_ids:
+        return AuditEntry.objects.filter(actor_unit_id__in=user.managed_unit_ids)
+    return AuditEntry.objects.none()
+
+
+@login_required
+def audit_log(request):
+    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+        raise Http404
+    entries = audit_entries_for(request.user).select_related("actor")
+    verb = request.GET.get("verb", "").strip()
+    if verb:
+        entries = entries.filter(verb__startswith=verb)
+    target = request.GET.get("target", "").strip()
+    if target.isdigit():
+        entries = entries.filter(target_id=int(target))
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        entries = entries.filter(id__lt=int(before))
+    rows = list(entries.order_by("-id")[:51])
+    return render(
+        request,
+        "core/audit_log.html",
+        {
+            "entries": rows[:50],
+            "next_before": rows[49].id if len(rows) > 50 else None,
+            "verb": verb,
+            "target": target,
+        },
+    )
+
+
+def _require_admin(request):
+    if not request.user.is_admin:
+        raise Http404
+
+
+@login_required
+def user_list(request):
+    _require_admin(request)
+    q = request.GET.get("q", "").strip()
+    users = User.objects.select_related("org_unit").prefetch_related("roles").order_by("username")
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    return render(request, "core/user_list.html", {"users": users[:200], "q": q})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request, pk: int | None = None):
+    _require_admin(request)
+    target = User.objects.filter(pk=pk).first() if pk else None
+    if pk and target is None:
+        raise Http404
+    initial = {}
+    if target:
+        initial = {
+            "username": target.username,
+            "display_name": target.display_name,
+            "email": target.email,
+            "org_unit": target.org_unit_id,
+            "roles": list(target.role_set),
+        }
+    form = UserForm(request.POST or None, initial=initial, editing=bool(target))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if target:
+                user_update(
+                    actor=request.user,
+                    user_id=target.pk,
+                    display_name=data["display_name"],
+                    org_unit=data["org_unit"],
+                    roles=data["roles"],
+                    email=data["email"],
+                )
+            else:
+                user_create(
+                    actor=request.user,
+                    username=data["username"],
+                    password=data["password"],
+                    display_name=data["display_name"],
+                    org_unit=data["org_unit"],
+                    roles=data["roles"],
+                    email=data["email"],
+                )
+        except DomainError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, _("User saved."))
+            return redirect("user_list")
+    return render(request, "core/user_form.html", {"form": form, "target": target})
+
+
+@login_required
+@require_POST
+def user_toggle_active(request, pk: int):
+    _require_admin(request)
+    try:
+        user = user_set_active(
+            actor=request.user, user_id=pk, active=request.POST.get("active") == "1"
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(user)s is now %(state)s.")
+            % {"user": user, "state": _("active") if user.is_active else _("deactivated")},
+        )
+    return redirect("user_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, new_key = token_create(actor=request.user, name=form.cleaned_data["name"])
+        except DomainError as exc:
+            attach_errors(form, exc)
+        else:
+            form = TokenForm()
+    return render(
+        request,
+        "core/tokens.html",
+        {
+            "form": form,
+            "new_key": new_key,
+            "tokens": ApiToken.objects.filter(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, pk: int):
+    try:
+        token_revoke(actor=request.user, token_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Token revoked."))
+    return redirect("tokens")

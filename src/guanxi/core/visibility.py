@@ -1,0 +1,83 @@
+"""Who sees which customer, and which fields unmasked. The one place these rules live.
+
+Every list, detail, search, export and API call reaches customer data through
+`customer_visibility_q`; field masking goes through `sees_unmasked`.
+
+- admin: every customer, unmasked.
+- manager: every customer in their organisation subtree, unmasked there.
+- salesperson: own customers and those shared with them; unmasked only their own.
+- receptionist, service agent, finance, marketer: their branch's customers, masked
+  (they find and serve customers, they do not own them).
+"""
+
+from django.db.models import Q
+
+from .models import Role, User
+
+BRANCH_ROLES = (Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE, Role.MARKETER)
+# Marketers work on segments, never on individual contact details.
+REVEAL_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE)
+CREATE_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST)
+
+
+def customer_visibility_q(user: User, prefix: str = "") -> Q:
+    """Filter for the customers `user` may see; `prefix` reaches them from a related model."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_admin:
+        return Q()
+    p = prefix
+    q = Q(**{f"{p}pk__in": []})
+    if user.managed_unit_ids:
+        q |= Q(**{f"{p}org_unit_id__in": user.managed_unit_ids})
+    if user.has_role(Role.SALES):
+        from guanxi.customers.models import CustomerShare
+
+        shared = CustomerShare.objects.filter(user_id=user.id).values("customer_id")
+        q |= Q(**{f"{p}owner_id": user.id}) | Q(**{f"{p}pk__in": shared})
+    if user.has_role(*BRANCH_ROLES) and user.branch_unit_ids:
+        q |= Q(**{f"{p}org_unit_id__in": user.branch_unit_ids})
+    return q
+
+
+def manages(user: User, customer) -> bool:
+    return user.is_admin or customer.org_unit_id in user.managed_unit_ids
+
+
+def sees_unmasked(user: User, customer) -> bool:
+    """Owner, managers of the customer's unit and admins read sensitive fields in clear."""
+    return customer.owner_id == user.id or manages(user, customer)
+
+
+def can_edit(user: User, customer) -> bool:
+    return user.is_active and (customer.owner_id == user.id or manages(user, customer))
+
+
+def can_reveal(user: User) -> bool:
+    return user.has_role(*REVEAL_ROLES) or user.is_admin
+
+
+def can_create(user: User) -> bool:
+    return user.has_role(*CREATE_ROLES) or user.is_admin
+
+
+def mask_phone(value: str) -> str:
+    """'+8613812345678' → '138****5678': enough to recognise, not to dial."""
+    digits = value.removeprefix("+86") if value.startswith("+86") else value
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep_head = 3 if len(digits) >= 11 else max(len(digits) - 8, 0)
+    return digits[:keep_head] + "****" + digits[-4:]
+
+
+def mask_id_number(value: str) -> str:
+    if len(value) <= 4:
+        return "*" * len(value)
+    return (
+        value[:6] + "*" * max(len(value) - 10, 4) + value[-4:]
+        if len(value) > 10
+        else ("*" * (len(value) - 4) + value[-4:])
+    )
+
+
+MASKED = "****"

@@ -1,0 +1,28 @@
+"""Small helpers shared by the web views of every app."""
+
+from django import forms
+from django.http import HttpRequest
+
+from .errors import DomainError
+
+
+def is_htmx_partial(request: HttpRequest) -> bool:
+    """The one predicate for partial vs full page: an htmx request that is not boosted."""
+    return (
+        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    )
+
+
+def attach_errors(
+    form: forms.Form, exc: DomainError, field_map: dict[str, str] | None = None
+) -> None:
+    """Show a service's errors on the form fields they concern, the rest above the form."""
+    field_map = field_map or {}
+    errors = exc.errors or []
+    if not errors:
+        name = field_map.get(exc.field or "", exc.field)
+        form.add_error(name if name in form.fields else None, str(exc.message))
+        return
+    for error in errors:
+        name = field_map.get(error.field, error.field)
+        form.add_error(name if name in form.fields else None, str(error.message))

@@ -1,0 +1,131 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.models import Role, User
+
+from .models import Customer, ImportantDate, Segment
+
+# Form field → service field, where they differ.
+FIELD_MAP = {"segment_id": "segment", "referred_by_id": "referred_by", "owner_id": "owner"}
+
+
+class CustomerForm(forms.ModelForm):
+    phones = forms.CharField(
+        label=_("Phones"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line; +86 is assumed. The first is the primary phone."),
+    )
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separated by commas."), max_length=500
+    )
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    allow_similar = forms.BooleanField(
+        label=_("Yes, this is a different customer: create it anyway"), required=False
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "name",
+            "gender",
+            "birthday",
+            "email",
+            "wechat_id",
+            "id_number",
+            "annual_income",
+            "assets_note",
+            "company",
+            "title",
+            "province",
+            "city",
+            "district",
+            "address",
+            "segment",
+            "source",
+            "referred_by",
+            "stage",
+            "relationship",
+            "preferred_channel",
+            "contact_window_start",
+            "contact_window_end",
+            "news_frequency",
+            "do_not_contact",
+            "consent_phone",
+            "consent_sms",
+            "consent_email",
+            "consent_wechat",
+            "consent_post",
+            "notes",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "contact_window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "contact_window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "referred_by": forms.NumberInput(),
+        }
+
+    def __init__(self, *args, actor: User, creating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = Segment.objects.all()
+        self.fields["referred_by"] = forms.IntegerField(
+            label=_("Referred by (customer number)"),
+            required=False,
+            min_value=1,
+            initial=self.instance.referred_by_id,
+        )
+        if creating and (actor.is_admin or actor.has_role(Role.MANAGER, Role.RECEPTIONIST)):
+            scope = User.objects.filter(is_active=True, roles__role=Role.SALES).distinct()
+            if not actor.is_admin:
+                units = actor.managed_unit_ids | actor.branch_unit_ids
+                scope = scope.filter(org_unit_id__in=units)
+            self.fields["owner"].queryset = scope.order_by("display_name")
+        else:
+            del self.fields["owner"]
+        if not creating:
+            del self.fields["allow_similar"]
+            self.fields["phones"].initial = "\n".join(
+                self.instance.phones.order_by("-is_primary", "id").values_list("number", flat=True)
+            )
+            self.fields["tags"].initial = ", ".join(
+                self.instance.tags.values_list("name", flat=True)
+            )
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+
+    def service_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+        data["segment_id"] = data.pop("segment").pk if data.get("segment") else None
+        data["referred_by_id"] = data.pop("referred_by", None)
+        return data
+
+    def phone_list(self) -> list[str]:
+        return [
+            line
+            for line in self.cleaned_data.get("phones", "").replace(",", "\n").splitlines()
+            if line.strip()
+        ]
+
+    def tag_list(self) -> list[str]:
+        return [
+            t for t in self.cleaned_data.get("tags", "").replace("，", ",").split(",") if t.strip()
+        ]
+
+
+class ImportantDateForm(forms.ModelForm):
+    class Meta:
+        model = ImportantDate
+        fields = ["kind", "label", "date", "yearly"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(label=_("Customer number to merge into this one"), min_value=1)

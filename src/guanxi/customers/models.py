@@ -1,0 +1,438 @@
+"""Customer master data (C1): people and organisations, their phones, contacts, households,
+preferences and important dates. Running figures live on the customer row (ARCHITECTURE.md)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.visibility import MASKED, customer_visibility_q, mask_id_number, mask_phone
+
+
+class Segment(models.Model):
+    """Customer segment: retail 零售, wholesale 批发, government 政府, other — configurable."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=50)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(models.Model):
+    """A family: members count as one customer for ownership (C3 case 11)."""
+
+    name = models.CharField(_("household name"), max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "CustomerQuerySet":
+        return self.filter(customer_visibility_q(user))
+
+    def active(self) -> "CustomerQuerySet":
+        return self.filter(archived_at__isnull=True)
+
+
+class Customer(models.Model):
+    """A person or an organisation the business has a relationship with.
+
+    Never hard-deleted: archived, or merged into another record (`merged_into`).
+    """
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "", _("Unknown")
+        MALE = "m", _("Male")
+        FEMALE = "f", _("Female")
+
+    class Source(models.TextChoices):
+        WALK_IN = "walk_in", _("Walk-in")
+        PHONE = "phone", _("Phone call")
+        WEB_FORM = "web_form", _("Web form")
+        REFERRAL = "referral", _("Referral")
+        EXHIBITION = "exhibition", _("Exhibition")
+        CAMPAIGN = "campaign", _("Campaign")
+        OTHER = "other", _("Other")
+
+    class Stage(models.TextChoices):
+        POTENTIAL = "potential", _("Potential")
+        PROSPECT = "prospect", _("Prospect")
+        CUSTOMER = "customer", _("Customer")
+        LOYAL = "loyal", _("Loyal")
+
+    class Relationship(models.TextChoices):
+        NONE = "", _("Not assessed")
+        INTERESTED = "interested", _("Interested")
+        HESITANT = "hesitant", _("Hesitant")
+        NOT_NOW = "not_now", _("Not now")
+        NEVER = "never", _("Never")
+        QUOTED_SILENT = "quoted_silent", _("Quoted, no reply")
+
+    class Channel(models.TextChoices):
+        NONE = "", _("No preference")
+        PHONE = "phone", _("Phone")
+        SMS = "sms", _("SMS")
+        WECHAT = "wechat", _("WeChat")
+        EMAIL = "email", _("E-mail")
+        POST = "post", _("Post")
+        VISIT = "visit", _("Visit")
+
+    class NewsFrequency(models.TextChoices):
+        NORMAL = "normal", _("As it comes")
+        MONTHLY = "monthly", _("At most monthly")
+        QUARTERLY = "quarterly", _("At most quarterly")
+        NEVER = "never", _("Never")
+
+    class HouseholdRole(models.TextChoices):
+        NONE = "", _("—")
+        HEAD = "head", _("Head")
+        SPOUSE = "spouse", _("Spouse")
+        CHILD = "child", _("Child")
+        PARENT = "parent", _("Parent")
+        OTHER = "other", _("Other relative")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("name"), max_length=100)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    wechat_id = models.CharField(_("WeChat ID"), max_length=50, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=30, blank=True)
+    annual_income = models.DecimalField(
+        _("annual income (CNY)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    assets_note = models.CharField(_("assets"), max_length=200, blank=True)
+    province = models.CharField(_("province"), max_length=30, blank=True)
+    city = models.CharField(_("city"), max_length=30, blank=True)
+    district = models.CharField(_("district"), max_length=30, blank=True)
+    address = models.CharField(_("street address"), max_length=200, blank=True)
+    company = models.CharField(_("company"), max_length=100, blank=True)
+    title = models.CharField(_("job title"), max_length=60, blank=True)
+    segment = models.ForeignKey(
+        Segment, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("segment")
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.WALK_IN
+    )
+    referred_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        verbose_name=_("referred by"),
+    )
+    household = models.ForeignKey(
+        Household,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        verbose_name=_("household"),
+    )
+    household_role = models.CharField(
+        _("role in household"), max_length=10, choices=HouseholdRole.choices, blank=True
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
+    notes = models.TextField(_("notes"), blank=True, max_length=5000)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.POTENTIAL
+    )
+    relationship = models.CharField(
+        _("relationship"), max_length=20, choices=Relationship.choices, blank=True
+    )
+
+    # Preferences and consent, honoured by every department (C7).
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, blank=True
+    )
+    contact_window_start = models.TimeField(_("best contact from"), null=True, blank=True)
+    contact_window_end = models.TimeField(_("best contact until"), null=True, blank=True)
+    news_frequency = models.CharField(
+        _("news frequency"),
+        max_length=10,
+        choices=NewsFrequency.choices,
+        default=NewsFrequency.NORMAL,
+    )
+    do_not_contact = models.BooleanField(_("do not contact"), default=False)
+    consent_phone = models.BooleanField(_("consents to calls"), default=True)
+    consent_sms = models.BooleanField(_("consents to SMS"), default=True)
+    consent_email = models.BooleanField(_("consents to e-mail"), default=True)
+    consent_wechat = models.BooleanField(_("consents to WeChat"), default=True)
+    consent_post = models.BooleanField(_("consents to post"), default=True)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+        verbose_name=_("owner"),
+    )
+    org_unit = models.ForeignKey(
+        "core.OrgUnit",
+        on_delete=models.PROTECT,
+        related_name="customers",
+        verbose_name=_("organisation unit"),
+    )
+
+    # Search keys, kept in step with name / company / email by the services.
+    name_pinyin = models.CharField(max_length=300, editable=False, default="")
+    name_initials = models.CharField(max_length=100, editable=False, default="")
+    company_key = models.CharField(max_length=100, editable=False, default="")
+    email_key = models.CharField(max_length=254, editable=False, default="")
+    primary_phone = models.CharField(_("phone"), max_length=20, editable=False, default="")
+
+    # Running figures, updated in the transaction of the event that changes them.
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    next_follow_up_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
+    order_count = models.PositiveIntegerField(_("orders"), default=0)
+    revenue = models.DecimalField(
+        _("revenue (CNY)"), max_digits=16, decimal_places=2, default=Decimal("0.00")
+    )
+    points_balance = models.IntegerField(_("points"), default=0)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+
+    objects = CustomerQuerySet.as_manager()
+
+    # Masked for anyone who is not owner or manager (SPEC Roles); see core.visibility.
+    SENSITIVE_FIELDS = ("phone", "id_number", "annual_income")
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            # Keyset pagination for each visibility scope walks one of these in id order.
+            models.Index(fields=["owner", "archived_at", "id"], name="cust_owner_keyset"),
+            models.Index(fields=["org_unit", "archived_at", "id"], name="cust_unit_keyset"),
+            models.Index(fields=["archived_at", "id"], name="cust_keyset"),
+            # Search-as-you-type: prefix range scans.
+            models.Index(fields=["name"], name="cust_name"),
+            models.Index(fields=["name_pinyin"], name="cust_pinyin"),
+            models.Index(fields=["name_initials"], name="cust_initials"),
+            models.Index(fields=["company_key"], name="cust_company"),
+            models.Index(fields=["email_key"], name="cust_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    # Display values honour masking. `viewer_unmasked` is set by the selectors for the viewer;
+    # a code path that forgets it shows masked values — the safe default.
+    viewer_unmasked = False
+
+    @property
+    def phone_display(self) -> str:
+        if not self.primary_phone:
+            return ""
+        return (
+            display_phone(self.primary_phone)
+            if self.viewer_unmasked
+            else mask_phone(self.primary_phone)
+        )
+
+    @property
+    def id_number_display(self) -> str:
+        if not self.id_number:
+            return ""
+        return self.id_number if self.viewer_unmasked else mask_id_number(self.id_number)
+
+    @property
+    def annual_income_display(self) -> str:
+        if self.annual_income is None:
+            return ""
+        return f"¥{self.annual_income:,.2f}" if self.viewer_unmasked else MASKED
+
+
+def display_phone(e164: str) -> str:
+    """Mainland mobiles read as 138 1234 5678; other numbers keep their + prefix."""
+    if e164.startswith("+86"):
+        national = e164[3:]
+        if len(national) == 11:
+            return f"{national[:3]} {national[3:7]} {national[7:]}"
+        return national
+    return e164
+
+
+class CustomerPhone(models.Model):
+    """A normalised phone of a customer. One number belongs to one customer record."""
+
+    class Label(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        HOME = "home", _("Home")
+        WORK = "work", _("Work")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(max_length=20, unique=True)  # E.164, +86 by default
+    national = models.CharField(max_length=20)  # digits as dialled at home, for prefix search
+    last4 = models.CharField(max_length=4)
+    label = models.CharField(max_length=10, choices=Label.choices, default=Label.MOBILE)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["national"], name="phone_national"),
+            models.Index(fields=["last4"], name="phone_last4"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    viewer_unmasked = False
+
+    @property
+    def display(self) -> str:
+        return display_phone(self.number) if self.viewer_unmasked else mask_phone(self.number)
+
+
+class CustomerShare(models.Model):
+    """A customer shared with another salesperson, who then sees it (masked)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shared_customers"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "user"], name="unique_customer_share")
+        ]
+        indexes = [models.Index(fields=["user", "customer"], name="share_user")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} → {self.user}"
+
+
+class ContactPerson(models.Model):
+    """A person to talk to at an organisation customer."""
+
+    organisation = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        limit_choices_to={"kind": Customer.Kind.ORGANISATION},
+    )
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    wechat_id = models.CharField(_("WeChat ID"), max_length=50, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    viewer_unmasked = False
+
+    @property
+    def phone_display(self) -> str:
+        if not self.phone:
+            return ""
+        return display_phone(self.phone) if self.viewer_unmasked else mask_phone(self.phone)
+
+
+class ImportantDate(models.Model):
+    """A date to remember: anniversary, a child starting university, a long holiday…"""
+
+    class Kind(models.TextChoices):
+        ANNIVERSARY = "anniversary", _("Anniversary")
+        FAMILY = "family", _("Family event")
+        HOLIDAY = "holiday", _("Holiday or trip")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="dates")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    label = models.CharField(_("what"), max_length=100)
+    date = models.DateField(_("date"))
+    yearly = models.BooleanField(_("every year"), default=True)
+
+    class Meta:
+        verbose_name = _("important date")
+        verbose_name_plural = _("important dates")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.date}"
+
+
+class SavedView(models.Model):
+    """A user's named set of list filters."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="unique_saved_view_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

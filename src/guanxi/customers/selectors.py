@@ -1,0 +1,230 @@
+"""Reads of customer data, always through visibility (core.visibility)."""
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from rapidfuzz import fuzz
+
+from guanxi.core.errors import NotFound, ValidationFailed
+from guanxi.core.models import User
+from guanxi.core.visibility import customer_visibility_q, sees_unmasked
+
+from .keys import email_key, fold, pinyin_keys, prefix_q
+from .models import Customer, CustomerPhone
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
+SIMILAR_NAME_SCORE = 85
+
+
+def mark_masking(viewer: User, customers) -> None:
+    """Set, per customer, whether this viewer reads its sensitive fields in clear."""
+    for customer in customers:
+        customer.viewer_unmasked = sees_unmasked(viewer, customer)
+
+
+def customer_get(*, viewer: User, pk: int, for_update: bool = False) -> Customer:
+    """A visible customer, or NotFound — the same answer for missing and forbidden."""
+    qs = Customer.objects.filter(customer_visibility_q(viewer))
+    if for_update:
+        qs = qs.select_for_update()
+    customer = qs.select_related("segment", "owner", "org_unit").filter(pk=pk).first()
+    if customer is None:
+        raise NotFound("Customer not found.")
+    customer.viewer_unmasked = sees_unmasked(viewer, customer)
+    return customer
+
+
+def customer_phones(*, viewer: User, customer: Customer) -> list[CustomerPhone]:
+    phones = list(customer.phones.order_by("-is_primary", "id"))
+    for phone in phones:
+        phone.viewer_unmasked = customer.viewer_unmasked
+    return phones
+
+
+@dataclass
+class CustomerFilter:
+    q: str = ""
+    segment: int | None = None
+    stage: str = ""
+    relationship: str = ""
+    owner: int | None = None
+    tag: int | None = None
+    org_unit: int | None = None
+    archived: bool = False
+    sort: str = "recent"  # "recent" (newest first) or "name" (pinyin order)
+
+    SORTS = ("recent", "name")
+
+    @classmethod
+    def from_params(cls, params) -> "CustomerFilter":
+        def int_or_none(name: str) -> int | None:
+            value = (params.get(name) or "").strip()
+            if not value:
+                return None
+            if not value.isdigit():
+                raise ValidationFailed.single(name, "invalid", f"{name} must be a number.")
+            return int(value)
+
+        sort = params.get("sort") or "recent"
+        if sort not in cls.SORTS:
+            raise ValidationFailed.single("sort", "invalid_choice", "Unknown sort order.")
+        return cls(
+            q=(params.get("q") or "").strip()[:100],
+            segment=int_or_none("segment"),
+            stage=params.get("stage") or "",
+            relationship=params.get("relationship") or "",
+            owner=int_or_none("owner"),
+            tag=int_or_none("tag"),
+            org_unit=int_or_none("org_unit"),
+            archived=(params.get("archived") or "") in ("1", "true", "on"),
+            sort=sort,
+        )
+
+
+@dataclass
+class Page:
+    items: list[Customer]
+    next_cursor: str | None = None
+    filters: CustomerFilter = field(default_factory=CustomerFilter)
+
+
+def search_q(q: str) -> Q:
+    """What a typed query matches: phone digits, last four, e-mail, pinyin, name, company."""
+    text = fold(q)
+    digits = re.sub(r"[\s\-+()]", "", text)
+    if digits.isdigit():
+        if len(digits) == 4:
+            match = CustomerPhone.objects.filter(last4=digits)
+        else:
+            national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
+            match = CustomerPhone.objects.filter(prefix_q("national", national))
+        return Q(pk__in=match.values("customer_id"))
+    if "@" in text:
+        return prefix_q("email_key", email_key(text))
+    lowered = text.lower()
+    condition = prefix_q("name", text) | prefix_q("company_key", lowered)
+    full, _initials = pinyin_keys(text)
+    if full and full.isascii() and text.replace(" ", "").isascii():
+        condition |= prefix_q("name_pinyin", full) | prefix_q("name_initials", full)
+    return condition
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.") from exc
+    if not isinstance(values, list) or not values:
+        raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.")
+    return values
+
+
+def customer_queryset(*, viewer: User, filters: CustomerFilter) -> QuerySet[Customer]:
+    qs = Customer.objects.filter(customer_visibility_q(viewer))
+    qs = qs.filter(archived_at__isnull=not filters.archived)
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    if filters.segment:
+        qs = qs.filter(segment_id=filters.segment)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.relationship:
+        qs = qs.filter(relationship=filters.relationship)
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.tag:
+        qs = qs.filter(tags__id=filters.tag)
+    if filters.org_unit:
+        from guanxi.core.models import OrgUnit
+
+        unit = OrgUnit.objects.filter(pk=filters.org_unit).first()
+        qs = qs.filter(org_unit_id__in=unit.subtree_ids() if unit else [])
+    return qs
+
+
+def customer_list(
+    *, viewer: User, filters: CustomerFilter, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """One page of visible customers, by keyset: cost does not grow with the page's depth."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    qs = customer_queryset(viewer=viewer, filters=filters)
+    if filters.sort == "name":
+        qs = qs.order_by("name_pinyin", "id")
+        if cursor:
+            key, last_id = _decode_cursor(cursor)[:2]
+            qs = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=last_id))
+    else:
+        qs = qs.order_by("-id")
+        if cursor:
+            last_id = _decode_cursor(cursor)[0]
+            if not isinstance(last_id, int):
+                raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.")
+            qs = qs.filter(id__lt=last_id)
+    rows = list(qs.select_related("segment", "owner")[: limit + 1])
+    items = rows[:limit]
+    mark_masking(viewer, items)
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = _encode_cursor(
+            [last.name_pinyin, last.id] if filters.sort == "name" else [last.id]
+        )
+    return Page(items=items, next_cursor=next_cursor, filters=filters)
+
+
+@dataclass
+class DuplicateCandidates:
+    """Possible duplicates: those the viewer may see, and a count of the others."""
+
+    visible: list[Customer]
+    hidden_count: int
+    reasons: dict[int, list[str]]
+
+
+def find_duplicates(
+    *,
+    viewer: User,
+    name: str,
+    phones: list[str] = (),
+    email: str = "",
+    exclude_id: int | None = None,
+) -> DuplicateCandidates:
+    """Same normalised phone or e-mail, or a similar name (rapidfuzz) with the same initials."""
+    reasons: dict[int, list[str]] = {}
+    if phones:
+        for customer_id in CustomerPhone.objects.filter(number__in=phones).values_list(
+            "customer_id", flat=True
+        ):
+            reasons.setdefault(customer_id, []).append("phone")
+    if email:
+        for customer_id in Customer.objects.filter(email_key=email_key(email)).values_list(
+            "id", flat=True
+        )[:20]:
+            reasons.setdefault(customer_id, []).append("email")
+    full, initials = pinyin_keys(name)
+    if initials:
+        candidates = Customer.objects.filter(name_initials=initials).values_list(
+            "id", "name", "name_pinyin"
+        )[:500]
+        for customer_id, other_name, other_pinyin in candidates:
+            if (
+                max(fuzz.ratio(name, other_name), fuzz.ratio(full, other_pinyin))
+                >= SIMILAR_NAME_SCORE
+            ):
+                reasons.setdefault(customer_id, []).append("name")
+    reasons.pop(exclude_id, None)
+    active = Customer.objects.filter(pk__in=reasons, merged_into__isnull=True)
+    visible = list(active.filter(customer_visibility_q(viewer)).select_related("owner"))
+    mark_masking(viewer, visible)
+    hidden_count = active.count() - len(visible)
+    return DuplicateCandidates(visible=visible, hidden_count=hidden_count, reasons=reasons)

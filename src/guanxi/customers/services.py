@@ -1,0 +1,641 @@
+"""Every change to customer data: one transaction, a permission check and an audit entry."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.audit import audit_record, diff_fields
+from guanxi.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from guanxi.core.models import Role, User
+from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
+
+from .keys import InvalidPhone, email_key, fold, normalize_phone, pinyin_keys
+from .models import (
+    ContactPerson,
+    Customer,
+    CustomerPhone,
+    CustomerShare,
+    Household,
+    ImportantDate,
+    Tag,
+)
+from .selectors import customer_get, find_duplicates
+
+# What a user may set through the UI or the API; everything else is kept by services.
+EDITABLE_FIELDS = (
+    "kind",
+    "name",
+    "gender",
+    "birthday",
+    "email",
+    "wechat_id",
+    "id_number",
+    "annual_income",
+    "assets_note",
+    "province",
+    "city",
+    "district",
+    "address",
+    "company",
+    "title",
+    "segment_id",
+    "source",
+    "referred_by_id",
+    "notes",
+    "stage",
+    "relationship",
+    "preferred_channel",
+    "contact_window_start",
+    "contact_window_end",
+    "news_frequency",
+    "do_not_contact",
+    "consent_phone",
+    "consent_sms",
+    "consent_email",
+    "consent_wechat",
+    "consent_post",
+)
+MAX_PHONES = 5
+MAX_TAGS = 20
+
+
+class SimilarCustomersFound(Conflict):
+    """Raised on create when possible duplicates exist; the caller may confirm and retry."""
+
+    def __init__(self, candidates):
+        super().__init__(
+            _("Possible duplicates exist. Review them, or confirm to create anyway."),
+            code="possible_duplicate",
+            field="name",
+        )
+        self.candidates = candidates
+
+    def as_dict(self) -> dict:
+        body = super().as_dict()
+        body["candidates"] = [
+            {"id": c.id, "name": c.name, "reasons": self.candidates.reasons.get(c.id, [])}
+            for c in self.candidates.visible
+        ]
+        body["hidden_candidates"] = self.candidates.hidden_count
+        return body
+
+
+def _normalize_phones(raw_phones: list[str]) -> list:
+    phones, errors, seen = [], [], set()
+    for raw in raw_phones:
+        if not fold(raw):
+            continue
+        try:
+            phone = normalize_phone(raw)
+        except InvalidPhone:
+            errors.append(
+                FieldError(
+                    "phones",
+                    "invalid_phone",
+                    _("“%(raw)s” is not a valid phone number.") % {"raw": raw},
+                )
+            )
+            continue
+        if phone.e164 not in seen:
+            seen.add(phone.e164)
+            phones.append(phone)
+    if len(phones) > MAX_PHONES:
+        errors.append(FieldError("phones", "too_many", _("At most %d phones.") % MAX_PHONES))
+    if errors:
+        raise ValidationFailed(errors)
+    return phones
+
+
+def _check_phone_owners(phones, customer_id: int | None) -> None:
+    taken = (
+        CustomerPhone.objects.filter(number__in=[p.e164 for p in phones])
+        .exclude(customer_id=customer_id)
+        .select_related("customer")
+    )
+    errors = [
+        FieldError(
+            "phones",
+            "duplicate_phone",
+            _("%(phone)s already belongs to customer #%(id)s%(archived)s.")
+            % {
+                "phone": p.number,
+                "id": p.customer_id,
+                "archived": _(" (archived: restore it instead)") if p.customer.archived_at else "",
+            },
+        )
+        for p in taken
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_email_unique(email: str, customer_id: int | None) -> None:
+    if not email:
+        return
+    clash = (
+        Customer.objects.filter(email_key=email_key(email), merged_into__isnull=True)
+        .exclude(pk=customer_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if clash:
+        raise ValidationFailed.single(
+            "email",
+            "duplicate_email",
+            _("This e-mail already belongs to customer #%(id)s.") % {"id": clash},
+        )
+
+
+def _apply(customer: Customer, data: dict) -> None:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ValidationFailed.single(name, "unknown_field", _("Unknown field: %s") % name)
+    for name, value in data.items():
+        if isinstance(value, str):
+            value = fold(value) if name not in ("notes",) else value.strip()
+        setattr(customer, name, value)
+    if customer.email:
+        customer.email = customer.email.lower()
+    customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
+    customer.company_key = fold(customer.company).lower()[:100]
+    customer.email_key = email_key(customer.email)
+    if (
+        customer.contact_window_start
+        and customer.contact_window_end
+        and (customer.contact_window_start >= customer.contact_window_end)
+    ):
+        raise ValidationFailed.single(
+            "contact_window_end", "invalid_window", _("The window must end after it starts.")
+        )
+    if customer.birthday and customer.birthday > timezone.localdate():
+        raise ValidationFailed.single(
+            "birthday", "future_date", _("A birthday cannot be in the future.")
+        )
+    try:
+        customer.full_clean(exclude=["org_unit", "owner", "created_by", "merged_into", "tags"])
+    except ValidationError as exc:
+        raise ValidationFailed(
+            [
+                FieldError(name, err.code or "invalid", str(err.message % (err.params or {})))
+                for name, errs in exc.error_dict.items()
+                for err in errs
+            ]
+        ) from exc
+    if customer.referred_by_id and customer.referred_by_id == customer.pk:
+        raise ValidationFailed.single(
+            "referred_by_id", "self_referral", _("A customer cannot refer themselves.")
+        )
+
+
+def _set_phones(customer: Customer, phones) -> None:
+    customer.phones.exclude(number__in=[p.e164 for p in phones]).delete()
+    existing = set(customer.phones.values_list("number", flat=True))
+    CustomerPhone.objects.bulk_create(
+        CustomerPhone(customer=customer, number=p.e164, national=p.national, last4=p.last4)
+        for p in phones
+        if p.e164 not in existing
+    )
+    primary = phones[0].e164 if phones else ""
+    customer.phones.update(is_primary=False)
+    if primary:
+        customer.phones.filter(number=primary).update(is_primary=True)
+    customer.primary_phone = primary
+
+
+def _set_tags(customer: Customer, tag_names: list[str]) -> None:
+    names = sorted({fold(n)[:40] for n in tag_names if fold(n)})
+    if len(names) > MAX_TAGS:
+        raise ValidationFailed.single("tags", "too_many", _("At most %d tags.") % MAX_TAGS)
+    tags = [Tag.objects.get_or_create(name=n)[0] for n in names]
+    customer.tags.set(tags)
+
+
+def _resolve_owner(actor: User, owner: User | None) -> User | None:
+    if owner is None:
+        return actor if actor.has_role(Role.SALES) else None
+    if owner.id == actor.id:
+        return owner
+    if not owner.is_active or not (owner.has_role(Role.SALES) or owner.has_role(Role.MANAGER)):
+        raise ValidationFailed.single(
+            "owner_id", "invalid_owner", _("The owner must be an active salesperson or manager.")
+        )
+    if not (
+        actor.is_admin
+        or owner.org_unit_id in actor.managed_unit_ids
+        or (actor.has_role(Role.RECEPTIONIST) and owner.org_unit_id in actor.branch_unit_ids)
+    ):
+        raise Forbidden(_("You cannot assign customers to this person."))
+    return owner
+
+
+def _snapshot(customer: Customer) -> dict:
+    values = {name: getattr(customer, name) for name in EDITABLE_FIELDS}
+    values["phones"] = (
+        sorted(customer.phones.values_list("number", flat=True)) if customer.pk else []
+    )
+    values["tags"] = sorted(customer.tags.values_list("name", flat=True)) if customer.pk else []
+    values["owner_id"] = customer.owner_id
+    return values
+
+
+def customer_create(
+    *,
+    actor: User,
+    data: dict,
+    phones: list[str] = (),
+    tags: list[str] = (),
+    owner: User | None = None,
+    allow_similar: bool = False,
+) -> Customer:
+    if not can_create(actor):
+        raise Forbidden(_("You may not create customers."))
+    owner = _resolve_owner(actor, owner)
+    unit = (owner or actor).org_unit
+    if unit is None:
+        raise ValidationFailed.single(
+            "owner_id", "no_org_unit", _("The owner has no organisation unit.")
+        )
+    customer = Customer(owner=owner, org_unit=unit, created_by=actor)
+    _apply(customer, data)
+    normalized = _normalize_phones(list(phones))
+    _check_phone_owners(normalized, None)
+    _check_email_unique(customer.email, None)
+    if not allow_similar:
+        candidates = find_duplicates(viewer=actor, name=customer.name)
+        if candidates.visible or candidates.hidden_count:
+            raise SimilarCustomersFound(candidates)
+    with transaction.atomic():
+        customer.primary_phone = normalized[0].e164 if normalized else ""
+        customer.save()
+        try:
+            _set_phones(customer, normalized)
+        except IntegrityError as exc:  # a racing create took the number first
+            raise ValidationFailed.single(
+                "phones", "duplicate_phone", _("This phone already belongs to another customer.")
+            ) from exc
+        _set_tags(customer, list(tags))
+        audit_record(
+            actor=actor,
+            verb="customer.create",
+            target=customer,
+            changes=diff_fields({}, _snapshot(customer)),
+        )
+    return customer
+
+
+def customer_update(
+    *,
+    actor: User,
+    customer_id: int,
+    data: dict,
+    phones: list[str] | None = None,
+    tags: list[str] | None = None,
+) -> Customer:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may edit this customer."))
+        if customer.archived_at:
+            raise Conflict(_("Restore this customer before editing."), code="archived")
+        before = _snapshot(customer)
+        _apply(customer, data)
+        if phones is not None:
+            normalized = _normalize_phones(phones)
+            _check_phone_owners(normalized, customer.pk)
+            try:
+                with transaction.atomic():
+                    _set_phones(customer, normalized)
+            except IntegrityError as exc:
+                raise ValidationFailed.single(
+                    "phones",
+                    "duplicate_phone",
+                    _("This phone already belongs to another customer."),
+                ) from exc
+        _check_email_unique(customer.email, customer.pk)
+        if tags is not None:
+            _set_tags(customer, tags)
+        customer.updated_at = timezone.now()
+        customer.save()
+        changes = diff_fields(before, _snapshot(customer))
+        if changes:
+            audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
+    return customer
+
+
+def customer_archive(*, actor: User, customer_id: int, reason: str = "") -> Customer:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may archive this customer."))
+        if customer.archived_at:
+            raise Conflict(_("This customer is already archived."), code="already_archived")
+        customer.archived_at = timezone.now()
+        customer.save(update_fields=["archived_at", "updated_at"])
+        audit_record(actor=actor, verb="customer.archive", target=customer, note=reason)
+    return customer
+
+
+def customer_restore(*, actor: User, customer_id: int) -> Customer:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may restore this customer."))
+        if customer.merged_into_id:
+            raise Conflict(_("A merged record cannot be restored."), code="merged")
+        if not customer.archived_at:
+            raise Conflict(_("This customer is not archived."), code="not_archived")
+        customer.archived_at = None
+        customer.save(update_fields=["archived_at", "updated_at"])
+        audit_record(actor=actor, verb="customer.restore", target=customer)
+    return customer
+
+
+REVEALABLE = {"phone", "phones", "id_number", "annual_income"}
+
+
+def customer_reveal(*, actor: User, customer_id: int, field: str, reason: str = "") -> dict:
+    """Show one sensitive field in clear to a viewer who would see it masked; audited."""
+    if field not in REVEALABLE:
+        raise ValidationFailed.single(
+            "field", "invalid_choice", _("This field cannot be revealed.")
+        )
+    if not can_reveal(actor):
+        raise Forbidden(_("Your role may not reveal contact details."))
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id)
+        if field in ("phone", "phones"):
+            value = list(
+                customer.phones.order_by("-is_primary", "id").values_list("number", flat=True)
+            )
+        elif field == "id_number":
+            value = customer.id_number
+        else:
+            value = str(customer.annual_income) if customer.annual_income is not None else ""
+        audit_record(
+            actor=actor,
+            verb="customer.reveal",
+            target=customer,
+            changes={"field": field},
+            note=reason,
+        )
+    return {"field": field, "value": value}
+
+
+def customer_share(*, actor: User, customer_id: int, user: User) -> CustomerShare:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may share this customer."))
+        if not user.is_active or not user.has_role(Role.SALES):
+            raise ValidationFailed.single(
+                "user_id", "invalid_user", _("Customers are shared with active salespeople.")
+            )
+        share, created = CustomerShare.objects.get_or_create(customer=customer, user=user)
+        if created:
+            audit_record(
+                actor=actor,
+                verb="customer.share",
+                target=customer,
+                changes={"shared_with": [None, str(user)]},
+            )
+    return share
+
+
+def customer_unshare(*, actor: User, customer_id: int, user: User) -> None:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may change sharing."))
+        if CustomerShare.objects.filter(customer=customer, user=user).delete()[0]:
+            audit_record(
+                actor=actor,
+                verb="customer.unshare",
+                target=customer,
+                changes={"shared_with": [str(user), None]},
+            )
+
+
+def customer_reassign(*, actor: User, customer_id: int, to: User, reason: str) -> Customer:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not manages(actor, customer):
+            raise Forbidden(_("Only a manager may reassign customers."))
+        owner = _resolve_owner(actor, to)
+        before = customer.owner_id
+        customer.owner = owner
+        customer.org_unit = owner.org_unit
+        customer.updated_at = timezone.now()
+        customer.save(update_fields=["owner", "org_unit", "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="customer.reassign",
+            target=customer,
+            changes={"owner_id": [before, owner.id]},
+            note=reason,
+        )
+    return customer
+
+
+def household_link(*, actor: User, customer_id: int, member_id: int, role: str = "") -> Household:
+    """Put two customers in one household (they count as one for ownership, C3 case 11)."""
+    if customer_id == member_id:
+        raise ValidationFailed.single("member_id", "same_customer", _("Choose another customer."))
+    if role and role not in Customer.HouseholdRole.values:
+        raise ValidationFailed.single("role", "invalid_choice", _("Unknown household role."))
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        member = customer_get(viewer=actor, pk=member_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may link households."))
+        household = customer.household or member.household
+        if household is None:
+            household = Household.objects.create(name=_("%s's family") % customer.name)
+        if (
+            member.household_id
+            and customer.household_id
+            and member.household_id != customer.household_id
+        ):
+            Customer.objects.filter(household_id=member.household_id).update(household=household)
+        for person in (customer, member):
+            person.household = household
+        member.household_role = role or member.household_role
+        customer.save(update_fields=["household"])
+        member.save(update_fields=["household", "household_role"])
+        audit_record(
+            actor=actor,
+            verb="customer.household_link",
+            target=customer,
+            changes={"member": [None, member.id]},
+        )
+    return household
+
+
+def contact_add(*, actor: User, customer_id: int, data: dict) -> ContactPerson:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may add contacts."))
+        if customer.kind != Customer.Kind.ORGANISATION:
+            raise ValidationFailed.single(
+                "kind", "not_organisation", _("Only organisations have contact persons.")
+            )
+        contact = ContactPerson(
+            organisation=customer,
+            **{
+                k: fold(v) if isinstance(v, str) else v
+                for k, v in data.items()
+                if k in ("name", "title", "phone", "email", "wechat_id", "is_primary", "notes")
+            },
+        )
+        if contact.phone:
+            try:
+                contact.phone = normalize_phone(contact.phone).e164
+            except InvalidPhone as exc:
+                raise ValidationFailed.single(
+                    "phone", "invalid_phone", _("Not a valid phone number.")
+                ) from exc
+        try:
+            contact.full_clean(exclude=["organisation"])
+        except ValidationError as exc:
+            raise ValidationFailed(
+                [
+                    FieldError(n, e.code or "invalid", str(e.message % (e.params or {})))
+                    for n, errs in exc.error_dict.items()
+                    for e in errs
+                ]
+            ) from exc
+        contact.save()
+        audit_record(
+            actor=actor,
+            verb="customer.contact_add",
+            target=customer,
+            changes={"contact": [None, contact.name]},
+        )
+    return contact
+
+
+def important_date_add(*, actor: User, customer_id: int, data: dict) -> ImportantDate:
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager may add dates."))
+        item = ImportantDate(
+            customer=customer,
+            **{k: v for k, v in data.items() if k in ("kind", "label", "date", "yearly")},
+        )
+        try:
+            item.full_clean(exclude=["customer"])
+        except ValidationError as exc:
+            raise ValidationFailed(
+                [
+                    FieldError(n, e.code or "invalid", str(e.message % (e.params or {})))
+                    for n, errs in exc.error_dict.items()
+                    for e in errs
+                ]
+            ) from exc
+        item.save()
+        audit_record(
+            actor=actor,
+            verb="customer.date_add",
+            target=customer,
+            changes={"date": [None, f"{item.label} {item.date}"]},
+        )
+    return item
+
+
+# Scalar fields the kept record takes from the merged one when its own are empty.
+_FILL_FIELDS = [f for f in EDITABLE_FIELDS if f not in ("kind", "name", "stage", "source")]
+_STAGE_ORDER = list(Customer.Stage.values)
+
+
+def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
+    """Merge `merge_id` into `keep_id`: every related row moves, nothing is deleted.
+
+    Related rows of every app are found through the model's relations, so an app added later
+    is merged without editing this function. The merged record stays, archived, pointing at
+    the kept one, so its history and audit trail remain readable.
+    """
+    if keep_id == merge_id:
+        raise ValidationFailed.single(
+            "merge_id", "same_customer", _("Choose two different customers.")
+        )
+    with transaction.atomic():
+        first, second = sorted([keep_id, merge_id])  # lock in id order: no deadlock
+        locked = {pk: customer_get(viewer=actor, pk=pk, for_update=True) for pk in (first, second)}
+        keep, other = locked[keep_id], locked[merge_id]
+        if not (can_edit(actor, keep) and can_edit(actor, other)):
+            raise Forbidden(_("You may only merge customers you own or manage."))
+        if other.merged_into_id:
+            raise Conflict(_("That record was already merged."), code="already_merged")
+
+        filled = {}
+        for name in _FILL_FIELDS:
+            if getattr(keep, name) in ("", None) and getattr(other, name) not in ("", None):
+                setattr(keep, name, getattr(other, name))
+                filled[name] = getattr(other, name)
+        if _STAGE_ORDER.index(other.stage) > _STAGE_ORDER.index(keep.stage):
+            keep.stage = other.stage
+        moved = _move_related(keep, other)
+        keep.tags.add(*other.tags.all())
+
+        keep.order_count = F("order_count") + other.order_count
+        keep.revenue = F("revenue") + other.revenue
+        keep.points_balance = F("points_balance") + other.points_balance
+        for name in ("last_contact_at", "last_purchase_at"):
+            values = [v for v in (getattr(keep, name), getattr(other, name)) if v]
+            setattr(keep, name, max(values) if values else None)
+        nexts = [v for v in (keep.next_follow_up_at, other.next_follow_up_at) if v]
+        keep.next_follow_up_at = min(nexts) if nexts else None
+        if not keep.primary_phone:
+            keep.primary_phone = other.primary_phone
+        keep.updated_at = timezone.now()
+        keep.save()
+        keep.refresh_from_db()
+
+        other.merged_into = keep
+        other.archived_at = timezone.now()
+        other.primary_phone = ""
+        other.order_count, other.points_balance = 0, 0
+        other.revenue = 0
+        other.save()
+        audit_record(
+            actor=actor,
+            verb="customer.merge",
+            target=keep,
+            changes={"merged": [None, merge_id], "filled": diff_fields({}, filled), "moved": moved},
+        )
+        audit_record(
+            actor=actor,
+            verb="customer.merged_into",
+            target=other,
+            changes={"merged_into": [None, keep_id]},
+        )
+    return keep
+
+
+def _move_related(keep: Customer, other: Customer) -> dict[str, int]:
+    """Point every row that refers to `other` at `keep`; returns counts per relation."""
+    moved: dict[str, int] = {}
+    if keep.household_id is None and other.household_id:
+        keep.household_id = other.household_id
+    # Shares: the union, without breaking the (customer, user) uniqueness.
+    already = set(keep.shares.values_list("user_id", flat=True))
+    other.shares.filter(user_id__in=already).delete()
+    if keep.referred_by_id == other.id:  # never leave the kept record referring itself
+        keep.referred_by_id = other.referred_by_id if other.referred_by_id != keep.id else None
+    for relation in Customer._meta.related_objects:
+        if relation.many_to_many:
+            continue
+        field_name = relation.field.name
+        manager = relation.related_model._base_manager
+        count = manager.filter(**{field_name: other}).update(**{field_name: keep})
+        if count:
+            moved[relation.related_model._meta.label_lower + "." + field_name] = count
+    # The primary phone stays the kept record's own.
+    CustomerPhone.objects.filter(customer=keep).exclude(number=keep.primary_phone).update(
+        is_primary=False
+    )
+    return moved

@@ -1,0 +1,357 @@
+"""Customer pages. Thin: forms in, services and selectors do the work."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.models import AuditEntry, OrgUnit, Role, User
+from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
+from guanxi.core.web import attach_errors, is_htmx_partial
+
+from . import services
+from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
+from .models import Customer, SavedView, Segment, Tag
+from .selectors import (
+    CustomerFilter,
+    customer_get,
+    customer_list,
+    customer_phones,
+    find_duplicates,
+)
+
+
+def _get_or_404(request, pk: int) -> Customer:
+    try:
+        return customer_get(viewer=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+def customer_list_view(request):
+    try:
+        filters = CustomerFilter.from_params(request.GET)
+        page = customer_list(viewer=request.user, filters=filters, cursor=request.GET.get("cursor"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        filters = CustomerFilter()
+        page = customer_list(viewer=request.user, filters=filters)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    context = {"page": page, "filters": filters, "base_query": params.urlencode()}
+    if is_htmx_partial(request):
+        return render(request, "customers/customer_list.html#customer_table", context)
+    context.update(
+        segments=Segment.objects.all(),
+        stages=Customer.Stage.choices,
+        relationships=Customer.Relationship.choices,
+        tags=Tag.objects.all()[:200],
+        owners=_owner_choices(request.user),
+        units=OrgUnit.objects.all()
+        if request.user.is_admin or request.user.managed_unit_ids
+        else [],
+        saved_views=SavedView.objects.filter(user=request.user),
+        can_create=can_create(request.user),
+    )
+    return render(request, "customers/customer_list.html", context)
+
+
+def _owner_choices(user: User):
+    if user.is_admin:
+        return User.objects.filter(roles__role=Role.SALES).distinct().order_by("display_name")
+    if user.managed_unit_ids:
+        return (
+            User.objects.filter(roles__role=Role.SALES, org_unit_id__in=user.managed_unit_ids)
+            .distinct()
+            .order_by("display_name")
+        )
+    return []
+
+
+@login_required
+@require_POST
+def saved_view_create(request):
+    name = (request.POST.get("name") or "").strip()[:60]
+    query = (request.POST.get("query") or "")[:500]
+    if not name:
+        messages.error(request, _("Give the view a name."))
+    else:
+        SavedView.objects.update_or_create(user=request.user, name=name, defaults={"query": query})
+        messages.success(request, _("View “%s” saved.") % name)
+    return redirect(reverse("customers:list") + ("?" + query if query else ""))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, pk: int):
+    SavedView.objects.filter(user=request.user, pk=pk).delete()
+    return redirect("customers:list")
+
+
+@login_required
+def customer_detail_view(request, pk: int):
+    customer = _get_or_404(request, pk)
+    context = {
+        "customer": customer,
+        "phones": customer_phones(viewer=request.user, customer=customer),
+        "contacts": _mark(customer, customer.contacts.all()),
+        "dates": customer.dates.all(),
+        "household": customer.household.members.exclude(pk=customer.pk).filter(
+            archived_at__isnull=True
+        )
+        if customer.household_id
+        else [],
+        "referrals": customer.referrals.filter(archived_at__isnull=True)[:20],
+        "tags": customer.tags.all(),
+        "shares": customer.shares.select_related("user"),
+        "history": AuditEntry.objects.filter(
+            target_type="customers.customer", target_id=customer.pk
+        ).select_related("actor")[:50],
+        "can_edit": can_edit(request.user, customer),
+        "can_reveal": can_reveal(request.user) and not customer.viewer_unmasked,
+        "can_manage": manages(request.user, customer),
+        "date_form": ImportantDateForm(),
+        "salespeople": User.objects.filter(is_active=True, roles__role=Role.SALES)
+        .exclude(pk=customer.owner_id)
+        .distinct()
+        .order_by("display_name")
+        if can_edit(request.user, customer)
+        else [],
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+def _mark(customer, rows):
+    rows = list(rows)
+    for row in rows:
+        row.viewer_unmasked = customer.viewer_unmasked
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request):
+    if not can_create(request.user):
+        raise Http404
+    form = CustomerForm(
+        request.POST or None,
+        actor=request.user,
+        creating=True,
+        initial={"phones": request.GET.get("phone", "")},
+    )
+    candidates = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                actor=request.user,
+                data=form.service_data(),
+                phones=form.phone_list(),
+                tags=form.tag_list(),
+                owner=form.cleaned_data.get("owner"),
+                allow_similar=form.cleaned_data.get("allow_similar", False),
+            )
+        except services.SimilarCustomersFound as exc:
+            candidates = exc.candidates
+        except DomainError as exc:
+            attach_errors(form, exc, FIELD_MAP)
+        else:
+            messages.success(request, _("Customer “%s” created.") % customer.name)
+            return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "creating": True, "candidates": candidates},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit_view(request, pk: int):
+    customer = _get_or_404(request, pk)
+    if not can_edit(request.user, customer):
+        raise Http404
+    form = CustomerForm(request.POST or None, instance=customer, actor=request.user, creating=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                actor=request.user,
+                customer_id=pk,
+                data=form.service_data(),
+                phones=form.phone_list(),
+                tags=form.tag_list(),
+            )
+        except DomainError as exc:
+            attach_errors(form, exc, FIELD_MAP)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("customers:detail", pk=pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "creating": False, "customer": customer},
+    )
+
+
+@login_required
+@require_POST
+def customer_reveal_view(request, pk: int):
+    field = request.POST.get("field", "phone")
+    try:
+        result = services.customer_reveal(actor=request.user, customer_id=pk, field=field)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status)
+    return render(request, "customers/partials/revealed.html", result)
+
+
+def _post_action(request, pk: int, action, success: str, **kwargs):
+    try:
+        action(actor=request.user, customer_id=pk, **kwargs)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("customers:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def customer_archive_view(request, pk: int):
+    return _post_action(
+        request,
+        pk,
+        services.customer_archive,
+        _("Customer archived."),
+        reason=request.POST.get("reason", "")[:500],
+    )
+
+
+@login_required
+@require_POST
+def customer_restore_view(request, pk: int):
+    return _post_action(request, pk, services.customer_restore, _("Customer restored."))
+
+
+@login_required
+@require_POST
+def customer_share_view(request, pk: int):
+    user = User.objects.filter(pk=request.POST.get("user") or 0).first()
+    if user is None:
+        messages.error(request, _("Choose a salesperson."))
+        return redirect("customers:detail", pk=pk)
+    if request.POST.get("remove"):
+        return _post_action(
+            request, pk, services.customer_unshare, _("Sharing removed."), user=user
+        )
+    return _post_action(request, pk, services.customer_share, _("Customer shared."), user=user)
+
+
+@login_required
+@require_POST
+def customer_date_add_view(request, pk: int):
+    form = ImportantDateForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(
+                request,
+                f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}",
+            )
+        return redirect("customers:detail", pk=pk)
+    return _post_action(
+        request, pk, services.important_date_add, _("Date added."), data=form.cleaned_data
+    )
+
+
+@login_required
+@require_POST
+def customer_household_view(request, pk: int):
+    member = (request.POST.get("member") or "").strip()
+    if not member.isdigit():
+        messages.error(request, _("Enter the customer number of the family member."))
+        return redirect("customers:detail", pk=pk)
+    return _post_action(
+        request,
+        pk,
+        services.household_link,
+        _("Household linked."),
+        member_id=int(member),
+        role=request.POST.get("role", ""),
+    )
+
+
+@login_required
+@require_POST
+def customer_contact_add_view(request, pk: int):
+    data = {k: request.POST.get(k, "") for k in ("name", "title", "phone", "email")}
+    return _post_action(request, pk, services.contact_add, _("Contact added."), data=data)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_merge_view(request, pk: int):
+    keep = _get_or_404(request, pk)
+    if not can_edit(request.user, keep):
+        raise Http404
+    form = MergeForm(request.POST or request.GET or None)
+    other = None
+    if form.is_bound and form.is_valid():
+        try:
+            other = customer_get(viewer=request.user, pk=form.cleaned_data["other"])
+        except NotFound:
+            form.add_error("other", _("No customer with this number is visible to you."))
+        else:
+            if other.pk == keep.pk:
+                form.add_error("other", _("Choose two different customers."))
+                other = None
+            elif request.method == "POST" and request.POST.get("confirm"):
+                try:
+                    services.customer_merge(actor=request.user, keep_id=keep.pk, merge_id=other.pk)
+                except DomainError as exc:
+                    attach_errors(form, exc, {"merge_id": "other"})
+                else:
+                    messages.success(request, _("Customers merged; every record moved."))
+                    return redirect(keep)
+    duplicates = find_duplicates(
+        viewer=request.user,
+        name=keep.name,
+        email=keep.email,
+        phones=list(keep.phones.values_list("number", flat=True)),
+        exclude_id=keep.pk,
+    )
+    compare = []
+    if other:
+        for name in (
+            "name",
+            "phone_display",
+            "email",
+            "company",
+            "city",
+            "birthday",
+            "stage",
+            "owner",
+            "created_at",
+        ):
+            label = {"phone_display": _("Phone"), "owner": _("Owner")}.get(
+                name,
+                Customer._meta.get_field(name).verbose_name if hasattr(Customer, name) else name,
+            )
+            compare.append((label, getattr(keep, name), getattr(other, name)))
+    return render(
+        request,
+        "customers/merge.html",
+        {
+            "keep": keep,
+            "other": other,
+            "form": form,
+            "duplicates": duplicates,
+            "compare": compare,
+        },
+    )
