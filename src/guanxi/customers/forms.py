@@ -103,7 +103,8 @@ class CustomerForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
-        data["segment_id"] = data.pop("segment").pk if data.get("segment") else None
+        segment = data.pop("segment", None)
+        data["segment_id"] = segment.pk if segment else None
         data["referred_by_id"] = data.pop("referred_by", None)
         return data
 
