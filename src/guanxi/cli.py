@@ -28,7 +28,7 @@ def main() -> None:
 
 
 def serve(args: list[str]) -> int:
-    """Run gunicorn and the worker side by side; Ctrl-C (or either dying) stops both."""
+    """Run gunicorn, the worker and the scheduler together; Ctrl-C (or one dying) stops all."""
     bind = "127.0.0.1:8000"
     if "--bind" in args:
         bind = args[args.index("--bind") + 1]
@@ -50,7 +50,8 @@ def serve(args: list[str]) -> int:
         ]
     )
     worker = subprocess.Popen([sys.executable, "-m", "guanxi.cli", "worker"])
-    children = [web, worker]
+    scheduler = subprocess.Popen([sys.executable, "-m", "guanxi.cli", "scheduler"])
+    children = [web, worker, scheduler]
 
     def stop(*_):
         for child in children:

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ninja",
     "guanxi.core",
     "guanxi.customers",
+    "guanxi.interactions",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,14 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Periodic jobs enqueued by `guanxi scheduler` (started by `guanxi serve`): (task, seconds).
+GUANXI_PERIODIC_TASKS = [
+    (
+        "guanxi.interactions.tasks.scan_due_reminders",
+        int(os.environ.get("REMINDER_SCAN_SECONDS", "300")),
+    ),
+]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")

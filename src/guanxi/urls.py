@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("customers/", include("guanxi.customers.urls")),
+    path("", include("guanxi.interactions.urls")),
     path("", include("guanxi.core.urls")),
 ]

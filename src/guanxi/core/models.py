@@ -92,6 +92,7 @@ class User(AbstractUser):
         verbose_name=_("organisation unit"),
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    notify_by_email = models.BooleanField(_("also send reminders by e-mail"), default=False)
 
     objects = UserManager()
 

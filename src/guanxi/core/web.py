@@ -26,3 +26,15 @@ def attach_errors(
     for error in errors:
         name = field_map.get(error.field, error.field)
         form.add_error(name if name in form.fields else None, str(error.message))
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The `next` the form asked for, if it stays on this site; else `default`."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -221,6 +221,8 @@ class Customer(models.Model):
     # Running figures, updated in the transaction of the event that changes them.
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     next_follow_up_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    follow_up_rule = models.CharField(_("follow-up rule"), max_length=20, blank=True)
+    follow_up_step = models.CharField(_("next step"), max_length=300, blank=True)
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
     order_count = models.PositiveIntegerField(_("orders"), default=0)
     revenue = models.DecimalField(
@@ -255,6 +257,9 @@ class Customer(models.Model):
             models.Index(fields=["owner", "archived_at", "id"], name="cust_owner_keyset"),
             models.Index(fields=["org_unit", "archived_at", "id"], name="cust_unit_keyset"),
             models.Index(fields=["archived_at", "id"], name="cust_keyset"),
+            # "My day" and the reminder scan read follow-ups due by owner and by time.
+            models.Index(fields=["owner", "next_follow_up_at"], name="cust_owner_followup"),
+            models.Index(fields=["next_follow_up_at"], name="cust_followup_due"),
             # Search-as-you-type: prefix range scans.
             models.Index(fields=["name"], name="cust_name"),
             models.Index(fields=["name_pinyin"], name="cust_pinyin"),

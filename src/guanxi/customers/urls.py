@@ -10,6 +10,7 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("<int:pk>/", views.customer_detail_view, name="detail"),
     path("<int:pk>/edit/", views.customer_edit_view, name="edit"),
+    path("<int:pk>/timeline/", views.customer_timeline_view, name="timeline"),
     path("<int:pk>/reveal/", views.customer_reveal_view, name="reveal"),
     path("<int:pk>/archive/", views.customer_archive_view, name="archive"),
     path("<int:pk>/restore/", views.customer_restore_view, name="restore"),

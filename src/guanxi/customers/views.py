@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound
-from guanxi.core.models import AuditEntry, OrgUnit, Role, User
+from guanxi.core.models import OrgUnit, Role, User
+from guanxi.core.timeline import timeline_for, timeline_kinds
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.web import attach_errors, is_htmx_partial
 
@@ -23,6 +24,8 @@ from .selectors import (
     customer_phones,
     find_duplicates,
 )
+
+TIMELINE_LIMIT = 100
 
 
 def _get_or_404(request, pk: int) -> Customer:
@@ -109,9 +112,8 @@ def customer_detail_view(request, pk: int):
         "referrals": customer.referrals.filter(archived_at__isnull=True)[:20],
         "tags": customer.tags.all(),
         "shares": customer.shares.select_related("user"),
-        "history": AuditEntry.objects.filter(
-            target_type="customers.customer", target_id=customer.pk
-        ).select_related("actor")[:50],
+        "timeline": timeline_for(customer=customer, viewer=request.user, limit=TIMELINE_LIMIT),
+        "timeline_kinds": timeline_kinds(),
         "can_edit": can_edit(request.user, customer),
         "can_reveal": can_reveal(request.user) and not customer.viewer_unmasked,
         "can_manage": manages(request.user, customer),
@@ -131,6 +133,26 @@ def _mark(customer, rows):
     for row in rows:
         row.viewer_unmasked = customer.viewer_unmasked
     return rows
+
+
+@login_required
+def customer_timeline_view(request, pk: int):
+    """The timeline fragment, filtered by kind (htmx), refreshed after a touch is logged."""
+    customer = _get_or_404(request, pk)
+    kinds = [k for k in request.GET.getlist("kind") if k]
+    events = timeline_for(
+        customer=customer, viewer=request.user, kinds=kinds or None, limit=TIMELINE_LIMIT
+    )
+    return render(
+        request,
+        "customers/partials/timeline.html",
+        {
+            "customer": customer,
+            "timeline": events,
+            "selected_kinds": kinds,
+            "timeline_kinds": timeline_kinds(),
+        },
+    )
 
 
 @login_required

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InteractionsConfig(AppConfig):
+    name = "guanxi.interactions"
+    label = "interactions"
+    verbose_name = _("Interactions and follow-up")
+
+    def ready(self):
+        from guanxi.core.timeline import register_timeline_source
+
+        from .timeline import interaction_events, promise_events
+
+        register_timeline_source("interaction", _("Interactions"), interaction_events)
+        register_timeline_source("promise", _("Promises"), promise_events)

@@ -1,0 +1,121 @@
+"""Cadence rules (SPEC C2): when the next follow-up of a customer falls due, and why.
+
+Facts about deals come from providers other apps register (the sales app, once it exists);
+this module only knows the rules. Of all the rules that apply, the most urgent wins.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .models import CadenceRule
+
+DEFAULT_RULES: dict[str, tuple[int | None, int | None, str]] = {
+    # code: (days, deliveries, suggested next step)
+    CadenceRule.Code.UNSIGNED_DEAL: (7, None, "Call to move the deal on"),
+    CadenceRule.Code.ABOUT_TO_SIGN: (2, None, "Confirm the signing date and documents"),
+    CadenceRule.Code.LONG_TERM: (30, 3, "Check in: satisfaction and new needs"),
+    CadenceRule.Code.QUOTED_SILENT: (5, None, "Ask for feedback on the quote"),
+    CadenceRule.Code.RETURN_VISIT: (3, None, "Return visit (回访): ask for feedback"),
+    CadenceRule.Code.INTERESTED: (7, None, "Send material, invite for a visit"),
+    CadenceRule.Code.HESITANT: (3, None, "Answer the doubts, offer a second visit"),
+    CadenceRule.Code.NOT_NOW: (30, None, "Keep in touch with news"),
+    CadenceRule.Code.NEVER: (None, None, "No active follow-up"),
+    CadenceRule.Code.DEFAULT: (14, None, "Keep in touch"),
+}
+
+RELATIONSHIP_RULES = {
+    "interested": CadenceRule.Code.INTERESTED,
+    "hesitant": CadenceRule.Code.HESITANT,
+    "not_now": CadenceRule.Code.NOT_NOW,
+    "never": CadenceRule.Code.NEVER,
+    "quoted_silent": CadenceRule.Code.QUOTED_SILENT,
+}
+
+
+@dataclass
+class CadenceFacts:
+    """What the rules need to know about a customer beyond the customer row."""
+
+    open_deal: bool = False
+    about_to_sign: bool = False
+    deal_closed_at: datetime | None = None
+    return_visit_done: bool = True
+    quoted_at: datetime | None = None
+    deliveries_since_contact: int = 0
+
+
+FactProvider = Callable[[object, CadenceFacts], None]
+_FACT_PROVIDERS: list[FactProvider] = []
+
+
+def register_fact_provider(provider: FactProvider) -> None:
+    """Another app (sales) fills in deal facts: provider(customer, facts) mutates facts."""
+    if provider not in _FACT_PROVIDERS:
+        _FACT_PROVIDERS.append(provider)
+
+
+def facts_for(customer) -> CadenceFacts:
+    facts = CadenceFacts()
+    for provider in _FACT_PROVIDERS:
+        provider(customer, facts)
+    return facts
+
+
+@dataclass
+class Rule:
+    days: int | None
+    deliveries: int | None
+    next_step: str
+
+
+def load_rules() -> dict[str, Rule]:
+    """Defaults, overridden by what an admin saved."""
+    rules = {code: Rule(*values) for code, values in DEFAULT_RULES.items()}
+    for row in CadenceRule.objects.all():
+        rules[row.code] = Rule(row.days, row.deliveries, row.next_step or rules[row.code].next_step)
+    return rules
+
+
+@dataclass
+class Due:
+    at: datetime | None
+    rule: str
+    next_step: str
+
+
+def next_follow_up(
+    *, customer, last_contact: datetime, facts: CadenceFacts, rules: dict[str, Rule]
+) -> Due:
+    """The earliest follow-up among the rules that apply to this customer now."""
+    candidates: list[tuple[datetime, str]] = []
+
+    def add(code: str, base: datetime | None) -> None:
+        rule = rules[code]
+        if base is not None and rule.days is not None:
+            candidates.append((base + timedelta(days=rule.days), code))
+
+    if facts.about_to_sign:
+        add(CadenceRule.Code.ABOUT_TO_SIGN, last_contact)
+    elif facts.open_deal:
+        add(CadenceRule.Code.UNSIGNED_DEAL, last_contact)
+    if facts.deal_closed_at and not facts.return_visit_done:
+        add(CadenceRule.Code.RETURN_VISIT, facts.deal_closed_at)
+    if facts.quoted_at or customer.relationship == "quoted_silent":
+        add(CadenceRule.Code.QUOTED_SILENT, max(filter(None, [facts.quoted_at, last_contact])))
+    if customer.stage in ("customer", "loyal"):
+        long_term = rules[CadenceRule.Code.LONG_TERM]
+        if long_term.deliveries and facts.deliveries_since_contact >= long_term.deliveries:
+            candidates.append((last_contact, CadenceRule.Code.LONG_TERM))  # due now
+        add(CadenceRule.Code.LONG_TERM, last_contact)
+    relationship_rule = RELATIONSHIP_RULES.get(customer.relationship)
+    if relationship_rule and relationship_rule != CadenceRule.Code.QUOTED_SILENT:
+        add(relationship_rule, last_contact)
+    if not candidates:
+        if relationship_rule == CadenceRule.Code.NEVER:
+            return Due(None, CadenceRule.Code.NEVER, rules[CadenceRule.Code.NEVER].next_step)
+        add(CadenceRule.Code.DEFAULT, last_contact)
+    if not candidates:
+        return Due(None, CadenceRule.Code.DEFAULT, "")
+    at, code = min(candidates, key=lambda item: item[0])
+    return Due(at, code, rules[code].next_step)

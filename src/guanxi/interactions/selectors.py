@@ -1,0 +1,156 @@
+"""Reads for the salesperson's day, the manager's team view and the calendar feed."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from guanxi.core.models import Role, User
+from guanxi.customers.models import Customer, ImportantDate
+from guanxi.customers.selectors import mark_masking
+
+from .models import CalendarFeed, Notification, Plan, Promise
+from .occasions import upcoming_occasions
+from .windows import local_zone
+
+LIST_LIMIT = 50
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = local_zone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    return start, start + timedelta(days=1)
+
+
+@dataclass
+class MyDay:
+    day: date
+    overdue: list = field(default_factory=list)
+    due_today: list = field(default_factory=list)
+    promises: list = field(default_factory=list)
+    occasions: list = field(default_factory=list)
+    notifications: list = field(default_factory=list)
+    plans: dict = field(default_factory=dict)
+    is_saturday: bool = False
+
+
+def my_day(*, user: User, now: datetime | None = None) -> MyDay:
+    """Everything a salesperson should act on today, each list bounded."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start, end = local_day_bounds(today)
+    mine = Customer.objects.filter(owner=user, archived_at__isnull=True)
+    result = MyDay(day=today, is_saturday=today.weekday() == 5)
+    result.overdue = list(
+        mine.filter(next_follow_up_at__lt=start).order_by("next_follow_up_at")[:LIST_LIMIT]
+    )
+    result.due_today = list(
+        mine.filter(next_follow_up_at__gte=start, next_follow_up_at__lt=end).order_by(
+            "next_follow_up_at"
+        )[:LIST_LIMIT]
+    )
+    mark_masking(user, result.overdue + result.due_today)
+    result.promises = list(
+        Promise.objects.open()
+        .filter(customer__owner=user, customer__archived_at__isnull=True, due_date__lte=today)
+        .select_related("customer", "made_by")
+        .order_by("due_date")[:LIST_LIMIT]
+    )
+    birthdays = mine.filter(_birthday_within(today, 7)).values_list("id", "name", "birthday")
+    dates = ImportantDate.objects.filter(
+        customer__owner=user, customer__archived_at__isnull=True
+    ).select_related("customer")[:500]
+    result.occasions = upcoming_occasions(
+        user=user, customers=birthdays, important_dates=dates, start=today, days=7
+    )[:LIST_LIMIT]
+    result.notifications = list(
+        Notification.objects.filter(user=user, read_at__isnull=True).order_by("-id")[:10]
+    )
+    result.plans = {
+        p.kind: p
+        for p in Plan.objects.filter(user=user).filter(
+            Q(date=today, kind__in=[Plan.Kind.MORNING, Plan.Kind.EVENING])
+            | Q(kind=Plan.Kind.WEEKLY, date=weekly_plan_date(today))
+        )
+    }
+    return result
+
+
+def weekly_plan_date(day: date) -> date:
+    """The Monday of the week a plan written on `day` is for: on Saturday and Sunday the
+    coming week (the plan is written on Saturday), otherwise the current one."""
+    if day.weekday() >= 5:
+        return day + timedelta(days=7 - day.weekday())
+    return day - timedelta(days=day.weekday())
+
+
+def _birthday_within(start: date, days: int) -> Q:
+    condition = Q(pk__in=[])
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        condition |= Q(birthday__month=day.month, birthday__day=day.day)
+    return condition
+
+
+@dataclass
+class TeamRow:
+    user: User
+    overdue: int
+    due_today: int
+    morning: Plan | None
+    evening: Plan | None
+    weekly: Plan | None
+
+
+def team_overview(*, manager: User, now: datetime | None = None) -> list[TeamRow]:
+    """Per salesperson in the manager's units: overdue and due counts, today's plans."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start, end = local_day_bounds(today)
+    if manager.is_admin:
+        people = User.objects.filter(roles__role=Role.SALES, is_active=True)
+    else:
+        people = User.objects.filter(
+            roles__role=Role.SALES, is_active=True, org_unit_id__in=manager.managed_unit_ids
+        )
+    people = list(people.distinct().order_by("display_name", "username"))
+    counts = {
+        row["owner_id"]: row
+        for row in Customer.objects.filter(
+            owner__in=people, archived_at__isnull=True, next_follow_up_at__lt=end
+        )
+        .values("owner_id")
+        .annotate(
+            overdue=Count("id", filter=Q(next_follow_up_at__lt=start)),
+            due=Count("id", filter=Q(next_follow_up_at__gte=start)),
+        )
+    }
+    plans: dict[tuple[int, str], Plan] = {
+        (p.user_id, p.kind): p
+        for p in Plan.objects.filter(user__in=people).filter(
+            Q(date=today) | Q(kind=Plan.Kind.WEEKLY, date=weekly_plan_date(today))
+        )
+    }
+    return [
+        TeamRow(
+            user=person,
+            overdue=counts.get(person.id, {}).get("overdue", 0),
+            due_today=counts.get(person.id, {}).get("due", 0),
+            morning=plans.get((person.id, Plan.Kind.MORNING)),
+            evening=plans.get((person.id, Plan.Kind.EVENING)),
+            weekly=plans.get((person.id, Plan.Kind.WEEKLY)),
+        )
+        for person in people
+    ]
+
+
+def calendar_user(raw_token: str) -> User | None:
+    from guanxi.core.models import hash_token
+
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=hash_token(raw_token), user__is_active=True)
+        .first()
+    )
+    return feed.user if feed else None

@@ -1,0 +1,279 @@
+"""Logging touches, keeping promises, rescheduling follow-ups, plans and feeds."""
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.audit import audit_record
+from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from guanxi.core.models import Role, User, hash_token
+from guanxi.customers.models import Customer
+from guanxi.customers.selectors import customer_get
+
+from .cadence import facts_for, load_rules, next_follow_up
+from .models import CadenceRule, CalendarFeed, Interaction, Notification, Plan, Promise
+from .windows import first_good_slot_on_or_after, local_zone
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_PROMISES = 10
+
+
+def _can_log(actor: User) -> bool:
+    return actor.is_admin or actor.has_role(
+        Role.SALES, Role.MANAGER, Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE
+    )
+
+
+def _validate(kind, outcome, summary, occurred_at, promises, follow_up_at, now) -> list:
+    errors = []
+    if kind not in Interaction.Kind.values:
+        errors.append(FieldError("kind", "invalid_choice", _("Choose what kind of touch it was.")))
+    if outcome and kind not in Interaction.CALLS:
+        errors.append(FieldError("outcome", "not_a_call", _("Only calls have an outcome.")))
+    if outcome and outcome not in Interaction.Outcome.values:
+        errors.append(FieldError("outcome", "invalid_choice", _("Unknown outcome.")))
+    if not (summary or "").strip():
+        errors.append(FieldError("summary", "required", _("Say in a line what happened.")))
+    elif len(summary) > 4000:
+        errors.append(FieldError("summary", "max_length", _("At most 4000 characters.")))
+    if occurred_at and occurred_at > now + FUTURE_TOLERANCE:
+        errors.append(FieldError("occurred_at", "future", _("A touch cannot be in the future.")))
+    if len(promises) > MAX_PROMISES:
+        errors.append(FieldError("promises", "too_many", _("At most %d promises.") % MAX_PROMISES))
+    today = timezone.localdate(now)
+    for text, due in promises:
+        if not (text or "").strip():
+            errors.append(FieldError("promises", "required", _("A promise needs its text.")))
+        elif len(text) > 300:
+            errors.append(
+                FieldError("promises", "max_length", _("A promise has at most 300 characters."))
+            )
+        if not isinstance(due, date):
+            errors.append(FieldError("promises", "required", _("A promise needs a due date.")))
+        elif due < today:
+            errors.append(
+                FieldError("promises", "past_date", _("A promise cannot be due in the past."))
+            )
+    if follow_up_at and follow_up_at < now - FUTURE_TOLERANCE:
+        errors.append(
+            FieldError(
+                "next_follow_up_at", "past_date", _("The next follow-up must be in the future.")
+            )
+        )
+    return errors
+
+
+def schedule_follow_up(customer: Customer, *, now: datetime) -> None:
+    """Recompute the customer's next follow-up from the cadence rules (row already locked)."""
+    if customer.owner_id is None or customer.archived_at:
+        customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step = None, "", ""
+        return
+    due = next_follow_up(
+        customer=customer,
+        last_contact=customer.last_contact_at or now,
+        facts=facts_for(customer),
+        rules=load_rules(),
+    )
+    at = due.at
+    if at is not None:
+        # Due on a day, at that day's first good contact slot, and never in the past.
+        zone = local_zone()
+        day_start = datetime.combine(at.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+        at = first_good_slot_on_or_after(customer, max(day_start, now))
+    customer.next_follow_up_at, customer.follow_up_rule = at, due.rule
+    customer.follow_up_step = _(due.next_step) if due.next_step else ""
+
+
+def interaction_log(
+    *,
+    actor: User,
+    customer_id: int,
+    kind: str,
+    summary: str,
+    occurred_at: datetime | None = None,
+    outcome: str = "",
+    next_step: str = "",
+    promises: list[tuple[str, date]] = (),
+    next_follow_up_at: datetime | None = None,
+) -> Interaction:
+    """Record a touch; update last contact and reschedule the follow-up in one transaction.
+
+    `next_follow_up_at` set by the user wins over the cadence rules.
+    """
+    if not _can_log(actor):
+        raise Forbidden(_("Your role does not log customer contacts."))
+    now = timezone.now()
+    promises = list(promises)
+    errors = _validate(kind, outcome, summary, occurred_at, promises, next_follow_up_at, now)
+    if len(next_step) > 300:
+        errors.append(FieldError("next_step", "max_length", _("At most 300 characters.")))
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if customer.archived_at:
+            raise ValidationFailed.single("customer", "archived", _("This customer is archived."))
+        interaction = Interaction.objects.create(
+            customer=customer,
+            actor=actor,
+            kind=kind,
+            occurred_at=occurred_at or now,
+            outcome=outcome,
+            summary=summary.strip(),
+            next_step=next_step.strip(),
+        )
+        Promise.objects.bulk_create(
+            Promise(
+                customer=customer,
+                interaction=interaction,
+                made_by=actor,
+                text=text.strip(),
+                due_date=due,
+            )
+            for text, due in promises
+        )
+        if interaction.is_contact and (
+            customer.last_contact_at is None or interaction.occurred_at > customer.last_contact_at
+        ):
+            customer.last_contact_at = interaction.occurred_at
+        if next_follow_up_at:
+            customer.next_follow_up_at = next_follow_up_at
+            customer.follow_up_rule = "manual"
+            customer.follow_up_step = next_step.strip()
+        elif interaction.is_contact:
+            schedule_follow_up(customer, now=now)
+            if next_step.strip():
+                customer.follow_up_step = next_step.strip()
+        customer.save(
+            update_fields=[
+                "last_contact_at",
+                "next_follow_up_at",
+                "follow_up_rule",
+                "follow_up_step",
+            ]
+        )
+    return interaction
+
+
+def follow_up_set(*, actor: User, customer_id: int, at: datetime, note: str = "") -> Customer:
+    """Move a customer's next follow-up by hand (owner or manager)."""
+    from guanxi.core.visibility import can_edit
+
+    if at < timezone.now() - FUTURE_TOLERANCE:
+        raise ValidationFailed.single(
+            "at", "past_date", _("The next follow-up must be in the future.")
+        )
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the owner or a manager reschedules follow-ups."))
+        before = customer.next_follow_up_at
+        customer.next_follow_up_at, customer.follow_up_rule = at, "manual"
+        if note:
+            customer.follow_up_step = note[:300]
+        customer.save(update_fields=["next_follow_up_at", "follow_up_rule", "follow_up_step"])
+        audit_record(
+            actor=actor,
+            verb="customer.follow_up_set",
+            target=customer,
+            changes={"next_follow_up_at": [str(before), str(at)]},
+            note=note,
+        )
+    return customer
+
+
+def promise_complete(*, actor: User, promise_id: int) -> Promise:
+    with transaction.atomic():
+        promise = Promise.objects.select_for_update().filter(pk=promise_id).first()
+        if promise is None:
+            raise NotFound(_("Promise not found."))
+        customer_get(viewer=actor, pk=promise.customer_id)  # visibility: 404 if hidden
+        if promise.done_at is None:
+            promise.done_at, promise.done_by = timezone.now(), actor
+            promise.save(update_fields=["done_at", "done_by"])
+    return promise
+
+
+def plan_save(*, actor: User, kind: str, day: date, text: str) -> Plan:
+    """Morning plan, evening summary (with the day's figures) or weekly plan."""
+    if kind not in Plan.Kind.values:
+        raise ValidationFailed.single("kind", "invalid_choice", _("Unknown plan kind."))
+    if not text.strip():
+        raise ValidationFailed.single("text", "required", _("Write a few words."))
+    if len(text) > 4000:
+        raise ValidationFailed.single("text", "max_length", _("At most 4000 characters."))
+    figures = day_figures(user=actor, day=day) if kind == Plan.Kind.EVENING else {}
+    with transaction.atomic():
+        plan, _created = Plan.objects.update_or_create(
+            user=actor,
+            kind=kind,
+            date=day,
+            defaults={"text": text.strip(), "figures": figures, "updated_at": timezone.now()},
+        )
+    return plan
+
+
+def day_figures(*, user: User, day: date) -> dict:
+    """What a salesperson did on a day: the numbers an evening summary reports."""
+    zone = local_zone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    rows = Interaction.objects.filter(
+        actor=user, occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)
+    )
+    by_kind: dict[str, int] = {}
+    for kind in rows.values_list("kind", flat=True):
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    return {
+        "interactions": sum(by_kind.values()),
+        "by_kind": by_kind,
+        "customers": rows.values("customer_id").distinct().count(),
+        "promises_made": Promise.objects.filter(
+            made_by=user, created_at__gte=start, created_at__lt=start + timedelta(days=1)
+        ).count(),
+    }
+
+
+def cadence_rule_update(
+    *, actor: User, code: str, days: int | None, deliveries: int | None, next_step: str
+) -> CadenceRule:
+    if not actor.is_admin:
+        raise Forbidden(_("Only an administrator changes cadence rules."))
+    if code not in CadenceRule.Code.values:
+        raise ValidationFailed.single("code", "invalid_choice", _("Unknown rule."))
+    for name, value in (("days", days), ("deliveries", deliveries)):
+        if value is not None and not 0 < value <= 3650:
+            raise ValidationFailed.single(name, "out_of_range", _("Between 1 and 3650."))
+    with transaction.atomic():
+        rule, _created = CadenceRule.objects.select_for_update().get_or_create(code=code)
+        before = {"days": rule.days, "deliveries": rule.deliveries, "next_step": rule.next_step}
+        rule.days, rule.deliveries, rule.next_step = days, deliveries, next_step[:200]
+        rule.save()
+        after = {"days": days, "deliveries": deliveries, "next_step": rule.next_step}
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changes:
+            audit_record(actor=actor, verb="cadence.update", target=rule, changes=changes)
+    return rule
+
+
+def calendar_feed_rotate(*, actor: User) -> str:
+    """A new secret feed URL token; the previous one stops working at once."""
+    raw = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        CalendarFeed.objects.update_or_create(
+            user=actor, defaults={"token_hash": hash_token(raw), "created_at": timezone.now()}
+        )
+    return raw
+
+
+def calendar_feed_revoke(*, actor: User) -> None:
+    CalendarFeed.objects.filter(user=actor).delete()
+
+
+def notification_mark_read(*, actor: User, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(user=actor, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())

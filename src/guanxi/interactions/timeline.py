@@ -1,0 +1,66 @@
+"""Timeline sources of this app: interactions and promises."""
+
+from django.utils.translation import gettext as _
+
+from guanxi.core.timeline import TimelineEvent
+
+from .models import Interaction, Promise
+
+ICONS = {
+    "call_in": "telephone-inbound",
+    "call_out": "telephone-outbound",
+    "visit": "door-open",
+    "meeting": "people",
+    "email": "envelope",
+    "sms": "chat-dots",
+    "wechat": "wechat",
+    "note": "journal-text",
+    "card": "postcard",
+    "gift": "gift",
+}
+
+
+def interaction_events(*, customer, viewer, limit: int):
+    rows = (
+        Interaction.objects.filter(customer=customer)
+        .select_related("actor")
+        .prefetch_related("promises")
+        .order_by("-occurred_at")[:limit]
+    )
+    for row in rows:
+        badges = [row.get_outcome_display()] if row.outcome else []
+        body = row.summary
+        if row.next_step:
+            body += "\n" + _("Next step: %s") % row.next_step
+        yield TimelineEvent(
+            at=row.occurred_at,
+            kind="interaction",
+            title=row.get_kind_display(),
+            body=body,
+            actor=str(row.actor),
+            icon=ICONS.get(row.kind, "dot"),
+            badges=badges,
+        )
+
+
+def promise_events(*, customer, viewer, limit: int):
+    rows = (
+        Promise.objects.filter(customer=customer)
+        .select_related("made_by", "done_by")
+        .order_by("-created_at")[:limit]
+    )
+    for row in rows:
+        state = (
+            _("kept %(date)s by %(who)s") % {"date": f"{row.done_at:%Y-%m-%d}", "who": row.done_by}
+            if row.done_at
+            else _("open, due %s") % f"{row.due_date:%Y-%m-%d}"
+        )
+        yield TimelineEvent(
+            at=row.created_at,
+            kind="promise",
+            title=_("Promise: %s") % row.text,
+            body=state,
+            actor=str(row.made_by),
+            icon="hand-thumbs-up",
+            badges=[] if row.done_at else [_("open")],
+        )
