@@ -14,6 +14,7 @@ from guanxi.core.api import router as core_router
 from guanxi.core.errors import DomainError
 from guanxi.core.services import token_authenticate
 from guanxi.customers.api import router as customers_router
+from guanxi.interactions.api import router as interactions_router
 
 
 class TokenAuth(HttpBearer):
@@ -33,6 +34,7 @@ api = NinjaAPI(
 )
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("", core_router, tags=["account"])
+api.add_router("", interactions_router, tags=["interactions"])
 
 
 @api.exception_handler(DomainError)
