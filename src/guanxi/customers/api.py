@@ -275,12 +275,12 @@ def customers_create(request, payload: CustomerCreateIn):
     return 201, _detail(request.user, customer_get(viewer=request.user, pk=customer.pk))
 
 
-@router.get("/{customer_id}", response=CustomerOut)
+@router.get("/{int:customer_id}", response=CustomerOut)
 def customers_get(request, customer_id: int):
     return _detail(request.user, customer_get(viewer=request.user, pk=customer_id))
 
 
-@router.patch("/{customer_id}", response=CustomerOut)
+@router.patch("/{int:customer_id}", response=CustomerOut)
 def customers_update(request, customer_id: int, payload: CustomerPatchIn):
     data = payload.dict(exclude_unset=True)
     phones, tags = data.pop("phones", None), data.pop("tags", None)
@@ -294,7 +294,7 @@ class ReasonIn(Strict):
     reason: str = ""
 
 
-@router.post("/{customer_id}/archive", response=CustomerOut)
+@router.post("/{int:customer_id}/archive", response=CustomerOut)
 def customers_archive(request, customer_id: int, payload: ReasonIn | None = None):
     services.customer_archive(
         actor=request.user, customer_id=customer_id, reason=payload.reason if payload else ""
@@ -302,7 +302,7 @@ def customers_archive(request, customer_id: int, payload: ReasonIn | None = None
     return _detail(request.user, customer_get(viewer=request.user, pk=customer_id))
 
 
-@router.post("/{customer_id}/restore", response=CustomerOut)
+@router.post("/{int:customer_id}/restore", response=CustomerOut)
 def customers_restore(request, customer_id: int):
     services.customer_restore(actor=request.user, customer_id=customer_id)
     return _detail(request.user, customer_get(viewer=request.user, pk=customer_id))
@@ -318,7 +318,7 @@ class RevealOut(Schema):
     value: str | list[str]
 
 
-@router.post("/{customer_id}/reveal", response=RevealOut)
+@router.post("/{int:customer_id}/reveal", response=RevealOut)
 def customers_reveal(request, customer_id: int, payload: RevealIn):
     """Reveal one sensitive field in clear. Every reveal is written to the audit log."""
     return services.customer_reveal(
@@ -337,7 +337,7 @@ class DuplicatesOut(Schema):
     hidden_candidates: int
 
 
-@router.get("/{customer_id}/duplicates", response=DuplicatesOut)
+@router.get("/{int:customer_id}/duplicates", response=DuplicatesOut)
 def customers_duplicates(request, customer_id: int):
     customer = customer_get(viewer=request.user, pk=customer_id)
     found = find_duplicates(

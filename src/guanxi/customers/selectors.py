@@ -161,7 +161,12 @@ def customer_list(
     if filters.sort == "name":
         qs = qs.order_by("name_pinyin", "id")
         if cursor:
-            key, last_id = _decode_cursor(cursor)[:2]
+            values = _decode_cursor(cursor)
+            if not (
+                len(values) == 2 and isinstance(values[0], str) and isinstance(values[1], int)
+            ):
+                raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.")
+            key, last_id = values
             qs = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=last_id))
     else:
         qs = qs.order_by("-id")

@@ -568,8 +568,10 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         keep, other = locked[keep_id], locked[merge_id]
         if not (can_edit(actor, keep) and can_edit(actor, other)):
             raise Forbidden(_("You may only merge customers you own or manage."))
-        if other.merged_into_id:
+        if other.merged_into_id or keep.merged_into_id:
             raise Conflict(_("That record was already merged."), code="already_merged")
+        if keep.archived_at:
+            raise Conflict(_("Restore this customer before merging into it."), code="archived")
 
         filled = {}
         for name in _FILL_FIELDS:
@@ -619,8 +621,13 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
 def _move_related(keep: Customer, other: Customer) -> dict[str, int]:
     """Point every row that refers to `other` at `keep`; returns counts per relation."""
     moved: dict[str, int] = {}
-    if keep.household_id is None and other.household_id:
+    if keep.household_id is None:
         keep.household_id = other.household_id
+    elif other.household_id and other.household_id != keep.household_id:
+        # Both had a family: the other's family joins the kept one (C3 case 11).
+        family = Customer.objects.filter(household_id=other.household_id).exclude(pk=other.pk)
+        if count := family.update(household_id=keep.household_id):
+            moved["customers.customer.household"] = count
     # Shares: the union, without breaking the (customer, user) uniqueness.
     already = set(keep.shares.values_list("user_id", flat=True))
     other.shares.filter(user_id__in=already).delete()
