@@ -120,3 +120,15 @@ def api_client(client):
 
 
 assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests run on a database file, as production does, not a shared in-memory one.
+
+    Threads (the concurrency tests) then wait for the write lock through WAL and the busy
+    timeout instead of failing at once with "database table is locked".
+    """
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
