@@ -15,6 +15,7 @@ from guanxi.core.errors import DomainError
 from guanxi.core.services import token_authenticate
 from guanxi.customers.api import router as customers_router
 from guanxi.interactions.api import router as interactions_router
+from guanxi.reception.api import router as reception_router
 
 
 class TokenAuth(HttpBearer):
@@ -35,6 +36,7 @@ api = NinjaAPI(
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("", core_router, tags=["account"])
 api.add_router("", interactions_router, tags=["interactions"])
+api.add_router("/reception", reception_router, tags=["reception"])
 
 
 @api.exception_handler(DomainError)

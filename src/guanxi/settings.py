@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.customers",
     "guanxi.interactions",
+    "guanxi.reception",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,7 @@ GUANXI_PERIODIC_TASKS = [
         "guanxi.interactions.tasks.scan_due_reminders",
         int(os.environ.get("REMINDER_SCAN_SECONDS", "300")),
     ),
+    ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
 ]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("customers/", include("guanxi.customers.urls")),
     path("", include("guanxi.interactions.urls")),
+    path("reception/", include("guanxi.reception.urls")),
     path("", include("guanxi.core.urls")),
 ]

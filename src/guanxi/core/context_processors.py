@@ -11,5 +11,7 @@ def navigation(request):
             "is_admin": user.is_admin,
             "is_manager": user.has_role(Role.MANAGER) or user.is_admin,
             "can_audit": user.is_admin or user.has_role(Role.MANAGER),
+            "is_desk": user.is_admin or user.has_role(Role.MANAGER, Role.RECEPTIONIST, Role.SALES),
+            "is_receptionist": user.has_role(Role.RECEPTIONIST),
         }
     }

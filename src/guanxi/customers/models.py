@@ -211,6 +211,17 @@ class Customer(models.Model):
         verbose_name=_("organisation unit"),
     )
 
+    # Ownership (C3): first registration owns for a protection period; a deal settles it.
+    protected_until = models.DateTimeField(_("protected until"), null=True, blank=True)
+    ownership_settled_at = models.DateTimeField(_("ownership settled by a deal"), null=True,
+                                                blank=True)
+    in_pool_since = models.DateTimeField(_("in the public pool since"), null=True, blank=True)
+    pool_previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    pool_cooling_until = models.DateTimeField(null=True, blank=True)
+
     # Search keys, kept in step with name / company / email by the services.
     name_pinyin = models.CharField(max_length=300, editable=False, default="")
     name_initials = models.CharField(max_length=100, editable=False, default="")
@@ -260,6 +271,9 @@ class Customer(models.Model):
             # "My day" and the reminder scan read follow-ups due by owner and by time.
             models.Index(fields=["owner", "next_follow_up_at"], name="cust_owner_followup"),
             models.Index(fields=["next_follow_up_at"], name="cust_followup_due"),
+            # The public pool per unit, and the sweep for lapsed protection.
+            models.Index(fields=["org_unit", "in_pool_since"], name="cust_pool"),
+            models.Index(fields=["protected_until"], name="cust_protection"),
             # Search-as-you-type: prefix range scans.
             models.Index(fields=["name"], name="cust_name"),
             models.Index(fields=["name_pinyin"], name="cust_pinyin"),
@@ -277,6 +291,12 @@ class Customer(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    def claim_is_valid(self, at=None) -> bool:
+        """Whether the owner's claim still stands: settled by a deal, or within protection."""
+        if self.ownership_settled_at:
+            return True
+        return bool(self.protected_until and self.protected_until >= (at or timezone.now()))
 
     # Display values honour masking. `viewer_unmasked` is set by the selectors for the viewer;
     # a code path that forgets it shows masked values — the safe default.

@@ -1,0 +1,282 @@
+"""The desk over JSON: rosters, registering and receiving, who is next, disputes, the pool."""
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Router, Schema
+from pydantic import ConfigDict, Field
+
+from . import services
+from .models import DutySlot, Visit
+from .selectors import desk_state
+
+router = Router()
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RosterIn(Strict):
+    salesperson_ids: list[int]
+    date: dt.date | None = None
+    branch_id: int | None = None
+
+
+class SlotOut(Schema):
+    id: int
+    salesperson_id: int
+    salesperson: str
+    position: int
+    state: str
+    owed_turns: int
+    turns_taken: int
+
+
+class DeskOut(Schema):
+    roster_id: int | None
+    next_salesperson_id: int | None
+    after_salesperson_id: int | None
+    slots: list[SlotOut]
+
+
+def _desk(branch) -> DeskOut:
+    state = desk_state(branch)
+    return DeskOut(
+        roster_id=state.roster.pk if state.roster else None,
+        next_salesperson_id=state.next_up.salesperson_id if state.next_up else None,
+        after_salesperson_id=state.after.salesperson_id if state.after else None,
+        slots=[
+            SlotOut(
+                id=s.pk,
+                salesperson_id=s.salesperson_id,
+                salesperson=str(s.salesperson),
+                position=s.position,
+                state=s.state,
+                owed_turns=s.owed_turns,
+                turns_taken=s.turns_taken,
+            )
+            for s in state.slots
+        ],
+    )
+
+
+@router.get("/desk", response=DeskOut)
+def desk(request, branch_id: int | None = None):
+    """Today's queue and who receives the next new visitor (and who waits after them)."""
+    return _desk(services._desk_branch(request.user, branch_id))
+
+
+@router.post("/roster", response=DeskOut)
+def roster(request, payload: RosterIn):
+    services.roster_set(
+        actor=request.user,
+        salesperson_ids=payload.salesperson_ids,
+        day=payload.date,
+        branch_id=payload.branch_id,
+    )
+    return _desk(services._desk_branch(request.user, payload.branch_id))
+
+
+class SlotStateIn(Strict):
+    state: DutySlot.State
+
+
+@router.post("/slots/{slot_id}/state", response=SlotOut)
+def slot_state(request, slot_id: int, payload: SlotStateIn):
+    slot = services.slot_set_state(actor=request.user, slot_id=slot_id, state=payload.state)
+    return SlotOut(
+        id=slot.pk,
+        salesperson_id=slot.salesperson_id,
+        salesperson=str(slot.salesperson),
+        position=slot.position,
+        state=slot.state,
+        owed_turns=slot.owed_turns,
+        turns_taken=slot.turns_taken,
+    )
+
+
+class VisitIn(Strict):
+    phone: str
+    name: str = Field(default="", max_length=100)
+    kind: Visit.Kind = Visit.Kind.VISIT
+    source: str = ""
+    intention: str = ""
+    party_size: int = 1
+    notes: str = Field(default="", max_length=500)
+    referred_by_phone: str = ""
+    household_phone: str = ""
+    branch_id: int | None = None
+    receive: bool = True
+    named: list[int] = []
+    prefers: int | None = None
+    refuses: int | None = None
+    complaint: bool = False
+    discount_seeking: bool = False
+    forgot_receiver: bool = False
+    event_assignee: int | None = None
+
+
+class ReceiveIn(Strict):
+    named: list[int] = []
+    prefers: int | None = None
+    refuses: int | None = None
+    complaint: bool = False
+    discount_seeking: bool = False
+    forgot_receiver: bool = False
+    event_assignee: int | None = None
+
+
+class ShareOut(Schema):
+    salesperson_id: int | None
+    department_id: int | None
+    percent: Decimal
+
+
+class VisitOut(Schema):
+    id: int
+    customer_id: int
+    kind: str
+    state: str
+    is_new_customer: bool
+    visit_number: int
+    receiver_id: int | None
+    assistant_id: int | None
+    via_rotation: bool
+    case_number: int | None
+    explanation: str
+    registered_at: dt.datetime
+    credit_user_id: int | None = None
+    split: list[ShareOut] = []
+
+
+def _visit_out(visit: Visit) -> VisitOut:
+    decision = visit.decisions.filter(is_current=True).prefetch_related("shares").first()
+    return VisitOut(
+        id=visit.pk,
+        customer_id=visit.customer_id,
+        kind=visit.kind,
+        state=visit.state,
+        is_new_customer=visit.is_new_customer,
+        visit_number=visit.visit_number,
+        receiver_id=visit.receiver_id,
+        assistant_id=visit.assistant_id,
+        via_rotation=visit.via_rotation,
+        case_number=visit.case_number,
+        explanation=visit.explanation,
+        registered_at=visit.registered_at,
+        credit_user_id=decision.credit_user_id if decision else None,
+        split=[
+            ShareOut(
+                salesperson_id=s.salesperson_id, department_id=s.department_id, percent=s.percent
+            )
+            for s in decision.shares.all()
+        ]
+        if decision
+        else [],
+    )
+
+
+def _receive_kwargs(payload) -> dict:
+    return {
+        "named": tuple(payload.named),
+        "prefers": payload.prefers,
+        "refuses": payload.refuses,
+        "complaint": payload.complaint,
+        "discount_seeking": payload.discount_seeking,
+        "forgot_receiver": payload.forgot_receiver,
+        "event_assignee": payload.event_assignee,
+    }
+
+
+@router.post("/visits", response={201: VisitOut})
+def visit_create(request, payload: VisitIn):
+    """Register a visitor or a call (found by phone, else created) and, unless `receive` is
+    false, decide at once who receives them under the office's rules."""
+    registration = services.Registration(
+        phone=payload.phone,
+        name=payload.name,
+        kind=payload.kind,
+        source=payload.source,
+        intention=payload.intention,
+        party_size=payload.party_size,
+        notes=payload.notes,
+        referred_by_phone=payload.referred_by_phone,
+        household_phone=payload.household_phone,
+    )
+    visit = services.visit_register(
+        actor=request.user, registration=registration, branch_id=payload.branch_id
+    )
+    if payload.receive:
+        visit = services.visit_receive(
+            actor=request.user, visit_id=visit.pk, **_receive_kwargs(payload)
+        )
+    return 201, _visit_out(Visit.objects.get(pk=visit.pk))
+
+
+@router.post("/visits/{visit_id}/receive", response=VisitOut)
+def visit_receive(request, visit_id: int, payload: ReceiveIn):
+    visit = services.visit_receive(
+        actor=request.user, visit_id=visit_id, **_receive_kwargs(payload)
+    )
+    return _visit_out(Visit.objects.get(pk=visit.pk))
+
+
+class DisputeDecideIn(Strict):
+    credit: int | str
+    split: dict[str, Decimal]
+    reason: str
+    quarrel: bool = False
+
+
+class DisputeOut(Schema):
+    id: int
+    customer_id: int
+    state: str
+    reason: str
+
+
+@router.post("/disputes/{dispute_id}/decide", response=DisputeOut)
+def dispute_decide(request, dispute_id: int, payload: DisputeDecideIn):
+    return services.dispute_decide(
+        actor=request.user,
+        dispute_id=dispute_id,
+        credit=payload.credit,
+        split=payload.split,
+        reason=payload.reason,
+        quarrel=payload.quarrel,
+    )
+
+
+class ClaimOut(Schema):
+    customer_id: int
+    owner_id: int | None
+    protected_until: dt.datetime | None
+
+
+@router.post("/pool/{customer_id}/claim", response=ClaimOut)
+def pool_claim(request, customer_id: int):
+    customer = services.pool_claim(actor=request.user, customer_id=customer_id)
+    return ClaimOut(
+        customer_id=customer.pk,
+        owner_id=customer.owner_id,
+        protected_until=customer.protected_until,
+    )
+
+
+class RedistributeIn(Strict):
+    from_user_id: int
+    to_user_ids: list[int]
+    method: str = "even"
+    reason: str = ""
+
+
+@router.post("/redistribute", response=dict[int, int])
+def redistribute(request, payload: RedistributeIn):
+    return services.redistribute(
+        actor=request.user,
+        from_user_id=payload.from_user_id,
+        to_user_ids=payload.to_user_ids,
+        method=payload.method,
+        reason=payload.reason,
+    )

@@ -1,0 +1,130 @@
+"""Reads for the desk: today's queue, who is next, registers, disputes, the pool, statistics."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from guanxi.core.models import OrgUnit, Role, User
+from guanxi.customers.models import Customer
+from guanxi.customers.selectors import mark_masking
+
+from . import rotation
+from .models import Dispute, DutyRoster, DutySlot, Visit
+
+
+@dataclass
+class DeskState:
+    branch: OrgUnit
+    roster: DutyRoster | None
+    slots: list[DutySlot]
+    next_up: DutySlot | None
+    after: DutySlot | None
+
+
+def desk_state(branch: OrgUnit) -> DeskState:
+    roster = DutyRoster.objects.filter(branch=branch, date=timezone.localdate()).first()
+    slots = list(roster.slots.select_related("salesperson").order_by("position")) if roster else []
+    upcoming = rotation.peek(roster, slots, count=2) if roster else []
+    return DeskState(
+        branch,
+        roster,
+        slots,
+        upcoming[0] if upcoming else None,
+        upcoming[1] if len(upcoming) > 1 else None,
+    )
+
+
+def branch_salespeople(branch: OrgUnit):
+    return (
+        User.objects.filter(
+            is_active=True, roles__role=Role.SALES, org_unit_id__in=branch.subtree_ids()
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+def visits_on(branch: OrgUnit, day: date):
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    return (
+        Visit.objects.filter(
+            branch=branch, registered_at__gte=start, registered_at__lt=start + timedelta(days=1)
+        )
+        .select_related("customer", "receiver", "assistant")
+        .order_by("-registered_at")
+    )
+
+
+def open_disputes(viewer: User):
+    qs = Dispute.objects.filter(state=Dispute.State.OPEN).select_related("customer", "visit")
+    if viewer.is_admin:
+        return qs
+    return qs.filter(branch_id__in=viewer.managed_unit_ids)
+
+
+def pool_customers(viewer: User, limit: int = 100):
+    rows = list(
+        Customer.objects.filter(
+            org_unit_id__in=viewer.branch_unit_ids,
+            owner__isnull=True,
+            in_pool_since__isnull=False,
+            archived_at__isnull=True,
+        ).order_by("-in_pool_since", "-id")[:limit]
+    )
+    mark_masking(viewer, rows)
+    return rows
+
+
+@dataclass
+class StatRow:
+    key: str
+    visits_new: int = 0
+    visits_returning: int = 0
+    calls: int = 0
+    intention_a: int = 0
+    intention_b: int = 0
+    intention_c: int = 0
+    converted: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.visits_new + self.visits_returning + self.calls
+
+
+def visit_statistics(branch: OrgUnit, start: date, end: date, group: str) -> list[StatRow]:
+    """来人来电统计: counts per day, salesperson or source between start and end (inclusive).
+
+    `converted`: customers of those visits who became customers (stage customer or loyal);
+    a deal count replaces it once the sales pipeline exists.
+    """
+    zone = timezone.get_current_timezone()
+    begin = datetime.combine(start, datetime.min.time(), tzinfo=zone)
+    finish = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    qs = Visit.objects.filter(branch=branch, registered_at__gte=begin, registered_at__lt=finish)
+    field = {"day": "day", "salesperson": "receiver__display_name", "source": "source"}[group]
+    if group == "day":
+        qs = qs.annotate(day=TruncDate("registered_at", tzinfo=zone))
+    rows = (
+        qs.values(field)
+        .annotate(
+            visits_new=Count("id", filter=Q(kind=Visit.Kind.VISIT, is_new_customer=True)),
+            visits_returning=Count("id", filter=Q(kind=Visit.Kind.VISIT, is_new_customer=False)),
+            calls=Count("id", filter=Q(kind=Visit.Kind.CALL)),
+            intention_a=Count("id", filter=Q(intention="A")),
+            intention_b=Count("id", filter=Q(intention="B")),
+            intention_c=Count("id", filter=Q(intention="C")),
+            converted=Count(
+                "customer", distinct=True, filter=Q(customer__stage__in=["customer", "loyal"])
+            ),
+        )
+        .order_by(field)
+    )
+    result = []
+    for row in rows:
+        key = row.pop(field)
+        result.append(StatRow(key=str(key) if key not in (None, "") else "—", **row))
+    return result

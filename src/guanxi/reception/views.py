@@ -1,0 +1,449 @@
+"""The front desk, the "who is next" screen, rosters, disputes, the pool and statistics."""
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from guanxi.core.errors import DomainError, NotFound, ValidationFailed
+from guanxi.core.models import Role, User
+from guanxi.customers.keys import InvalidPhone, normalize_phone
+from guanxi.customers.models import Customer, CustomerPhone
+
+from . import services
+from .models import DutySlot, ReceptionSettings, Visit
+from .selectors import (
+    branch_salespeople,
+    desk_state,
+    open_disputes,
+    pool_customers,
+    visit_statistics,
+    visits_on,
+)
+
+
+def _branch(request):
+    try:
+        return services._desk_branch(request.user, None)
+    except DomainError as exc:
+        raise Http404 from exc
+
+
+def _ids(values) -> tuple[int, ...]:
+    return tuple(int(v) for v in values if str(v).isdigit())
+
+
+def _int_or_none(value):
+    return int(value) if value and str(value).isdigit() else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk_view(request):
+    """The receptionist's screen: phone first, then the rest; the decision shows at once."""
+    branch = _branch(request)
+    result, errors, values = None, {}, {}
+    if request.method == "POST":
+        values = request.POST
+        registration = services.Registration(
+            phone=values.get("phone", ""),
+            name=values.get("name", ""),
+            kind=values.get("kind", Visit.Kind.VISIT),
+            source=values.get("source", ""),
+            intention=values.get("intention", ""),
+            party_size=_int_or_none(values.get("party_size")) or 1,
+            notes=values.get("notes", ""),
+            referred_by_phone=values.get("referred_by_phone", ""),
+            household_phone=values.get("household_phone", ""),
+        )
+        try:
+            visit = services.visit_register(actor=request.user, registration=registration)
+            result = services.visit_receive(
+                actor=request.user,
+                visit_id=visit.pk,
+                named=_ids(values.getlist("named")),
+                prefers=_int_or_none(values.get("prefers")),
+                refuses=_int_or_none(values.get("refuses")),
+                complaint=bool(values.get("complaint")),
+                discount_seeking=bool(values.get("discount_seeking")),
+                forgot_receiver=bool(values.get("forgot_receiver")),
+                event_assignee=_int_or_none(values.get("event_assignee")),
+            )
+        except DomainError as exc:
+            for error in exc.errors or [exc]:
+                errors[error.field or "general"] = str(error.message)
+        else:
+            values = {}
+    context = {
+        "state": desk_state(branch),
+        "result": result,
+        "errors": errors,
+        "values": values,
+        "salespeople": branch_salespeople(branch),
+        "intentions": Visit.Intention.choices,
+        "kinds": Visit.Kind.choices,
+        "sources": Customer.Source.choices,
+        "slot_states": DutySlot.State.choices,
+        "can_manage": services._can_manage_desk(request.user, branch),
+    }
+    return render(request, "reception/desk.html", context)
+
+
+@login_required
+@require_GET
+def lookup_view(request):
+    """As the receptionist types the phone: is this a returning customer, and whose?"""
+    raw = request.GET.get("phone", "")
+    customer, invalid = None, False
+    if len(raw.strip()) >= 7:
+        try:
+            phone = normalize_phone(raw)
+        except InvalidPhone:
+            invalid = True
+        else:
+            match = (
+                CustomerPhone.objects.select_related("customer__owner")
+                .filter(number=phone.e164)
+                .first()
+            )
+            customer = match.customer if match else None
+    visits = (
+        customer.visits.select_related("receiver").order_by("-registered_at")[:5]
+        if customer
+        else []
+    )
+    return render(
+        request,
+        "reception/partials/lookup.html",
+        {
+            "customer": customer,
+            "invalid": invalid,
+            "visits": visits,
+            "claim_valid": customer.claim_is_valid() if customer else False,
+        },
+    )
+
+
+@login_required
+@require_GET
+def next_view(request):
+    """Who is next (big screen); the partial refreshes itself every few seconds."""
+    branch = _branch(request)
+    template = (
+        "reception/partials/next.html"
+        if request.headers.get("HX-Request")
+        else "reception/next.html"
+    )
+    return render(request, template, {"state": desk_state(branch)})
+
+
+@login_required
+@require_POST
+def slot_state_view(request, pk: int):
+    try:
+        services.slot_set_state(actor=request.user, slot_id=pk, state=request.POST.get("state", ""))
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    back = "reception:roster" if request.POST.get("back") == "roster" else "reception:desk"
+    return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster_view(request):
+    branch = _branch(request)
+    if request.method == "POST":
+        order = sorted(
+            (
+                (int(request.POST.get(f"pos-{pk}") or 0), pk)
+                for pk in _ids(request.POST.getlist("on_duty"))
+            ),
+        )
+        try:
+            services.roster_set(actor=request.user, salesperson_ids=[pk for _, pk in order])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Today's queue is set."))
+            return redirect("reception:desk")
+    state = desk_state(branch)
+    positions = {
+        s.salesperson_id: s.position + 1 for s in state.slots if s.state != DutySlot.State.OFF
+    }
+    people = [(u, positions.get(u.pk)) for u in branch_salespeople(branch)]
+    return render(request, "reception/roster.html", {"state": state, "people": people})
+
+
+@login_required
+def register_view(request):
+    """来人来电登记表: the day's visits and calls."""
+    branch = _branch(request)
+    day = parse_date(request.GET.get("date", "")) or timezone.localdate()
+    return render(
+        request,
+        "reception/register.html",
+        {
+            "visits": visits_on(branch, day)[:500],
+            "day": day,
+            "branch": branch,
+        },
+    )
+
+
+@login_required
+def disputes_view(request):
+    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+        raise Http404
+    return render(request, "reception/disputes.html", {"disputes": open_disputes(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dispute_decide_view(request, pk: int):
+    dispute = (
+        open_disputes(request.user).filter(pk=pk).first()
+        if (request.user.is_admin or request.user.has_role(Role.MANAGER))
+        else None
+    )
+    if dispute is None:
+        raise Http404
+    error = None
+    if request.method == "POST":
+        split = {}
+        for key, value in request.POST.items():
+            if key.startswith("pct-") and value.strip():
+                split[key[4:]] = value.strip()
+        try:
+            services.dispute_decide(
+                actor=request.user,
+                dispute_id=pk,
+                credit=request.POST.get("credit", ""),
+                split=split,
+                reason=request.POST.get("reason", ""),
+                quarrel=bool(request.POST.get("quarrel")),
+            )
+        except (DomainError, ValueError) as exc:
+            error = getattr(exc, "message", _("Choose who holds the credit."))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("reception:disputes")
+    people = branch_salespeople(dispute.branch)
+    return render(
+        request,
+        "reception/dispute_decide.html",
+        {
+            "dispute": dispute,
+            "people": people,
+            "error": error,
+            "values": request.POST,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pool_view(request):
+    if request.method == "POST":
+        try:
+            customer = services.pool_claim(
+                actor=request.user, customer_id=_int_or_none(request.POST.get("customer")) or 0
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%s is now yours.") % customer.name)
+            return redirect(customer)
+    return render(
+        request,
+        "reception/pool.html",
+        {"customers": pool_customers(request.user), "can_claim": request.user.has_role(Role.SALES)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def redistribute_view(request):
+    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+        raise Http404
+    people = User.objects.filter(roles__role=Role.SALES).distinct().order_by("display_name")
+    if not request.user.is_admin:
+        people = people.filter(org_unit_id__in=request.user.managed_unit_ids)
+    if request.method == "POST":
+        try:
+            counts = services.redistribute(
+                actor=request.user,
+                from_user_id=_int_or_none(request.POST.get("from")) or 0,
+                to_user_ids=list(_ids(request.POST.getlist("to"))),
+                method=request.POST.get("method", "even"),
+                reason=request.POST.get("reason", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%d customers redistributed.") % sum(counts.values()))
+            return redirect("reception:redistribute")
+    return render(request, "reception/redistribute.html", {"people": people})
+
+
+STAT_GROUPS = {"day": _("Day"), "salesperson": _("Salesperson"), "source": _("Source")}
+
+
+def _stat_params(request):
+    today = timezone.localdate()
+    period = request.GET.get("period", "day")
+    start = {
+        "day": today,
+        "week": today - timedelta(days=today.weekday()),
+        "month": today.replace(day=1),
+    }.get(period, today)
+    start = parse_date(request.GET.get("start", "")) or start
+    end = parse_date(request.GET.get("end", "")) or today
+    if end < start:
+        raise ValidationFailed.single("end", "invalid_range", _("The end is before the start."))
+    if (end - start).days > 400:
+        raise ValidationFailed.single("end", "too_long", _("At most 400 days at a time."))
+    group = request.GET.get("group", "salesperson")
+    if group not in STAT_GROUPS:
+        group = "salesperson"
+    return period, start, end, group
+
+
+@login_required
+def stats_view(request):
+    """来人来电统计表 and the weekly / monthly visitor, call and conversion analysis."""
+    if not (request.user.is_admin or request.user.has_role(Role.MANAGER, Role.RECEPTIONIST)):
+        raise Http404
+    branch = _branch(request)
+    try:
+        period, start, end, group = _stat_params(request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reception:stats")
+    rows = visit_statistics(branch, start, end, group)
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        return _export(rows, group, export, f"visits-{start}-{end}")
+    return render(
+        request,
+        "reception/stats.html",
+        {
+            "rows": rows,
+            "period": period,
+            "start": start,
+            "end": end,
+            "group": group,
+            "groups": STAT_GROUPS,
+            "group_label": STAT_GROUPS[group],
+            "branch": branch,
+            "chart": {
+                "keys": [r.key for r in rows],
+                "new": [r.visits_new for r in rows],
+                "returning": [r.visits_returning for r in rows],
+                "calls": [r.calls for r in rows],
+            },
+        },
+    )
+
+
+def _export(rows, group, fmt, name):
+    header = [
+        str(STAT_GROUPS[group]),
+        _("New visitors"),
+        _("Returning visitors"),
+        _("Calls"),
+        "A",
+        "B",
+        "C",
+        _("Became customers"),
+        _("Total"),
+    ]
+    data = [
+        [
+            r.key,
+            r.visits_new,
+            r.visits_returning,
+            r.calls,
+            r.intention_a,
+            r.intention_b,
+            r.intention_c,
+            r.converted,
+            r.total,
+        ]
+        for r in rows
+    ]
+    if fmt == "csv":
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in [header, *data]),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Visits and calls"))
+    sheet.append(header)
+    for row in data:
+        sheet.append(row)
+    buffer = BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_view(request):
+    branch = _branch(request)
+    if not (request.user.is_admin or branch.pk in request.user.managed_unit_ids):
+        raise Http404
+    config = services.settings_for(branch)
+    fields = [f.name for f in ReceptionSettings._meta.fields if f.name not in ("id", "branch")]
+    error = None
+    if request.method == "POST":
+        try:
+            values = {}
+            for name in fields:
+                raw = request.POST.get(name, "").strip()
+                if not raw:
+                    raise ValidationFailed.single(name, "required", _("Every value is needed."))
+                values[name] = raw
+            services.settings_update(actor=request.user, branch_id=branch.pk, values=values)
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect(reverse("reception:settings"))
+    rows = [
+        (
+            name,
+            ReceptionSettings._meta.get_field(name).verbose_name,
+            request.POST.get(name) if error else getattr(config, name),
+        )
+        for name in fields
+    ]
+    return render(
+        request, "reception/settings.html", {"rows": rows, "error": error, "branch": branch}
+    )
