@@ -31,7 +31,9 @@ def customer_get(*, viewer: User, pk: int, for_update: bool = False) -> Customer
     """A visible customer, or NotFound — the same answer for missing and forbidden."""
     qs = Customer.objects.filter(customer_visibility_q(viewer))
     if for_update:
-        qs = qs.select_for_update()
+        # Lock the customer row only: PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer joins select_related adds (segment, owner).
+        qs = qs.select_for_update(of=("self",))
     customer = qs.select_related("segment", "owner", "org_unit").filter(pk=pk).first()
     if customer is None:
         raise NotFound("Customer not found.")
