@@ -5,6 +5,7 @@ stable `code`, a `message` and the offending `field`.
 """
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -53,7 +54,9 @@ def validation_error(request, exc: NinjaValidationError):
             "unknown_field" if err.get("type") == "extra_forbidden" else err.get("type", "invalid")
         )
         errors.append({"field": ".".join(loc) or None, "code": code, "message": err.get("msg", "")})
-    first = errors[0] if errors else {"field": None, "code": "invalid", "message": "Invalid input"}
+    first = (
+        errors[0] if errors else {"field": None, "code": "invalid", "message": _("Invalid input")}
+    )
     return api.create_response(request, {**first, "errors": errors}, status=422)
 
 
@@ -61,7 +64,7 @@ def validation_error(request, exc: NinjaValidationError):
 def unauthenticated(request, exc):
     return api.create_response(
         request,
-        {"code": "unauthenticated", "message": "Authentication required.", "field": None},
+        {"code": "unauthenticated", "message": _("Authentication required."), "field": None},
         status=401,
     )
 
@@ -79,5 +82,5 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(
-        request, {"code": "not_found", "message": "Not found.", "field": None}, status=404
+        request, {"code": "not_found", "message": _("Not found."), "field": None}, status=404
     )

@@ -4,6 +4,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -263,7 +264,7 @@ def customers_create(request, payload: CustomerCreateIn):
         if owner is None:
             from guanxi.core.errors import ValidationFailed
 
-            raise ValidationFailed.single("owner_id", "not_found", "No such user.")
+            raise ValidationFailed.single("owner_id", "not_found", _("No such user."))
     customer = services.customer_create(
         actor=request.user,
         data=data,
