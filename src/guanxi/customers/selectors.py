@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from guanxi.core.errors import NotFound, ValidationFailed
@@ -36,7 +37,7 @@ def customer_get(*, viewer: User, pk: int, for_update: bool = False) -> Customer
         qs = qs.select_for_update(of=("self",))
     customer = qs.select_related("segment", "owner", "org_unit").filter(pk=pk).first()
     if customer is None:
-        raise NotFound("Customer not found.")
+        raise NotFound(_("Customer not found."))
     customer.viewer_unmasked = sees_unmasked(viewer, customer)
     return customer
 
@@ -69,12 +70,14 @@ class CustomerFilter:
             if not value:
                 return None
             if not value.isdigit():
-                raise ValidationFailed.single(name, "invalid", f"{name} must be a number.")
+                raise ValidationFailed.single(
+                    name, "invalid", _("%(name)s must be a number.") % {"name": name}
+                )
             return int(value)
 
         sort = params.get("sort") or "recent"
         if sort not in cls.SORTS:
-            raise ValidationFailed.single("sort", "invalid_choice", "Unknown sort order.")
+            raise ValidationFailed.single("sort", "invalid_choice", _("Unknown sort order."))
         return cls(
             q=(params.get("q") or "").strip()[:100],
             segment=int_or_none("segment"),
@@ -125,9 +128,11 @@ def _decode_cursor(cursor: str) -> list:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.") from exc
+        raise ValidationFailed.single(
+            "cursor", "invalid_cursor", _("Invalid page cursor.")
+        ) from exc
     if not isinstance(values, list) or not values:
-        raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.")
+        raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
     return values
 
 
@@ -164,10 +169,8 @@ def customer_list(
         qs = qs.order_by("name_pinyin", "id")
         if cursor:
             values = _decode_cursor(cursor)
-            if not (
-                len(values) == 2 and isinstance(values[0], str) and isinstance(values[1], int)
-            ):
-                raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.")
+            if not (len(values) == 2 and isinstance(values[0], str) and isinstance(values[1], int)):
+                raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
             key, last_id = values
             qs = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=last_id))
     else:
@@ -175,7 +178,7 @@ def customer_list(
         if cursor:
             last_id = _decode_cursor(cursor)[0]
             if not isinstance(last_id, int):
-                raise ValidationFailed.single("cursor", "invalid_cursor", "Invalid page cursor.")
+                raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
             qs = qs.filter(id__lt=last_id)
     rows = list(qs.select_related("segment", "owner")[: limit + 1])
     items = rows[:limit]
