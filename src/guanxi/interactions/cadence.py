@@ -8,20 +8,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext_noop
+
 from .models import CadenceRule
 
 DEFAULT_RULES: dict[str, tuple[int | None, int | None, str]] = {
     # code: (days, deliveries, suggested next step)
-    CadenceRule.Code.UNSIGNED_DEAL: (7, None, "Call to move the deal on"),
-    CadenceRule.Code.ABOUT_TO_SIGN: (2, None, "Confirm the signing date and documents"),
-    CadenceRule.Code.LONG_TERM: (30, 3, "Check in: satisfaction and new needs"),
-    CadenceRule.Code.QUOTED_SILENT: (5, None, "Ask for feedback on the quote"),
-    CadenceRule.Code.RETURN_VISIT: (3, None, "Return visit (回访): ask for feedback"),
-    CadenceRule.Code.INTERESTED: (7, None, "Send material, invite for a visit"),
-    CadenceRule.Code.HESITANT: (3, None, "Answer the doubts, offer a second visit"),
-    CadenceRule.Code.NOT_NOW: (30, None, "Keep in touch with news"),
-    CadenceRule.Code.NEVER: (None, None, "No active follow-up"),
-    CadenceRule.Code.DEFAULT: (14, None, "Keep in touch"),
+    CadenceRule.Code.UNSIGNED_DEAL: (7, None, gettext_noop("Call to move the deal on")),
+    CadenceRule.Code.ABOUT_TO_SIGN: (
+        2,
+        None,
+        gettext_noop("Confirm the signing date and documents"),
+    ),
+    CadenceRule.Code.LONG_TERM: (30, 3, gettext_noop("Check in: satisfaction and new needs")),
+    CadenceRule.Code.QUOTED_SILENT: (5, None, gettext_noop("Ask for feedback on the quote")),
+    CadenceRule.Code.RETURN_VISIT: (3, None, gettext_noop("Return visit (回访): ask for feedback")),
+    CadenceRule.Code.INTERESTED: (7, None, gettext_noop("Send material, invite for a visit")),
+    CadenceRule.Code.HESITANT: (3, None, gettext_noop("Answer the doubts, offer a second visit")),
+    CadenceRule.Code.NOT_NOW: (30, None, gettext_noop("Keep in touch with news")),
+    CadenceRule.Code.NEVER: (None, None, gettext_noop("No active follow-up")),
+    CadenceRule.Code.DEFAULT: (14, None, gettext_noop("Keep in touch")),
 }
 
 RELATIONSHIP_RULES = {
