@@ -4,6 +4,7 @@ import pytest
 
 from guanxi.core.models import AuditEntry
 from guanxi.customers.models import Customer
+from tests.conftest import new_customer
 
 from .helpers import api_url, form_data
 
@@ -94,3 +95,42 @@ def test_saving_without_changes_writes_no_audit_entry(client, owner, customer):
     response = client.post(f"/customers/{customer.pk}/edit/", form_data(customer))
     assert response.status_code == 302
     assert not update_entries(customer).exists()
+
+
+def test_linking_a_household_needs_edit_rights_on_the_member_too(client, teammate, shared_customer):
+    theirs = new_customer(teammate, "李娜的客户", ("13900002222",))
+    client.force_login(teammate)
+    client.post(f"/customers/{theirs.pk}/household/", {"member": shared_customer.pk})
+    assert Customer.objects.get(pk=shared_customer.pk).household_id is None
+
+
+def test_owner_links_two_own_customers_into_one_household(client, owner, customer):
+    spouse = new_customer(owner, "李梅", ("13900002222",))
+    client.force_login(owner)
+    client.post(f"/customers/{customer.pk}/household/", {"member": spouse.pk, "role": "spouse"})
+    customer.refresh_from_db()
+    spouse.refresh_from_db()
+    assert (spouse.household_id, spouse.household_role) == (customer.household_id, "spouse")
+    assert customer.household_id is not None
+
+
+@pytest.mark.parametrize("who", ["marketer", "service_agent", "finance"])
+def test_roles_that_do_not_register_customers_cannot_create_them(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    web = client.get("/customers/new/")
+    api = client.post("/api/v1/customers", {"name": "李四"}, content_type="application/json")
+    assert (web.status_code, api.status_code) == (404, 403)
+    assert not Customer.objects.exists()
+
+
+def test_receptionist_registers_a_customer_for_a_salesperson_who_then_owns_it(
+    client, receptionist, owner
+):
+    client.force_login(receptionist)
+    response = client.post(
+        "/api/v1/customers",
+        {"name": "李四", "phones": ["13900002222"], "owner_id": owner.pk},
+        content_type="application/json",
+    )
+    created = Customer.objects.get(pk=response.json()["id"])
+    assert (created.owner, created.org_unit) == (owner, owner.org_unit)

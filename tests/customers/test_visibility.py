@@ -2,7 +2,8 @@
 
 import pytest
 
-from guanxi.customers.services import customer_unshare
+from guanxi.customers.services import customer_unshare, household_link
+from tests.conftest import new_customer
 
 from .conftest import BRANCH_ROLES
 from .helpers import CHANNELS, api_url, channels_seeing
@@ -81,3 +82,28 @@ def test_hidden_customer_answers_exactly_like_a_missing_one(client, outsider, cu
         missing_api.status_code,
         missing_api.json(),
     )
+
+
+def test_detail_page_does_not_name_referrals_the_viewer_cannot_see(
+    client, owner, teammate, customer
+):
+    theirs = new_customer(teammate, "李四", ("13900002222",), referred_by_id=customer.pk)
+    client.force_login(owner)
+    html = client.get(customer.get_absolute_url()).content.decode()
+    assert (theirs.name in html, theirs.get_absolute_url() in html) == (False, False)
+
+
+def test_detail_page_names_referrals_the_viewer_can_see(client, owner, customer):
+    mine = new_customer(owner, "李四", ("13900002222",), referred_by_id=customer.pk)
+    client.force_login(owner)
+    assert mine.get_absolute_url() in client.get(customer.get_absolute_url()).content.decode()
+
+
+def test_detail_page_does_not_name_family_members_the_viewer_cannot_see(
+    client, manager, owner, teammate, customer
+):
+    theirs = new_customer(teammate, "李四", ("13900002222",))
+    household_link(actor=manager, customer_id=customer.pk, member_id=theirs.pk, role="spouse")
+    client.force_login(owner)
+    html = client.get(customer.get_absolute_url()).content.decode()
+    assert (theirs.name in html, theirs.get_absolute_url() in html) == (False, False)

@@ -448,7 +448,7 @@ def household_link(*, actor: User, customer_id: int, member_id: int, role: str =
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
         member = customer_get(viewer=actor, pk=member_id, for_update=True)
-        if not can_edit(actor, customer):
+        if not (can_edit(actor, customer) and can_edit(actor, member)):
             raise Forbidden(_("Only the owner or a manager may link households."))
         household = customer.household or member.household
         if household is None:

@@ -104,12 +104,14 @@ def customer_detail_view(request, pk: int):
         "phones": customer_phones(viewer=request.user, customer=customer),
         "contacts": _mark(customer, customer.contacts.all()),
         "dates": customer.dates.all(),
-        "household": customer.household.members.exclude(pk=customer.pk).filter(
-            archived_at__isnull=True
-        )
+        "household": customer.household.members.exclude(pk=customer.pk)
+        .visible_to(request.user)
+        .filter(archived_at__isnull=True)
         if customer.household_id
         else [],
-        "referrals": customer.referrals.filter(archived_at__isnull=True)[:20],
+        "referrals": customer.referrals.visible_to(request.user).filter(archived_at__isnull=True)[
+            :20
+        ],
         "tags": customer.tags.all(),
         "shares": customer.shares.select_related("user"),
         "timeline": timeline_for(customer=customer, viewer=request.user, limit=TIMELINE_LIMIT),
