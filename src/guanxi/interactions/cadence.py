@@ -61,6 +61,12 @@ def register_fact_provider(provider: FactProvider) -> None:
         _FACT_PROVIDERS.append(provider)
 
 
+def unregister_fact_provider(provider: FactProvider) -> None:
+    """Remove a provider again (tests, or an app switched off); unknown ones are ignored."""
+    if provider in _FACT_PROVIDERS:
+        _FACT_PROVIDERS.remove(provider)
+
+
 def facts_for(customer) -> CadenceFacts:
     facts = CadenceFacts()
     for provider in _FACT_PROVIDERS:

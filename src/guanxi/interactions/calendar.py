@@ -45,7 +45,11 @@ def build_feed(*, user, base_url: str, now: datetime | None = None) -> bytes:
         cal.add_component(event)
     promises = (
         Promise.objects.open()
-        .filter(customer__owner=user, due_date__lt=today + timedelta(days=FEED_DAYS))
+        .filter(
+            customer__owner=user,
+            customer__archived_at__isnull=True,
+            due_date__lt=today + timedelta(days=FEED_DAYS),
+        )
         .select_related("customer")[:2000]
     )
     for promise in promises:
@@ -58,7 +62,9 @@ def build_feed(*, user, base_url: str, now: datetime | None = None) -> bytes:
     birthdays = Customer.objects.filter(
         owner=user, archived_at__isnull=True, birthday__isnull=False
     ).values_list("id", "name", "birthday")
-    dates = ImportantDate.objects.filter(customer__owner=user).select_related("customer")[:2000]
+    dates = ImportantDate.objects.filter(
+        customer__owner=user, customer__archived_at__isnull=True
+    ).select_related("customer")[:2000]
     for occasion in upcoming_occasions(
         user=user, customers=birthdays, important_dates=dates, start=today, days=FEED_DAYS
     ):

@@ -1,5 +1,6 @@
 """Reads for the salesperson's day, the manager's team view and the calendar feed."""
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -57,10 +58,8 @@ def my_day(*, user: User, now: datetime | None = None) -> MyDay:
         .select_related("customer", "made_by")
         .order_by("due_date")[:LIST_LIMIT]
     )
-    birthdays = mine.filter(_birthday_within(today, 7)).values_list("id", "name", "birthday")
-    dates = ImportantDate.objects.filter(
-        customer__owner=user, customer__archived_at__isnull=True
-    ).select_related("customer")[:500]
+    birthdays = mine.filter(_month_day_within(today, 7)).values_list("id", "name", "birthday")
+    dates = important_dates_within(user=user, start=today, days=7)
     result.occasions = upcoming_occasions(
         user=user, customers=birthdays, important_dates=dates, start=today, days=7
     )[:LIST_LIMIT]
@@ -85,12 +84,33 @@ def weekly_plan_date(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _birthday_within(start: date, days: int) -> Q:
+def _month_day_within(start: date, days: int, field: str = "birthday") -> Q:
+    """Yearly dates in `field` that fall on one of the `days` days from `start`.
+
+    29 February is celebrated on 28 February in common years (occasions.anniversary_in).
+    """
     condition = Q(pk__in=[])
     for offset in range(days):
         day = start + timedelta(days=offset)
-        condition |= Q(birthday__month=day.month, birthday__day=day.day)
+        condition |= Q(**{f"{field}__month": day.month, f"{field}__day": day.day})
+        if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+            condition |= Q(**{f"{field}__month": 2, f"{field}__day": 29})
     return condition
+
+
+def important_dates_within(*, user: User, start: date, days: int):
+    """The owner's important dates that fall in the window: yearly ones by month and day,
+    one-off ones by date."""
+    end = start + timedelta(days=days)
+    return (
+        ImportantDate.objects.filter(customer__owner=user, customer__archived_at__isnull=True)
+        .filter(
+            (Q(yearly=True) & _month_day_within(start, days, "date"))
+            | Q(yearly=False, date__gte=start, date__lt=end)
+        )
+        .select_related("customer")
+        .order_by("date", "id")[: LIST_LIMIT * 10]
+    )
 
 
 @dataclass

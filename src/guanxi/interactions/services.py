@@ -66,6 +66,13 @@ def _validate(kind, outcome, summary, occurred_at, promises, follow_up_at, now) 
     return errors
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    """A time typed without an offset (API clients often omit it) is local time."""
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, local_zone())
+    return value
+
+
 def schedule_follow_up(customer: Customer, *, now: datetime) -> None:
     """Recompute the customer's next follow-up from the cadence rules (row already locked)."""
     if customer.owner_id is None or customer.archived_at:
@@ -106,6 +113,7 @@ def interaction_log(
     if not _can_log(actor):
         raise Forbidden(_("Your role does not log customer contacts."))
     now = timezone.now()
+    occurred_at, next_follow_up_at = _aware(occurred_at), _aware(next_follow_up_at)
     promises = list(promises)
     errors = _validate(kind, outcome, summary, occurred_at, promises, next_follow_up_at, now)
     if len(next_step) > 300:
@@ -162,6 +170,7 @@ def follow_up_set(*, actor: User, customer_id: int, at: datetime, note: str = ""
     """Move a customer's next follow-up by hand (owner or manager)."""
     from guanxi.core.visibility import can_edit
 
+    at = _aware(at)
     if at < timezone.now() - FUTURE_TOLERANCE:
         raise ValidationFailed.single(
             "at", "past_date", _("The next follow-up must be in the future.")
