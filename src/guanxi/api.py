@@ -17,6 +17,7 @@ from guanxi.core.services import token_authenticate
 from guanxi.customers.api import router as customers_router
 from guanxi.interactions.api import router as interactions_router
 from guanxi.reception.api import router as reception_router
+from guanxi.sales.api import router as sales_router
 
 
 class TokenAuth(HttpBearer):
@@ -38,6 +39,7 @@ api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("", core_router, tags=["account"])
 api.add_router("", interactions_router, tags=["interactions"])
 api.add_router("/reception", reception_router, tags=["reception"])
+api.add_router("/sales", sales_router, tags=["sales"])
 
 
 @api.exception_handler(DomainError)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.interactions",
     "guanxi.reception",
+    "guanxi.sales",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -191,6 +193,7 @@ GUANXI_PERIODIC_TASKS = [
         "guanxi.interactions.tasks.scan_due_reminders",
         int(os.environ.get("REMINDER_SCAN_SECONDS", "300")),
     ),
+    ("guanxi.sales.tasks.scan_overdue_instalments", int(os.environ.get("OVERDUE_SCAN_SECONDS", "3600"))),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
 ]
 

@@ -10,5 +10,6 @@ urlpatterns = [
     path("customers/", include("guanxi.customers.urls")),
     path("", include("guanxi.interactions.urls")),
     path("reception/", include("guanxi.reception.urls")),
+    path("sales/", include("guanxi.sales.urls")),
     path("", include("guanxi.core.urls")),
 ]

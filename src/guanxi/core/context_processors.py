@@ -13,5 +13,6 @@ def navigation(request):
             "can_audit": user.is_admin or user.has_role(Role.MANAGER),
             "is_desk": user.is_admin or user.has_role(Role.MANAGER, Role.RECEPTIONIST, Role.SALES),
             "is_receptionist": user.has_role(Role.RECEPTIONIST),
+            "is_finance": user.is_admin or user.has_role(Role.FINANCE),
         }
     }

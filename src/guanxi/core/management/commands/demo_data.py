@@ -77,6 +77,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         made = generate_customers(count=customers, owners=owners)
         elapsed = time.perf_counter() - started
+        from guanxi.sales.demo import demo_sales
+
+        demo_sales(owners=owners)
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)

@@ -1,0 +1,328 @@
+"""Pipeline, deal page, sales-control board, approvals and the finance desk."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.models import Role
+from guanxi.core.web import attach_errors
+from guanxi.customers.selectors import customer_get
+
+from . import services
+from .forms import DealForm, DepositForm, PaymentForm, QuoteForm
+from .models import Agreement, ChangeRequest, InventoryUnit, PipelineStage, Quote
+from .pdf import agreement_pdf
+from .selectors import (
+    deal_get,
+    finance_queue,
+    kanban,
+    pending_changes,
+    pending_quotes,
+    sales_board,
+)
+
+
+def _deal_or_404(request, pk):
+    try:
+        return deal_get(viewer=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+def pipeline_view(request):
+    mine = request.GET.get("mine") == "1"
+    context = {"columns": kanban(viewer=request.user, mine=mine), "mine": mine}
+    if request.headers.get("HX-Request"):
+        return render(request, "sales/partials/board.html", context)
+    return render(request, "sales/pipeline.html", context)
+
+
+@login_required
+@require_POST
+def deal_move_view(request, pk: int):
+    """Kanban drop: move, then re-render the board (with the rule's message if refused)."""
+    error = None
+    try:
+        services.deal_move(
+            actor=request.user,
+            deal_id=pk,
+            to_stage=request.POST.get("stage", ""),
+            lost_reason=request.POST.get("lost_reason", ""),
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        error = exc.message
+    mine = request.POST.get("mine") == "1"
+    return render(
+        request,
+        "sales/partials/board.html",
+        {"columns": kanban(viewer=request.user, mine=mine), "mine": mine, "error": error},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_create_view(request, customer_id: int):
+    try:
+        customer = customer_get(viewer=request.user, pk=customer_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    form = DealForm(request.POST or None, initial={"title": customer.name})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal = services.deal_create(
+                actor=request.user,
+                customer_id=customer.pk,
+                title=data["title"],
+                amount=data.get("amount") or "0",
+                product_id=data["product"].pk if data.get("product") else None,
+                expected_close=data.get("expected_close"),
+            )
+        except DomainError as exc:
+            attach_errors(form, exc, {"product_id": "product"})
+        else:
+            return redirect("sales:deal", pk=deal.pk)
+    return render(request, "sales/deal_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def deal_view(request, pk: int):
+    deal = _deal_or_404(request, pk)
+    units = InventoryUnit.objects.filter(status=InventoryUnit.Status.AVAILABLE)
+    if deal.product_id:
+        units = units.filter(product_id=deal.product_id)
+    instalments = list(deal.instalments.all())
+    context = {
+        "deal": deal,
+        "stages": PipelineStage.objects.filter(active=True),
+        "deposit_form": DepositForm(units=units[:300]),
+        "payment_form": PaymentForm(instalments=[i for i in instalments if i.status == "due"]),
+        "quote_form": QuoteForm(initial={"product": deal.product_id}),
+        "instalments": instalments,
+        "payments": deal.payments.select_related("recorded_by"),
+        "agreements": deal.agreements.order_by("issued_at"),
+        "events": deal.events.select_related("actor")[:50],
+        "changes": deal.changes.order_by("-created_at"),
+        "commissions": deal.commissions.select_related("salesperson", "department"),
+        "quotes": Quote.objects.filter(customer=deal.customer)
+        .select_related("product", "quoted_by")
+        .order_by("-created_at")[:10],
+        "is_finance": request.user.has_role(Role.FINANCE),
+        "available_units": units[:300],
+    }
+    return render(request, "sales/deal.html", context)
+
+
+def _deal_action(request, pk, action, success, **kwargs):
+    try:
+        action(actor=request.user, deal_id=pk, **kwargs)
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("sales:deal", pk=pk)
+
+
+@login_required
+@require_POST
+def deposit_view(request, pk: int):
+    form = DepositForm(
+        request.POST, units=InventoryUnit.objects.filter(pk=request.POST.get("unit") or 0)
+    )
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()),
+        )
+        return redirect("sales:deal", pk=pk)
+    data = form.cleaned_data
+    return _deal_action(
+        request,
+        pk,
+        services.deal_take_deposit,
+        _("Deposit taken; the unit is reserved."),
+        kind=data["kind"],
+        amount=data["amount"],
+        unit_id=data.get("unit"),
+    )
+
+
+@login_required
+@require_POST
+def agreement_issue_view(request, pk: int):
+    return _deal_action(request, pk, services.agreement_issue, _("Subscription agreement issued."))
+
+
+@login_required
+def agreement_pdf_view(request, pk: int):
+    agreement = Agreement.objects.select_related("deal").filter(pk=pk).first()
+    if agreement is None:
+        raise Http404
+    _deal_or_404(request, agreement.deal_id)
+    try:
+        content = agreement_pdf(agreement)
+    except DomainError as exc:
+        return HttpResponse(
+            exc.message, status=exc.status, content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{agreement.number}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def payment_view(request, pk: int):
+    if not request.user.has_role(Role.FINANCE):
+        return HttpResponse(_("Only finance records money received."), status=403)
+    deal = _deal_or_404(request, pk)
+    form = PaymentForm(request.POST, instalments=deal.instalments.filter(status="due"))
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items()),
+        )
+        return redirect("sales:deal", pk=pk)
+    data = form.cleaned_data
+    try:
+        services.payment_record(
+            actor=request.user,
+            deal_id=pk,
+            amount=data["amount"],
+            method=data["method"],
+            receipt_number=data["receipt_number"],
+            instalment_id=data.get("instalment"),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Payment recorded."))
+    return redirect("sales:deal", pk=pk)
+
+
+@login_required
+@require_POST
+def quote_view(request, pk: int):
+    deal = _deal_or_404(request, pk)
+    form = QuoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a product and a price."))
+        return redirect("sales:deal", pk=pk)
+    try:
+        quote = services.quote_issue(
+            actor=request.user,
+            customer_id=deal.customer_id,
+            product_id=form.cleaned_data["product"].pk,
+            price=form.cleaned_data["price"],
+            deal_id=deal.pk,
+            note=form.cleaned_data.get("note", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Quote waits for a manager's approval.")
+            if quote.status == Quote.Status.PENDING
+            else _("Quote issued."),
+        )
+    return redirect("sales:deal", pk=pk)
+
+
+@login_required
+@require_POST
+def change_view(request, pk: int):
+    kind = request.POST.get("kind", "")
+    data = {
+        "unit_id": int(request.POST["unit"]) if request.POST.get("unit", "").isdigit() else None,
+        "new_name": request.POST.get("new_name", ""),
+        "fee": request.POST.get("fee") or "0",
+    }
+    return _deal_action(
+        request,
+        pk,
+        services.change_request,
+        _("Change requested; a manager decides."),
+        kind=kind,
+        reason=request.POST.get("reason", ""),
+        data=data,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approvals_view(request):
+    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+        raise Http404
+    if request.method == "POST":
+        approve = request.POST.get("decision") == "approve"
+        target = request.POST.get("target", "")
+        pk = int(request.POST.get("pk") or 0)
+        try:
+            if target == "quote":
+                services.quote_decide(actor=request.user, quote_id=pk, approve=approve)
+            else:
+                services.change_decide(actor=request.user, change_id=pk, approve=approve)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Approved.") if approve else _("Rejected."))
+        return redirect("sales:approvals")
+    return render(
+        request,
+        "sales/approvals.html",
+        {
+            "quotes": pending_quotes(request.user),
+            "changes": pending_changes(request.user),
+            "change_kinds": ChangeRequest.Kind,
+        },
+    )
+
+
+@login_required
+def board_view(request):
+    """销控表, refreshed by htmx every few seconds."""
+    product_id = request.GET.get("product")
+    board = sales_board(int(product_id) if product_id and product_id.isdigit() else None)
+    from .models import Product
+
+    context = {
+        "board": board,
+        "products": Product.objects.filter(has_units=True, active=True),
+        "statuses": InventoryUnit.Status.choices,
+        "can_release": request.user.is_admin or request.user.has_role(Role.MANAGER),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "sales/partials/unit_grid.html", context)
+    return render(request, "sales/board.html", context)
+
+
+@login_required
+@require_POST
+def unit_release_view(request, pk: int):
+    try:
+        unit = services.unit_set_release(
+            actor=request.user, unit_id=pk, release=request.POST.get("release") == "1"
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("sales:board")
+    return redirect(f"/sales/board/?product={unit.product_id}")
+
+
+@login_required
+def finance_view(request):
+    if not (request.user.has_role(Role.FINANCE) or request.user.is_admin):
+        raise Http404
+    return render(request, "sales/finance.html", {"instalments": finance_queue(request.user)})
