@@ -8,7 +8,7 @@ DEMO_CUSTOMERS ?= 2000
 BIND    ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint bench clean
+.PHONY: run test install font browser system-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,14 +22,26 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
-# Headless Chromium from Debian for the end-to-end tests (never a downloaded browser).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages, installed when missing and we are root: a Chinese TrueType font for the
+# printable 认购书, and headless Chromium for the end-to-end tests (never a downloaded browser).
+define apt_need
+	@if ! $(1); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Install Chromium (Debian: sudo apt-get install chromium) for the browser tests."; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else echo "Please install: sudo apt-get install $(2)"; exit 1; fi; \
+	fi
+endef
+
+font:
+	$(call apt_need,[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ],fonts-wqy-zenhei)
+
+browser:
+	$(call apt_need,command -v chromium >/dev/null 2>&1,chromium)
+
+system-deps: font browser
 
 run: install
+	-@$(MAKE) --no-print-directory font || echo "(Printing agreements needs that font; everything else works.)"
 	$(BIN)/guanxi migrate --noinput
 	$(BIN)/guanxi collectstatic --noinput --verbosity 0
 	$(BIN)/guanxi demo-data --if-empty --customers $(DEMO_CUSTOMERS)
@@ -41,7 +53,7 @@ run: install
 	@echo ""
 	GUANXI_HTTPS=0 $(BIN)/guanxi serve --bind $(BIND)
 
-test: install browser
+test: install system-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/guanxi makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
