@@ -9,7 +9,7 @@ asks the queue), DEPARTMENT for "the department, not a person" (a quarrel).
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.utils.translation import gettext_noop as msgid
 
@@ -165,13 +165,16 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
             ),
         )
     if facts.complaint and facts.refuses is not None:
+        # Whoever receives now (the one the customer asks for, else the one in turn) is
+        # never the salesperson complained about: the caller excludes `refuses` from the queue.
+        a = facts.prefers if facts.prefers is not None else ROTATION
         if not facts.complaint_confirmed:
             return Decision(
                 4,
-                ROTATION,
+                a,
                 None,
                 dispute=True,
-                counts_as_turn=True,
+                counts_as_turn=a == ROTATION,
                 explanation=msgid(
                     "The customer refuses the earlier receiver and complains: received "
                     "in turn while the manager confirms the complaint."
@@ -179,10 +182,10 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
             )
         return Decision(
             4,
-            ROTATION,
-            ROTATION,
-            _all(ROTATION),
-            counts_as_turn=True,
+            a,
+            a,
+            _all(a),
+            counts_as_turn=a == ROTATION,
             explanation=msgid(
                 "The manager confirmed the complaint: the earlier receiver has no claim."
             ),
@@ -224,7 +227,8 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
                 ),
             )
         split = {a: splits.case8_designated}
-        share = (splits.case8_earlier / len(earlier)).quantize(Decimal("0.01"))
+        # Shares round down to the cent; the cents left over stay with the designated one.
+        share = (splits.case8_earlier / len(earlier)).quantize(Decimal("0.01"), ROUND_DOWN)
         for p in earlier:
             split[p] = share
         split[a] += splits.case8_earlier - share * len(earlier)  # rounding cents stay with a
@@ -262,8 +266,10 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
             ),
         )
     named = facts.named[0] if facts.named else None
+    if facts.forgot_receiver and named is None:
+        return _case_7(facts, splits)
     claimant = named if named is not None else (b if b_claims else None)
-    if claimant is not None and (named is not None or b_claims):
+    if claimant is not None:
         via = {"household": 11, "referral": 10}.get(facts.claim_via)
         if claimant in present:
             return Decision(
@@ -297,30 +303,6 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
                 "turn); the credit stays with the earlier receiver."
             ),
         )
-    if facts.forgot_receiver:
-        if b is not None and facts.claim_valid:
-            return Decision(
-                7,
-                ROTATION,
-                ROTATION,
-                {ROTATION: splits.case7_receiver, b: splits.case7_previous},
-                counts_as_turn=True,
-                explanation=msgid(
-                    "The customer forgot who received them; the archive shows a "
-                    "receiver still within protection: either follows up, commission shared."
-                ),
-            )
-        return Decision(
-            7,
-            ROTATION,
-            ROTATION,
-            _all(ROTATION),
-            counts_as_turn=True,
-            explanation=msgid(
-                "The customer forgot who received them and no protected "
-                "claim exists: the rotation receives."
-            ),
-        )
     return Decision(
         None,
         ROTATION,
@@ -330,5 +312,37 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
         explanation=msgid(
             "New customer: received in turn; the first registration owns the customer "
             "for the protection period."
+        ),
+    )
+
+
+def _case_7(facts: VisitFacts, splits: Splits) -> Decision:
+    """Case 7: the customer forgot who received them; the rotation receives (列入前台轮值).
+
+    If the archive then shows that receiver (B) still within protection, the two share the
+    commission; otherwise B has nothing to do with it.
+    """
+    b = facts.previous_receiver
+    if b is not None and facts.claim_valid:
+        return Decision(
+            7,
+            ROTATION,
+            ROTATION,
+            {ROTATION: splits.case7_receiver, b: splits.case7_previous},
+            counts_as_turn=True,
+            explanation=msgid(
+                "The customer forgot who received them; the archive shows a "
+                "receiver still within protection: either follows up, commission shared."
+            ),
+        )
+    return Decision(
+        7,
+        ROTATION,
+        ROTATION,
+        _all(ROTATION),
+        counts_as_turn=True,
+        explanation=msgid(
+            "The customer forgot who received them and no protected "
+            "claim exists: the rotation receives."
         ),
     )
