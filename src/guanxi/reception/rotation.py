@@ -16,6 +16,11 @@ def _from_pointer(slots: list[DutySlot], pointer: int) -> list[DutySlot]:
     return after + before
 
 
+def _after(slots: list[DutySlot], slot: DutySlot) -> int:
+    """The pointer after `slot`: the next position, wrapping to 0 past the last one."""
+    return slot.position + 1 if any(s.position > slot.position for s in slots) else 0
+
+
 def peek(roster: DutyRoster, slots: list[DutySlot], *, exclude=frozenset(), count: int = 2):
     """Who receives the next new visitors, without changing anything (the "who is next" screen).
 
@@ -35,7 +40,7 @@ def peek(roster: DutyRoster, slots: list[DutySlot], *, exclude=frozenset(), coun
             for slot in _from_pointer(slots, pointer):
                 if slot.is_available and slot.salesperson_id not in exclude:
                     pick = slot
-                    pointer = slot.position + 1
+                    pointer = _after(slots, slot)
                     break
         if pick is None:
             break
@@ -67,7 +72,7 @@ def take_turn(roster: DutyRoster, slots: list[DutySlot], *, visit=None, exclude=
                 TurnSkip.objects.create(slot=away, visit=visit, reason=away.state)
             slot.turns_taken += 1
             slot.save(update_fields=["turns_taken"])
-            roster.next_position = slot.position + 1
+            roster.next_position = _after(slots, slot)
             roster.save(update_fields=["next_position"])
             return slot
         if slot.state in AWAY:
