@@ -203,13 +203,15 @@ def visit_create(request, payload: VisitIn):
         notes=payload.notes,
         referred_by_phone=payload.referred_by_phone,
         household_phone=payload.household_phone,
-    )
-    visit = services.visit_register(
-        actor=request.user, registration=registration, branch_id=payload.branch_id
+        **_receive_kwargs(payload),
     )
     if payload.receive:
-        visit = services.visit_receive(
-            actor=request.user, visit_id=visit.pk, **_receive_kwargs(payload)
+        visit = services.visit_register_and_receive(
+            actor=request.user, registration=registration, branch_id=payload.branch_id
+        )
+    else:
+        visit = services.visit_register(
+            actor=request.user, registration=registration, branch_id=payload.branch_id
         )
     return 201, _visit_out(Visit.objects.get(pk=visit.pk))
 

@@ -105,7 +105,8 @@ def visit_statistics(branch: OrgUnit, start: date, end: date, group: str) -> lis
     begin = datetime.combine(start, datetime.min.time(), tzinfo=zone)
     finish = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     qs = Visit.objects.filter(branch=branch, registered_at__gte=begin, registered_at__lt=finish)
-    field = {"day": "day", "salesperson": "receiver__display_name", "source": "source"}[group]
+    # By receiver id, not name: two salespeople may share a display name, or have none.
+    field = {"day": "day", "salesperson": "receiver", "source": "source"}[group]
     if group == "day":
         qs = qs.annotate(day=TruncDate("registered_at", tzinfo=zone))
     rows = (
@@ -123,8 +124,15 @@ def visit_statistics(branch: OrgUnit, start: date, end: date, group: str) -> lis
         )
         .order_by(field)
     )
+    rows = list(rows)
+    names = {}
+    if group == "salesperson":
+        names = {u.pk: str(u) for u in User.objects.filter(pk__in=[r[field] for r in rows])}
     result = []
     for row in rows:
         key = row.pop(field)
+        key = names.get(key, key)
         result.append(StatRow(key=str(key) if key not in (None, "") else "—", **row))
+    if group == "salesperson":
+        result.sort(key=lambda r: r.key)
     return result

@@ -112,18 +112,20 @@ def roster_set(
         roster, _created = DutyRoster.objects.select_for_update().get_or_create(
             branch=branch, date=day
         )
-        existing = {s.salesperson_id: s for s in roster.slots.select_for_update()}
+        existing = {s.salesperson_id: s for s in roster.slots.select_for_update(of=("self",))}
         # Park every position out of the way first: positions are unique per roster.
         offset = 1000
         for slot in existing.values():
             slot.position += offset
             slot.save(update_fields=["position"])
-        roster.slots.exclude(salesperson_id__in=salesperson_ids).filter(
-            state=DutySlot.State.ON_DUTY
-        ).update(state=DutySlot.State.OFF)
+        # Whoever leaves the queue is off, even if they were out or busy: off people are
+        # neither passed over nor owed make-up turns.
+        roster.slots.exclude(salesperson_id__in=salesperson_ids).update(state=DutySlot.State.OFF)
         for position, pk in enumerate(salesperson_ids):
             slot = existing.get(pk) or DutySlot(roster=roster, salesperson=people[pk])
             slot.position = position
+            if slot.state == DutySlot.State.OFF:  # put back on the queue: on duty again
+                slot.state = DutySlot.State.ON_DUTY
             slot.save()
         for index, slot in enumerate(roster.slots.exclude(salesperson_id__in=salesperson_ids)):
             slot.position = len(salesperson_ids) + index
@@ -146,7 +148,7 @@ def slot_set_state(*, actor: User, slot_id: int, state: str) -> DutySlot:
         raise ValidationFailed.single("state", "invalid_choice", _("Unknown state."))
     with transaction.atomic():
         slot = (
-            DutySlot.objects.select_for_update()
+            DutySlot.objects.select_for_update(of=("self",))
             .select_related("roster__branch")
             .filter(pk=slot_id)
             .first()
@@ -169,7 +171,11 @@ def slot_set_state(*, actor: User, slot_id: int, state: str) -> DutySlot:
 
 def roster_event_mode(*, actor: User, roster_id: int, on: bool) -> DutyRoster:
     with transaction.atomic():
-        roster = DutyRoster.objects.select_for_update().select_related("branch").get(pk=roster_id)
+        roster = (
+            DutyRoster.objects.select_for_update(of=("self",))
+            .select_related("branch")
+            .get(pk=roster_id)
+        )
         if not (actor.is_admin or roster.branch_id in actor.managed_unit_ids):
             raise Forbidden(_("Only a manager switches to launch-event assignment."))
         roster.event_mode = on
@@ -211,6 +217,27 @@ class Registration:
     referred_by_phone: str = ""
     household_phone: str = ""
     event_assignee: int | None = None
+
+
+def visit_register_and_receive(
+    *, actor: User, registration: Registration, branch_id: int | None = None
+) -> Visit:
+    """The desk's one button: register the visitor and receive them under the rules, in one
+    transaction, so a refused decision (the asked-for salesperson is not on duty, nobody is
+    at the desk) leaves no half-registered visitor or new customer behind."""
+    with transaction.atomic():
+        visit = visit_register(actor=actor, registration=registration, branch_id=branch_id)
+        return visit_receive(
+            actor=actor,
+            visit_id=visit.pk,
+            named=tuple(registration.named),
+            prefers=registration.prefers,
+            refuses=registration.refuses,
+            complaint=registration.complaint,
+            discount_seeking=registration.discount_seeking,
+            forgot_receiver=registration.forgot_receiver,
+            event_assignee=registration.event_assignee,
+        )
 
 
 def _validate_registration(reg: Registration) -> list[FieldError]:
@@ -327,10 +354,21 @@ def _link_household(customer: Customer, member: Customer) -> None:
     customer.household = household
 
 
-def _claim_of(customer: Customer, now) -> tuple[int | None, bool, str]:
+def _claim_valid(customer: Customer, now, protection_days: int) -> bool:
+    """Whether the owner's claim stands at `now` (valid while now <= protected_until).
+
+    A record created outside the desk (a salesperson typing in a phone enquiry) has no
+    protection end yet: its registration, created_at, starts the period (首访原则).
+    """
+    if customer.protected_until is None and customer.ownership_settled_at is None:
+        return customer.created_at + timedelta(days=protection_days) >= now
+    return customer.claim_is_valid(now)
+
+
+def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None, bool, str]:
     """Who holds a claim on this customer: own owner, else the household's or referrer's."""
     if customer.owner_id:
-        return customer.owner_id, customer.claim_is_valid(now), ""
+        return customer.owner_id, _claim_valid(customer, now, protection_days), ""
     if customer.household_id:
         first = (
             Visit.objects.filter(
@@ -342,7 +380,8 @@ def _claim_of(customer: Customer, now) -> tuple[int | None, bool, str]:
             .first()
         )
         if first:
-            return first.receiver_id, first.customer.claim_is_valid(now), "household"
+            valid = _claim_valid(first.customer, now, protection_days)
+            return first.receiver_id, valid, "household"
     if customer.referred_by_id:
         referrer = customer.referred_by
         first = (
@@ -372,7 +411,7 @@ def visit_receive(
     now = timezone.now()
     with transaction.atomic():
         visit = (
-            Visit.objects.select_for_update()
+            Visit.objects.select_for_update(of=("self",))
             .select_related("customer", "branch")
             .filter(pk=visit_id)
             .first()
@@ -392,7 +431,9 @@ def visit_receive(
         if roster is None:
             raise Conflict(_("No duty roster for today: set the queue first."), code="no_roster")
         slots = list(
-            roster.slots.select_for_update().select_related("salesperson").order_by("position")
+            roster.slots.select_for_update(of=("self",))
+            .select_related("salesperson")
+            .order_by("position")
         )
         present = frozenset(s.salesperson_id for s in slots if s.is_available)
         on_roster = {s.salesperson_id for s in slots}
@@ -406,7 +447,8 @@ def visit_receive(
                     else _("That salesperson is not on today's duty roster."),
                 )
         customer = Customer.objects.select_for_update().get(pk=visit.customer_id)
-        previous, claim_valid, via = _claim_of(customer, now)
+        config = settings_for(visit.branch)
+        previous, claim_valid, via = _claim_of(customer, now, config.protection_days)
         earlier = tuple(
             Visit.objects.filter(customer=customer, receiver__isnull=False)
             .exclude(pk=visit.pk)
@@ -429,11 +471,13 @@ def visit_receive(
             event_mode=roster.event_mode,
             event_assignee=event_assignee,
         )
-        config = settings_for(visit.branch)
         decision = decide(facts, splits_for(config))
         rotation_user = None
         if decision.needs_rotation:
-            exclude = {p for p in (decision.credit, decision.receiver) if isinstance(p, int)}
+            # Never the credit holder or named receiver again, nor the one the customer refuses.
+            exclude = {
+                p for p in (decision.credit, decision.receiver, refuses) if isinstance(p, int)
+            }
             if decision.counts_as_turn:
                 slot = rotation.take_turn(roster, slots, visit=visit, exclude=frozenset(exclude))
             else:
@@ -537,10 +581,14 @@ def credit_record(
         if pct > 0
     )
     # Follow-up and after-sales belong to whoever holds the credit (case 9).
-    if isinstance(decision.credit, int) and (
-        customer.owner_id != decision.credit or not customer.claim_is_valid(now)
-    ):
-        _take_ownership(customer, decision.credit, now, protection_days)
+    if isinstance(decision.credit, int):
+        if customer.owner_id != decision.credit or not _claim_valid(customer, now, protection_days):
+            _take_ownership(customer, decision.credit, now, protection_days)
+        elif customer.protected_until is None and customer.ownership_settled_at is None:
+            # The owner's own record, entered before any desk visit: its period runs from
+            # its creation, and is now written down.
+            customer.protected_until = customer.created_at + timedelta(days=protection_days)
+            customer.save(update_fields=["protected_until"])
     return record
 
 
@@ -567,6 +615,15 @@ def dispute_open(
     return dispute
 
 
+def _user_id(value, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed.single(
+            field, "invalid_user", _("Choose a salesperson or the department.")
+        ) from exc
+
+
 def parse_split(raw: dict) -> dict[int | str, Decimal]:
     split: dict[int | str, Decimal] = {}
     for party, pct in raw.items():
@@ -578,7 +635,7 @@ def parse_split(raw: dict) -> dict[int | str, Decimal]:
             ) from exc
         if value < 0 or value > HUNDRED:
             raise ValidationFailed.single("split", "out_of_range", _("Between 0 and 100%."))
-        key = DEPARTMENT if party == DEPARTMENT else int(party)
+        key = DEPARTMENT if party == DEPARTMENT else _user_id(party, "split")
         split[key] = split.get(key, Decimal("0")) + value
     return split
 
@@ -602,6 +659,8 @@ def dispute_decide(
         )
     if quarrel:
         credit, split = DEPARTMENT, {DEPARTMENT: HUNDRED}
+    if credit != DEPARTMENT:
+        credit = _user_id(credit, "credit")
     split = parse_split(split)
     if sum(split.values(), Decimal("0")) != HUNDRED:
         raise ValidationFailed.single(
@@ -609,7 +668,7 @@ def dispute_decide(
         )
     with transaction.atomic():
         dispute = (
-            Dispute.objects.select_for_update()
+            Dispute.objects.select_for_update(of=("self",))
             .select_related("branch", "customer")
             .filter(pk=dispute_id)
             .first()
@@ -618,12 +677,26 @@ def dispute_decide(
             raise NotFound(_("Dispute not found."))
         if dispute.state == Dispute.State.DECIDED:
             raise Conflict(_("This dispute is already decided."), code="already_decided")
-        if credit != DEPARTMENT:
-            credit = int(credit)
-            if not User.objects.filter(pk=credit, is_active=True, roles__role=Role.SALES).exists():
-                raise ValidationFailed.single(
-                    "credit", "invalid_user", _("Credit goes to an active salesperson.")
-                )
+        # Credit and commission go to active salespeople of the dispute's sales office.
+        people = {p for p in (credit, *split) if p != DEPARTMENT}
+        known = set(
+            User.objects.filter(
+                pk__in=people,
+                is_active=True,
+                roles__role=Role.SALES,
+                org_unit_id__in=dispute.branch.subtree_ids(),
+            ).values_list("pk", flat=True)
+        )
+        if credit != DEPARTMENT and credit not in known:
+            raise ValidationFailed.single(
+                "credit", "invalid_user", _("Credit goes to an active salesperson.")
+            )
+        if people - known:
+            raise ValidationFailed.single(
+                "split",
+                "invalid_user",
+                _("Commission goes to active salespeople of this branch or the department."),
+            )
         customer = Customer.objects.select_for_update().get(pk=dispute.customer_id)
         now = timezone.now()
         decision = Decision(

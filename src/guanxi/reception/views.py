@@ -63,19 +63,17 @@ def desk_view(request):
             notes=values.get("notes", ""),
             referred_by_phone=values.get("referred_by_phone", ""),
             household_phone=values.get("household_phone", ""),
+            named=_ids(values.getlist("named")),
+            prefers=_int_or_none(values.get("prefers")),
+            refuses=_int_or_none(values.get("refuses")),
+            complaint=bool(values.get("complaint")),
+            discount_seeking=bool(values.get("discount_seeking")),
+            forgot_receiver=bool(values.get("forgot_receiver")),
+            event_assignee=_int_or_none(values.get("event_assignee")),
         )
         try:
-            visit = services.visit_register(actor=request.user, registration=registration)
-            result = services.visit_receive(
-                actor=request.user,
-                visit_id=visit.pk,
-                named=_ids(values.getlist("named")),
-                prefers=_int_or_none(values.get("prefers")),
-                refuses=_int_or_none(values.get("refuses")),
-                complaint=bool(values.get("complaint")),
-                discount_seeking=bool(values.get("discount_seeking")),
-                forgot_receiver=bool(values.get("forgot_receiver")),
-                event_assignee=_int_or_none(values.get("event_assignee")),
+            result = services.visit_register_and_receive(
+                actor=request.user, registration=registration
             )
         except DomainError as exc:
             for error in exc.errors or [exc]:
