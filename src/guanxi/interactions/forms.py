@@ -34,7 +34,10 @@ class InteractionForm(forms.Form):
         super().__init__(*args, **kwargs)
         for i in range(PROMISE_ROWS):
             self.fields[f"promise_{i}"] = forms.CharField(
-                label=_("Promise (承诺)"), max_length=300, required=False
+                label=_("Promise (承诺)"),
+                max_length=300,
+                required=False,
+                widget=forms.TextInput(attrs={"placeholder": _("Promise made (承诺), if any")}),
             )
             self.fields[f"promise_due_{i}"] = forms.DateField(
                 label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
