@@ -225,3 +225,33 @@ def test_merging_into_an_archived_record_is_refused(owner, pair):
         customer_merge(actor=owner, keep_id=keep.pk, merge_id=merged.pk)
     assert refused.value.code == "archived"
     assert Customer.objects.get(pk=merged.pk).archived_at is None
+
+
+def test_merge_does_not_leave_the_kept_record_referring_to_itself(owner):
+    keep = new_customer(owner, "张三", ("13812345678",))
+    duplicate = new_customer(owner, "张三(重复)", ("13900001111",), referred_by_id=keep.pk)
+    customer_merge(actor=owner, keep_id=keep.pk, merge_id=duplicate.pk)
+    assert Customer.objects.get(pk=keep.pk).referred_by_id is None
+
+
+def test_phone_merged_into_a_record_without_phones_becomes_its_primary(owner):
+    keep = new_customer(owner, "张三", ())
+    duplicate = new_customer(owner, "张三", ("13900001111",))
+    customer_merge(actor=owner, keep_id=keep.pk, merge_id=duplicate.pk)
+    keep.refresh_from_db()
+    assert keep.primary_phone == "+8613900001111"
+    assert list(keep.phones.values_list("number", "is_primary")) == [("+8613900001111", True)]
+
+
+def test_company_and_email_taken_over_by_merge_are_searchable(client, owner):
+    keep = new_customer(owner, "张三", ("13812345678",))
+    duplicate = new_customer(
+        owner, "张三", ("13900001111",), company="华强电子", email="zs@huaqiang.cn"
+    )
+    customer_merge(actor=owner, keep_id=keep.pk, merge_id=duplicate.pk)
+    client.force_login(owner)
+    found = [
+        [row["id"] for row in client.get(API, {"q": q}).json()["items"]]
+        for q in ("华强", "zs@huaqiang")
+    ]
+    assert found == [[keep.pk], [keep.pk]]

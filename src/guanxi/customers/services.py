@@ -148,6 +148,12 @@ def _check_email_unique(email: str, customer_id: int | None) -> None:
         )
 
 
+def _set_search_keys(customer: Customer) -> None:
+    customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
+    customer.company_key = fold(customer.company).lower()[:100]
+    customer.email_key = email_key(customer.email)
+
+
 def _apply(customer: Customer, data: dict) -> None:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
@@ -159,9 +165,7 @@ def _apply(customer: Customer, data: dict) -> None:
         setattr(customer, name, value)
     if customer.email:
         customer.email = customer.email.lower()
-    customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
-    customer.company_key = fold(customer.company).lower()[:100]
-    customer.email_key = email_key(customer.email)
+    _set_search_keys(customer)
     if (
         customer.contact_window_start
         and customer.contact_window_end
@@ -578,8 +582,11 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
             if getattr(keep, name) in ("", None) and getattr(other, name) not in ("", None):
                 setattr(keep, name, getattr(other, name))
                 filled[name] = getattr(other, name)
+        _set_search_keys(keep)
         if _STAGE_ORDER.index(other.stage) > _STAGE_ORDER.index(keep.stage):
             keep.stage = other.stage
+        if not keep.primary_phone:
+            keep.primary_phone = other.primary_phone
         moved = _move_related(keep, other)
         keep.tags.add(*other.tags.all())
 
@@ -591,8 +598,6 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
             setattr(keep, name, max(values) if values else None)
         nexts = [v for v in (keep.next_follow_up_at, other.next_follow_up_at) if v]
         keep.next_follow_up_at = min(nexts) if nexts else None
-        if not keep.primary_phone:
-            keep.primary_phone = other.primary_phone
         keep.updated_at = timezone.now()
         keep.save()
         keep.refresh_from_db()
@@ -631,7 +636,7 @@ def _move_related(keep: Customer, other: Customer) -> dict[str, int]:
     # Shares: the union, without breaking the (customer, user) uniqueness.
     already = set(keep.shares.values_list("user_id", flat=True))
     other.shares.filter(user_id__in=already).delete()
-    if keep.referred_by_id == other.id:  # never leave the kept record referring itself
+    if keep.referred_by_id in (keep.id, other.id):  # never leave the kept record referring itself
         keep.referred_by_id = other.referred_by_id if other.referred_by_id != keep.id else None
     for relation in Customer._meta.related_objects:
         if relation.many_to_many:
