@@ -195,7 +195,11 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.sales.tasks.scan_overdue_instalments", int(os.environ.get("OVERDUE_SCAN_SECONDS", "3600"))),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
+    ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
 ]
+
+# Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
+GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")

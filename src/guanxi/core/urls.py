@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +19,11 @@ urlpatterns = [
     path("users/<int:pk>/active/", views.user_toggle_active, name="user_toggle_active"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path("webhooks/<int:pk>/active/", webhook_views.webhook_toggle, name="webhook_toggle"),
+    path(
+        "webhooks/deliveries/<int:pk>/replay/",
+        webhook_views.webhook_replay_view,
+        name="webhook_replay",
+    ),
 ]

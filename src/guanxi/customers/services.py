@@ -10,6 +10,7 @@ from guanxi.core.audit import audit_record, diff_fields
 from guanxi.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
+from guanxi.core.webhooks import customer_payload, webhook_emit
 
 from .keys import InvalidPhone, email_key, fold, normalize_phone, pinyin_keys
 from .models import (
@@ -287,6 +288,7 @@ def customer_create(
             target=customer,
             changes=diff_fields({}, _snapshot(customer)),
         )
+        webhook_emit("customer.created", customer_payload(customer))
     return customer
 
 
@@ -326,6 +328,7 @@ def customer_update(
         changes = diff_fields(before, _snapshot(customer))
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
+            webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))
     return customer
 
 
@@ -620,6 +623,7 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
             target=other,
             changes={"merged_into": [None, keep_id]},
         )
+        webhook_emit("customer.merged", {**customer_payload(keep), "merged_id": merge_id})
     return keep
 
 

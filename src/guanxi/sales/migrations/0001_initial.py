@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0003_initial'),
+        ('core', '0003_webhooks'),
         ('customers', '0005_ownership_and_public_pool'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
