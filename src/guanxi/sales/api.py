@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
@@ -127,7 +128,7 @@ def agreement_amend(request, agreement_id: int, payload: AmendIn):
 def agreement_download(request, agreement_id: int):
     agreement = Agreement.objects.filter(pk=agreement_id).first()
     if agreement is None:
-        raise NotFound("Agreement not found.")
+        raise NotFound(_("Agreement not found."))
     deal_get(viewer=request.user, pk=agreement.deal_id)
     response = HttpResponse(agreement_pdf(agreement), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{agreement.number}.pdf"'

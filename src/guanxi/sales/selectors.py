@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from guanxi.core.errors import NotFound
 from guanxi.core.models import User
@@ -53,7 +54,7 @@ def deal_get(*, viewer: User, pk: int) -> Deal:
         .first()
     )
     if deal is None:
-        raise NotFound("Deal not found.")
+        raise NotFound(_("Deal not found."))
     return deal
 
 
