@@ -64,3 +64,19 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     def __init__(self, message: str, code: str = "conflict", field: str | None = None):
         super().__init__(message=message, code=code, field=field, status=409)
+
+
+def full_clean_or_fail(instance, exclude: list[str] | None = None) -> None:
+    """Run the model's own validation; report Django's errors as one ValidationFailed."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            [
+                FieldError(name, err.code or "invalid", str(err.message % (err.params or {})))
+                for name, errs in exc.error_dict.items()
+                for err in errs
+            ]
+        ) from exc

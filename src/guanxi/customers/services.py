@@ -1,13 +1,18 @@
 """Every change to customer data: one transaction, a permission check and an audit entry."""
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record, diff_fields
-from guanxi.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from guanxi.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    ValidationFailed,
+    full_clean_or_fail,
+)
 from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.webhooks import customer_payload, webhook_emit
@@ -179,16 +184,7 @@ def _apply(customer: Customer, data: dict) -> None:
         raise ValidationFailed.single(
             "birthday", "future_date", _("A birthday cannot be in the future.")
         )
-    try:
-        customer.full_clean(exclude=["org_unit", "owner", "created_by", "merged_into", "tags"])
-    except ValidationError as exc:
-        raise ValidationFailed(
-            [
-                FieldError(name, err.code or "invalid", str(err.message % (err.params or {})))
-                for name, errs in exc.error_dict.items()
-                for err in errs
-            ]
-        ) from exc
+    full_clean_or_fail(customer, exclude=["org_unit", "owner", "created_by", "merged_into", "tags"])
     if customer.referred_by_id and customer.referred_by_id == customer.pk:
         raise ValidationFailed.single(
             "referred_by_id", "self_referral", _("A customer cannot refer themselves.")
@@ -504,16 +500,7 @@ def contact_add(*, actor: User, customer_id: int, data: dict) -> ContactPerson:
                 raise ValidationFailed.single(
                     "phone", "invalid_phone", _("Not a valid phone number.")
                 ) from exc
-        try:
-            contact.full_clean(exclude=["organisation"])
-        except ValidationError as exc:
-            raise ValidationFailed(
-                [
-                    FieldError(n, e.code or "invalid", str(e.message % (e.params or {})))
-                    for n, errs in exc.error_dict.items()
-                    for e in errs
-                ]
-            ) from exc
+        full_clean_or_fail(contact, exclude=["organisation"])
         contact.save()
         audit_record(
             actor=actor,
@@ -533,16 +520,7 @@ def important_date_add(*, actor: User, customer_id: int, data: dict) -> Importan
             customer=customer,
             **{k: v for k, v in data.items() if k in ("kind", "label", "date", "yearly")},
         )
-        try:
-            item.full_clean(exclude=["customer"])
-        except ValidationError as exc:
-            raise ValidationFailed(
-                [
-                    FieldError(n, e.code or "invalid", str(e.message % (e.params or {})))
-                    for n, errs in exc.error_dict.items()
-                    for e in errs
-                ]
-            ) from exc
+        full_clean_or_fail(item, exclude=["customer"])
         item.save()
         audit_record(
             actor=actor,
