@@ -92,3 +92,12 @@ def test_restoring_a_customer_who_is_not_archived_is_refused(owner, customer):
 
     with pytest.raises(Conflict):
         customer_restore(actor=owner, customer_id=customer.pk)
+
+
+def test_outsider_archiving_through_the_web_gets_404_and_changes_nothing(
+    client, outsider, customer
+):
+    client.force_login(outsider)
+    response = client.post(f"/customers/{customer.pk}/archive/", {"reason": "x"})
+    assert response.status_code == 404
+    assert Customer.objects.get(pk=customer.pk).archived_at is None

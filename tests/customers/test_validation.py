@@ -28,7 +28,7 @@ def error_of(response) -> tuple:
     return response.status_code, body["code"], body["field"]
 
 
-@pytest.mark.parametrize("phone", ["12345", "abc", "138123456789999"])
+@pytest.mark.parametrize("phone", ["12345", "abc"])
 def test_api_create_with_invalid_phone_is_refused(logged_in, phone):
     response = create(logged_in, phones=[phone])
     assert error_of(response) == (422, "invalid_phone", "phones")
