@@ -1,0 +1,117 @@
+"""Two receptionists press "next" at the same moment; two salespeople race for one pool
+customer. Real threads and real transactions: SQLite serialises them with BEGIN IMMEDIATE,
+PostgreSQL with row locks (the roster row, the customer row)."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from guanxi.core.errors import Conflict
+from guanxi.customers.models import Customer
+from guanxi.reception import services
+from guanxi.reception.models import DutyRoster, PoolClaim, TurnSkip, Visit
+
+from .helpers import new_phone
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_together(*jobs, timeout=60):
+    """Start every job at the same instant (a barrier); return what each returned or raised."""
+    start = threading.Barrier(len(jobs))
+    outcomes: list = [None] * len(jobs)
+
+    def run(index, job):
+        try:
+            start.wait(timeout=10)
+            outcomes[index] = job()
+        except Exception as exc:  # the test asserts on what came out
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return outcomes
+
+
+@pytest.fixture
+def second_receptionist(org):
+    from guanxi.core.models import Role
+    from tests.conftest import make_user
+
+    return make_user("reception2", org["bj"], Role.RECEPTIONIST)
+
+
+def walk_in_job(actor):
+    def job():
+        registration = services.Registration(phone=new_phone(), name="同时来的客人")
+        return services.visit_register_and_receive(actor=actor, registration=registration)
+
+    return job
+
+
+def test_two_receptionists_press_next_at_once_get_two_salespeople(
+    receptionist, second_receptionist, roster, trio
+):
+    outcomes = run_together(walk_in_job(receptionist), walk_in_job(second_receptionist))
+    assert all(isinstance(o, Visit) for o in outcomes), outcomes
+    assert {o.receiver_id for o in outcomes} == {trio[0].pk, trio[1].pk}
+    roster = DutyRoster.objects.get(pk=roster.pk)
+    slots = list(roster.slots.order_by("position"))
+    assert sum(s.turns_taken for s in slots) == 2
+    assert [s.turns_taken for s in slots] == [1, 1, 0]
+    assert roster.next_position == 2
+    assert Visit.objects.filter(state="received").count() == 2
+
+
+def test_many_walk_ins_from_two_desks_keep_the_queue_balanced(
+    receptionist, second_receptionist, roster, trio
+):
+    rounds = 6
+
+    def burst(actor):
+        def job():
+            return [walk_in_job(actor)() for _ in range(rounds)]
+
+        return job
+
+    outcomes = run_together(burst(receptionist), burst(second_receptionist))
+    assert all(isinstance(o, list) for o in outcomes), outcomes
+    visits = [v for batch in outcomes for v in batch]
+    assert len({v.pk for v in visits}) == 2 * rounds
+    roster = DutyRoster.objects.get(pk=roster.pk)
+    taken = [s.turns_taken for s in roster.slots.order_by("position")]
+    assert taken == [4, 4, 4]
+    assert roster.next_position == 0
+    # In the order they were received, the receivers follow the queue exactly.
+    order = list(Visit.objects.order_by("received_at", "pk").values_list("receiver_id", flat=True))
+    assert order == [u.pk for u in trio] * 4
+    assert not TurnSkip.objects.exists()
+
+
+def test_two_salespeople_claim_the_same_pool_customer_one_wins(owner, teammate, third, org):
+    from tests.conftest import new_customer
+
+    customer = new_customer(owner, "周先生", ("13944440000",))
+    Customer.objects.filter(pk=customer.pk).update(
+        owner=None, org_unit=org["bj"], in_pool_since=timezone.now()
+    )
+
+    def claim(actor):
+        return lambda: services.pool_claim(actor=actor, customer_id=customer.pk)
+
+    outcomes = run_together(claim(teammate), claim(third))
+    won = [o for o in outcomes if isinstance(o, Customer)]
+    lost = [o for o in outcomes if isinstance(o, Conflict)]
+    assert (len(won), len(lost)) == (1, 1), outcomes
+    assert lost[0].code == "already_claimed"
+    customer.refresh_from_db()
+    assert customer.owner_id == won[0].owner_id and customer.owner_id in (teammate.pk, third.pk)
+    assert PoolClaim.objects.count() == 1
