@@ -33,12 +33,23 @@ def test_desk_registers_and_shows_the_decision(desk_client, trio):
         "/reception/",
         {"phone": "139 1111 0000", "name": "冯先生", "intention": "B", "party_size": "2"},
     )
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert 'id="decision-receiver">张伟<' in html
-    assert 'id="next-up">李娜<' in html
     visit = Visit.objects.get()
     assert (visit.receiver_id, visit.intention, visit.party_size) == (trio[0].pk, "B", 2)
+    # Redirected, so that reloading the page does not register the visitor twice.
+    assert response.status_code == 302
+    assert response["Location"] == f"/reception/?received={visit.pk}"
+    html = desk_client.get(response["Location"]).content.decode()
+    assert 'id="decision-receiver">张伟<' in html
+    assert 'id="next-up">李娜<' in html
+    assert Visit.objects.count() == 1
+
+
+def test_desk_shows_only_its_own_branchs_decisions(desk_client, client, trio, sh_manager):
+    desk_client.post("/reception/", {"phone": "13911110000", "name": "冯先生"})
+    visit = Visit.objects.get()
+    client.force_login(sh_manager)
+    html = client.get(f"/reception/?received={visit.pk}").content.decode()
+    assert 'id="decision"' not in html and "冯先生" not in html
 
 
 def test_desk_form_errors_keep_the_values_and_write_nothing(desk_client, trio):

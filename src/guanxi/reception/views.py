@@ -72,14 +72,21 @@ def desk_view(request):
             event_assignee=_int_or_none(values.get("event_assignee")),
         )
         try:
-            result = services.visit_register_and_receive(
+            visit = services.visit_register_and_receive(
                 actor=request.user, registration=registration
             )
         except DomainError as exc:
             for error in exc.errors or [exc]:
                 errors[error.field or "general"] = str(error.message)
         else:
-            values = {}
+            # Post/redirect/get: reloading the page must not register the visitor again.
+            return redirect(f"{reverse('reception:desk')}?received={visit.pk}")
+    elif received := _int_or_none(request.GET.get("received")):
+        result = (
+            Visit.objects.filter(pk=received, branch=branch)
+            .select_related("customer", "receiver", "assistant")
+            .first()
+        )
     context = {
         "state": desk_state(branch),
         "result": result,
