@@ -1,12 +1,13 @@
 """The salesperson's day on the web (SPEC C2): "my day", logging from it, plans, the
 manager's team view and the administrator's cadence settings."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
+from guanxi.customers.models import Customer
 from guanxi.interactions.models import CadenceRule, Interaction, Plan, Promise
-from guanxi.interactions.selectors import weekly_plan_date
+from guanxi.interactions.selectors import LIST_LIMIT, weekly_plan_date
 from tests.conftest import new_customer
 
 from .helpers import local, section, set_fields
@@ -52,6 +53,7 @@ def test_my_day_api_matches_the_page(busy_day, client, owner):
     assert [r["name"] for r in body["overdue"]] == ["张三"]
     assert [r["name"] for r in body["due_today"]] == ["李四"]
     assert [p["text"] for p in body["promises"]] == ["Send the quote"]
+    assert (body["overdue_count"], body["due_today_count"], body["more_promises"]) == (1, 1, False)
 
 
 def test_log_from_my_day_reschedules_and_returns_the_fragment(busy_day, client, owner, customer):
@@ -211,3 +213,29 @@ def test_notifications_are_shown_and_dismissed(busy_day, client, owner):
     assert "2 follow-ups due today (1 overdue)" in html
     client.post("/notifications/read/")
     assert "follow-ups due today" not in client.get("/my-day/").content.decode()
+
+
+def test_long_lists_show_the_most_urgent_first_and_the_totals(clock, client, owner):
+    total = LIST_LIMIT + 5
+    customers = Customer.objects.bulk_create(
+        Customer(
+            name=f"客户{n:02d}",
+            owner=owner,
+            org_unit=owner.org_unit,
+            next_follow_up_at=local(2026, 2, 1, 9) + timedelta(hours=n),  # 客户00: most overdue
+        )
+        for n in range(total)
+    )
+    Promise.objects.bulk_create(
+        Promise(customer=c, made_by=owner, text=f"承诺{n:02d}", due_date=date(2026, 3, 1))
+        for n, c in enumerate(customers)
+    )
+    client.force_login(owner)
+    html = client.get("/my-day/").content.decode()
+    overdue = section(html, "overdue")
+    assert overdue.count('<li class="list-group-item" id="follow-up-') == LIST_LIMIT
+    assert "客户00" in overdue and f"客户{total - 1:02d}" not in overdue
+    assert f"{total} in all" in overdue
+    assert f'id="overdue-count">{total}<' in html
+    assert f'id="promises-count">{LIST_LIMIT}+<' in html
+    assert section(html, "promises-due").count("承诺") == LIST_LIMIT

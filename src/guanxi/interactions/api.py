@@ -133,12 +133,17 @@ class FollowUpOut(Schema):
 class MyDayOut(Schema):
     day: date
     overdue: list[FollowUpOut]
+    overdue_count: int
     due_today: list[FollowUpOut]
+    due_today_count: int
     promises: list[PromiseOut]
+    more_promises: bool
 
 
 @router.get("/my-day", response=MyDayOut)
 def my_day_api(request):
+    """Today's overdue and due follow-ups and due promises: the most urgent first, at most
+    25 of each, with the totals."""
     day = my_day(user=request.user)
 
     def rows(customers):
@@ -153,5 +158,11 @@ def my_day_api(request):
         ]
 
     return MyDayOut(
-        day=day.day, overdue=rows(day.overdue), due_today=rows(day.due_today), promises=day.promises
+        day=day.day,
+        overdue=rows(day.overdue),
+        overdue_count=day.overdue_count,
+        due_today=rows(day.due_today),
+        due_today_count=day.due_today_count,
+        promises=day.promises,
+        more_promises=day.more_promises,
     )
