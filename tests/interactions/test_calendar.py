@@ -7,6 +7,7 @@ import pytest
 from icalendar import Calendar
 
 from guanxi.core.models import User
+from guanxi.customers.models import ImportantDate
 from guanxi.interactions import services
 
 from .helpers import local, log, set_fields
@@ -15,6 +16,7 @@ from .helpers import local, log, set_fields
 @pytest.fixture
 def feed_token(clock, owner, customer):
     set_fields(customer, birthday=date(1990, 3, 4))
+    ImportantDate.objects.create(customer=customer, label="结婚纪念日", date=date(2015, 4, 18))
     log(owner, customer, promises=[("Bring the colour samples", date(2026, 3, 4))])
     return services.calendar_feed_rotate(actor=owner)
 
@@ -39,6 +41,11 @@ def test_feed_parses_and_holds_the_follow_up_the_promise_and_the_birthday(
     assert promise.decoded("dtstart") == date(2026, 3, 4)
     birthday = next(e for uid, e in events.items() if uid.startswith("occasion-birthday"))
     assert birthday.decoded("dtstart") == date(2026, 3, 4)
+    anniversary = next(e for uid, e in events.items() if uid.startswith("occasion-anniv"))
+    assert (anniversary.decoded("dtstart"), str(anniversary["summary"])) == (
+        date(2026, 4, 18),
+        "结婚纪念日 · 张三",
+    )
 
 
 def test_feed_needs_no_login_and_shows_only_the_owners_schedule(

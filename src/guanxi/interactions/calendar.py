@@ -6,10 +6,11 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from guanxi.customers.models import Customer, ImportantDate
+from guanxi.customers.models import Customer
 
 from .models import Promise
 from .occasions import upcoming_occasions
+from .selectors import birthdays_within, important_dates_within
 
 FEED_DAYS = 60
 
@@ -59,12 +60,8 @@ def build_feed(*, user, base_url: str, now: datetime | None = None) -> bytes:
         event.add("dtstart", promise.due_date)
         event.add("dtstamp", now)
         cal.add_component(event)
-    birthdays = Customer.objects.filter(
-        owner=user, archived_at__isnull=True, birthday__isnull=False
-    ).values_list("id", "name", "birthday")
-    dates = ImportantDate.objects.filter(
-        customer__owner=user, customer__archived_at__isnull=True
-    ).select_related("customer")[:2000]
+    birthdays = birthdays_within(user=user, start=today, days=FEED_DAYS)
+    dates = important_dates_within(user=user, start=today, days=FEED_DAYS, limit=2000)
     for occasion in upcoming_occasions(
         user=user, customers=birthdays, important_dates=dates, start=today, days=FEED_DAYS
     ):

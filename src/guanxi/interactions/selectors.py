@@ -164,7 +164,7 @@ def birthdays_within(*, user: User, start: date, days: int):
     )
 
 
-def important_dates_within(*, user: User, start: date, days: int):
+def important_dates_within(*, user: User, start: date, days: int, limit: int = LIST_LIMIT * 10):
     """The owner's important dates that fall in the window: yearly ones by month and day,
     one-off ones by date."""
     end = start + timedelta(days=days)
@@ -177,7 +177,7 @@ def important_dates_within(*, user: User, start: date, days: int):
         )
         .select_related("customer")
         .only("id", "label", "date", "yearly", "customer__id", "customer__name")
-        .order_by("date", "id")[: LIST_LIMIT * 10]
+        .order_by("date", "id")[:limit]
     )
 
 
