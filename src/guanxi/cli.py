@@ -3,6 +3,8 @@
 guanxi serve [--bind 127.0.0.1:8000]   web server (gunicorn) and background worker together
 guanxi worker                          background worker only (django-tasks database backend)
 guanxi demo-data --customers N         demo organisation, users and customers
+guanxi import FILE [--skip-bad-rows]   import customers from CSV/Excel, with a progress bar
+guanxi backup / restore PATH --yes     consistent online backup of the database, and back
 guanxi <any manage.py command>         migrate, createsuperuser, check --deploy, …
 """
 
@@ -12,7 +14,7 @@ import signal
 import subprocess
 import sys
 
-ALIASES = {"demo-data": "demo_data", "worker": "db_worker"}
+ALIASES = {"demo-data": "demo_data", "worker": "db_worker", "import": "import_data"}
 
 
 def main() -> None:

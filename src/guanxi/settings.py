@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "guanxi.interactions",
     "guanxi.reception",
     "guanxi.sales",
+    "guanxi.transfer",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +201,10 @@ GUANXI_PERIODIC_TASKS = [
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
 GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
+
+# Imports (C8): uploaded files, progress and error reports live here.
+GUANXI_IMPORT_DIR = Path(os.environ.get("GUANXI_IMPORT_DIR", VAR_DIR / "imports"))
+GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_MB", "500")) * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")

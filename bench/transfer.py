@@ -1,0 +1,352 @@
+"""Benchmark of import and export (C8) on SQLite: `python bench/transfer.py [--rows N]`.
+
+1. Generates a GBK CSV of N customers as they arrive from other systems: a title row, Chinese
+   headers, full-width digits in some phones, birthdays in four formats, e-mail on a third of
+   the rows, company, city and notes.
+2. Imports it into a fresh, migrated SQLite database with `guanxi import` (validation,
+   in-file and database duplicate matching, all-or-nothing in one transaction): rows/s.
+3. Inserts the very same rows, already cleaned, into another fresh database with plain
+   `executemany` (customers and phones, no validation, no matching): rows/s, and the ratio.
+4. Exports the imported customers as an administrator through the streaming CSV view
+   (`transfer.views.customer_export`, called with a RequestFactory request in a process of its
+   own): rows/s and the process's peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`).
+5. Re-imports the same file: every row must be matched, none created.
+
+`--write-docs` appends the figures to docs/performance.md under "## Import and export (C8)".
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUANXI = [PYTHON, "-m", "guanxi.cli"]
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧阳"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红娥玲芬燕彬鹏辉建国文斌宇"
+    "浩凯健俊帆帅旭宁龙林欣怡佳琪梓涵子轩雨萱思远嘉豪"
+)
+COMPANIES = ["华强电子", "美的集团", "万科地产", "国美电器", "苏宁易购", "海尔智家", "联想集团", ""]
+CITIES = ["北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "重庆"]
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "176",
+    "177",
+    "180",
+    "181",
+    "182",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "198",
+    "199",
+]
+
+
+def env_for(db: Path, var: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{db}",
+        GUANXI_VAR_DIR=str(var),
+        GUANXI_IMPORT_DIR=str(var / "imports"),
+        DJANGO_SETTINGS_MODULE="guanxi.settings",
+        PYTHONPATH=str(ROOT / "src"),
+    )
+    return env
+
+
+def generate(path: Path, rows: int, seed: int = 2026) -> None:
+    rng = random.Random(seed)
+    step = 7_919  # a prime: phones unique, not in order
+    with open(path, "w", encoding="gb18030", newline="") as out:
+        out.write("客户名单（导出自旧系统）,,,,,,\r\n")
+        out.write("姓名,手机,邮箱,公司,生日,城市,备注\r\n")
+        for i in range(rows):
+            name = rng.choice(SURNAMES) + "".join(
+                rng.choice(GIVEN) for _ in range(rng.randint(1, 2))
+            )
+            prefix = PREFIXES[i % len(PREFIXES)]
+            number = f"{prefix}{(i * step) % 100_000_000:08d}"
+            if i % 20 == 0:
+                number = number.translate(FULLWIDTH)
+            elif i % 7 == 0:
+                number = f"{number[:3]}-{number[3:7]}-{number[7:]}"
+            email = f"user{i}@example.cn" if i % 3 == 0 else ""
+            year, month, day = rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28)
+            birthday = [
+                f"{year}年{month}月{day}日",
+                f"{year}/{month}/{day}",
+                f"{year}-{month:02d}-{day:02d}",
+                f"{year}{month:02d}{day:02d}",
+            ][i % 4]
+            note = "老客户介绍" if i % 11 == 0 else ""
+            out.write(
+                f"{name},{number},{email},{rng.choice(COMPANIES)},{birthday},"
+                f"{rng.choice(CITIES)},{note}\r\n"
+            )
+
+
+def fresh_db(work: Path, name: str) -> tuple[Path, dict]:
+    var = work / name
+    var.mkdir()
+    db = var / "guanxi.sqlite3"
+    env = env_for(db, var)
+    subprocess.run([*GUANXI, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    setup = (
+        "from guanxi.core.models import OrgUnit, User, UserRole, Role\n"
+        "hq = OrgUnit.objects.create(name='总部', kind='head_office')\n"
+        "admin = User.objects.create_superuser('admin', 'admin@example.cn', 'bench-password-1',"
+        " org_unit=hq)\n"
+        "UserRole.objects.create(user=admin, role=Role.ADMIN)\n"
+    )
+    subprocess.run([*GUANXI, "shell", "-c", setup], env=env, check=True, cwd=ROOT)
+    return db, env
+
+
+def run_import(csv_path: Path, env: dict) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*GUANXI, "import", str(csv_path), "--quiet", "--as", "admin"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(result.stdout + result.stderr)
+    return elapsed, result.stdout.strip().splitlines()[0]
+
+
+RAW_INSERT = r"""
+import sys, time
+import django
+django.setup()
+from django.db import connection, transaction
+from django.utils import timezone
+from guanxi.core.models import OrgUnit, User
+from guanxi.customers.models import Customer, CustomerPhone
+from guanxi.transfer.bulk import Inserter, allocate_ids
+from guanxi.transfer.clean import clean_phone, clean_birthday, name_keys
+from guanxi.transfer.parser import detect_encoding
+import csv
+
+path = sys.argv[1]
+unit = OrgUnit.objects.get(kind="head_office")
+admin = User.objects.get(username="admin")
+rows = []
+with open(path, encoding=detect_encoding(path), newline="") as handle:
+    reader = csv.reader(handle)
+    next(reader); next(reader)
+    for name, phone, email, company, birthday, city, note in reader:
+        p = clean_phone(phone)
+        day = clean_birthday(birthday)
+        rows.append((name, p, email, company, day, city, note, *name_keys(name)))
+columns = ("id", "name", "email", "company", "birthday", "city", "notes", "org_unit_id",
+           "created_by_id", "created_at", "updated_at", "name_pinyin", "name_initials",
+           "company_key", "email_key", "primary_phone")
+customers = Inserter(Customer, columns, with_pk=True)
+phones = Inserter(CustomerPhone, ("customer_id", "number", "national", "last4", "is_primary"))
+now = customers.prep("created_at", timezone.now())
+birthday = Customer._meta.get_field("birthday")
+started = time.perf_counter()
+with transaction.atomic():
+    for start in range(0, len(rows), 2000):
+        chunk = rows[start:start + 2000]
+        ids = allocate_ids(Customer, len(chunk))
+        customers.insert([
+            (cid, name, email, company, birthday.get_db_prep_save(day, connection), city, note,
+             unit.id, admin.id, now, now, pinyin, initials, company.lower(), email, p.e164)
+            for cid, (name, p, email, company, day, city, note, pinyin, initials) in zip(ids, chunk)
+        ])
+        phones.insert([(cid, r[1].e164, r[1].national, r[1].national[-4:], True)
+                       for cid, r in zip(ids, chunk)])
+print(time.perf_counter() - started)
+"""
+
+EXPORT = r"""
+import resource, sys, time
+import django
+django.setup()
+from django.test import RequestFactory
+from guanxi.core.models import User
+from guanxi.transfer.views import customer_export
+
+admin = User.objects.get(username="admin")
+request = RequestFactory().get("/customers/export/", {"format": "csv"})
+request.user = admin
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+response = customer_export(request)
+size = lines = 0
+for chunk in response.streaming_content:
+    size += len(chunk)
+    lines += chunk.count(b"\n")
+elapsed = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "bytes": size, "rows": lines - 1,
+                  "rss_before_kb": before, "rss_peak_kb": peak}))
+""".replace("import resource, sys, time", "import json, resource, sys, time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--keep", help="Work in this folder and keep it.")
+    args = parser.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="guanxi-bench-transfer-"))
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path = work / "customers-gbk.csv"
+    print(f"Generating {args.rows:,} rows (GBK) in {csv_path} …", flush=True)
+    generate(csv_path, args.rows)
+    size_mb = csv_path.stat().st_size / 1e6
+
+    print("Importing into a fresh SQLite database …", flush=True)
+    db, env = fresh_db(work, "import")
+    import_seconds, summary = run_import(csv_path, env)
+    print(f"  {summary}\n  {import_seconds:.1f} s, {args.rows / import_seconds:,.0f} rows/s")
+
+    print("Raw executemany of the same rows into another fresh database …", flush=True)
+    _raw_db, raw_env = fresh_db(work, "raw")
+    raw = subprocess.run(
+        [PYTHON, "-c", RAW_INSERT, str(csv_path)],
+        env=raw_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    raw_seconds = float(raw.stdout.strip().splitlines()[-1])
+    print(f"  {raw_seconds:.1f} s, {args.rows / raw_seconds:,.0f} rows/s")
+
+    print("Re-importing the same file (every row must match, none be created) …", flush=True)
+    again_seconds, again = run_import(csv_path, env)
+    print(f"  {again}\n  {again_seconds:.1f} s, {args.rows / again_seconds:,.0f} rows/s")
+
+    print("Exporting every customer as CSV through the streaming view …", flush=True)
+    out = subprocess.run(
+        [PYTHON, "-c", EXPORT], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    export = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"  {export['rows']:,} rows, {export['bytes'] / 1e6:.0f} MB in {export['seconds']:.1f} s, "
+        f"{export['rows'] / export['seconds']:,.0f} rows/s; peak RSS "
+        f"{export['rss_peak_kb'] / 1024:.0f} MB (process at start: "
+        f"{export['rss_before_kb'] / 1024:.0f} MB)"
+    )
+    figures = {
+        "rows": args.rows,
+        "csv_mb": size_mb,
+        "import_s": import_seconds,
+        "raw_s": raw_seconds,
+        "again_s": again_seconds,
+        "again": again,
+        "export": export,
+        "db_mb": db.stat().st_size / 1e6,
+    }
+    (work / "figures.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+    if args.write_docs:
+        write_docs(figures)
+
+
+def write_docs(f: dict) -> None:
+    from datetime import date
+
+    rows = f["rows"]
+    e = f["export"]
+    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    table = "\n".join(
+        [
+            "| what | time | rows/s |",
+            "| --- | ---: | ---: |",
+            f"| `guanxi import` of {rows:,} rows (see below) | {f['import_s']:.1f} s "
+            f"| {rows / f['import_s']:,.0f} |",
+            f"| raw `executemany` of the same rows, already cleaned | {f['raw_s']:.1f} s "
+            f"| {rows / f['raw_s']:,.0f} |",
+            f"| ratio import / raw inserts | | {f['raw_s'] / f['import_s']:.2f} |",
+            f"| re-import of the same file (all matched, none created) | {f['again_s']:.1f} s "
+            f"| {rows / f['again_s']:,.0f} |",
+            f"| CSV export of {e['rows']:,} customers ({e['bytes'] / 1e6:.0f} MB), streamed "
+            f"| {e['seconds']:.1f} s | {e['rows'] / e['seconds']:,.0f} |",
+        ]
+    )
+    peak, before = e["rss_peak_kb"] / 1024, e["rss_before_kb"] / 1024
+    section = f"""
+## Import and export (C8)
+
+Measured {date.today():%Y-%m-%d} with `python bench/transfer.py --rows {rows}` on this
+project's development machine ({machine}; SQLite in WAL mode, one file). The file is a
+{f["csv_mb"]:.0f} MB GBK CSV with a title row, Chinese headers, full-width digits in 5 % of
+the phones, birthdays in four formats (1985年3月2日, 1985/3/2, 1985-03-02, 19850302), e-mail
+on a third of the rows.
+
+{table}
+
+The import row is the whole of `guanxi import`: detect the encoding, find the header row
+under the title, validate every row, catch duplicates inside the file, match each row
+against the database (import key, phone, e-mail), insert customers, phones and import keys
+in one all-or-nothing transaction. The raw row inserts the same customers and phones,
+already cleaned, with plain `executemany` in one transaction: the floor set by SQLite.
+
+Export memory: the peak resident set of the exporting process (`ru_maxrss`, whole process
+including Django) was **{peak:.0f} MB**, against {before:.0f} MB before the
+export started: rows are read 2,000 at a time (`.iterator(chunk_size=2000)`) and written to
+the response as they are read, so memory does not grow with the row count. The database
+after the import is {f["db_mb"]:.0f} MB.
+
+Where the import's time goes: the customer table carries twenty indexes (keyset lists,
+search keys, follow-ups, the pool) and SQLite maintains every one per row; that is the
+raw-insert figure. On top of it the importer parses and validates every cell in Python
+(phones through phonenumbers' own mobile pattern, pinyin memoised per name), spools the
+clean rows, and runs three matching queries per batch of 2,000. Django's `bulk_create`
+was measured at about 2,500 customers/s on the same machine, which is why the importer
+inserts with one prepared statement per table (docs/decisions/0003-transfer-app.md).
+"""
+    path = ROOT / "docs" / "performance.md"
+    text = path.read_text() if path.exists() else "# Guanxi performance\n"
+    marker = "\n## Import and export (C8)\n"
+    if marker in text:
+        head, _sep, rest = text.partition(marker)
+        following = rest.find("\n## ")
+        text = head + section + (rest[following:] if following >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n" + section
+    path.write_text(text)
+    print(f"Wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

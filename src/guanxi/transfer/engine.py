@@ -1,0 +1,971 @@
+"""Running an import job: check every row first, then write in batches.
+
+1. Validation pass. Every row is parsed and cleaned (phones, e-mails, dates, choices,
+   lengths); duplicates inside the file are caught (same phone, e-mail, external ID or the
+   same content twice). Each bad row goes to the error report with its line number and
+   reason. Good rows are spooled, cleaned, to a temporary file, so the file is read once.
+   All-or-nothing (the default) stops here when any row is bad: nothing is written.
+2. Write pass, in batches of BATCH rows. Each batch is matched against the database by
+   import key, phone and e-mail, in three queries; matches are updated or skipped as the
+   user chose (never reassigned); new customers are inserted with bulk.Inserter.
+   All-or-nothing: one transaction around every batch, so a crash or a kill half way leaves
+   nothing. "Skip bad rows": one transaction per batch; a re-run matches the rows already
+   written (by import key) instead of duplicating them.
+
+The job row records the outcome; a small progress file beside the upload reports progress
+while the (invisible) transaction runs. One audit entry sums the job up.
+"""
+
+import contextlib
+import csv
+import hashlib
+import itertools
+import json
+import os
+import pickle
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.audit import audit_record
+from guanxi.core.models import Role, User
+from guanxi.core.webhooks import webhook_emit
+from guanxi.customers.keys import email_key, fold
+from guanxi.customers.models import Customer, CustomerPhone, Segment, Tag
+
+from . import clean
+from .bulk import Inserter, allocate_ids, lookup, update_rows
+from .clean import CellError
+from .fields import targets_for
+from .models import ImportJob, ImportKey
+from .parser import UnreadableFile, raw_rows, xlsx_row_count
+
+BATCH = 2000
+ERRORS_PREVIEW = 100
+PROGRESS_EVERY = 0.25  # seconds between progress-file writes
+MAX_PHONES = 5
+MAX_TAGS = 20
+TAG_SPLIT = re.compile(r"[,，;；、/|]+")
+
+# Text columns a row may set on a customer, with the model's length limits.
+TEXT_FIELDS = (
+    "wechat_id",
+    "id_number",
+    "province",
+    "city",
+    "district",
+    "address",
+    "company",
+    "title",
+    "notes",
+)
+
+
+def import_dir() -> Path:
+    path = Path(settings.GUANXI_IMPORT_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def progress_path(job: ImportJob) -> Path:
+    return import_dir() / f"job-{job.pk}.progress.json"
+
+
+def error_report_path(job: ImportJob) -> Path:
+    return import_dir() / f"job-{job.pk}-errors.csv"
+
+
+def read_progress(job: ImportJob) -> dict | None:
+    try:
+        path = progress_path(job)
+        data = json.loads(path.read_text())
+        data["age"] = time.time() - path.stat().st_mtime
+        return data
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    value: str
+    code: str
+    message: str
+
+
+class Stop(Exception):
+    """Raised to leave the all-or-nothing transaction without committing."""
+
+
+class ImportConfigError(Exception):
+    """The options cannot work (no name column, an owner the user may not assign…)."""
+
+
+class ImportRun:
+    def __init__(self, job: ImportJob, *, on_progress: Callable[[dict], None] | None = None):
+        self.job = job
+        self.actor = job.created_by
+        self.options = {**DEFAULT_OPTIONS, **job.options}
+        self.on_progress = on_progress
+        self.skip_bad = self.options["mode"] == "skip_bad"
+        self.update_duplicates = self.options["duplicates"] == "update"
+        self.batch_size = int(self.options.get("batch_size") or BATCH)
+        self.counts = dict.fromkeys(
+            ("total", "empty", "valid", "written", "created", "updated", "unchanged", "skipped"),
+            0,
+        )
+        self.error_lines: set[int] = set()
+        self.errors_preview: list[dict] = []
+        self._report = None
+        self._report_writer = None
+        self._last_progress = 0.0
+        self.phase = "validating"
+        self.fraction = 0.0
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+
+    def error(self, line: int, column: str, value, code: str, message: str) -> None:
+        if self._report is None:
+            self._report = open(error_report_path(self.job), "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            self._report_writer = csv.writer(self._report)
+            self._report_writer.writerow([_("Line"), _("Column"), _("Value"), _("Reason"), "code"])
+        text = clean.cell_str(value)
+        shown = text if len(text) <= 60 else text[:57] + "…"
+        self._report_writer.writerow([line, column, shown, str(message), code])
+        self.error_lines.add(line)
+        if len(self.errors_preview) < ERRORS_PREVIEW:
+            self.errors_preview.append(
+                {"line": line, "column": column, "value": shown, "message": str(message)}
+            )
+
+    def progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY:
+            return
+        self._last_progress = now
+        data = {
+            "state": self.phase,
+            "fraction": round(self.fraction, 4),
+            "errors": len(self.error_lines),
+            **self.counts,
+        }
+        target = progress_path(self.job)
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(data))
+        os.replace(partial, target)
+        if self.on_progress:
+            self.on_progress(data)
+
+    def _set_state(self, state: str, **fields) -> None:
+        self.job.state = state
+        for name, value in fields.items():
+            setattr(self.job, name, value)
+        self.job.save(update_fields=["state", *fields])
+
+    # ---- the run ----------------------------------------------------------------------------
+
+    def run(self) -> ImportJob:
+        job = self.job
+        self._set_state(
+            ImportJob.State.VALIDATING, started_at=timezone.now(), finished_at=None, message=""
+        )
+        error_report_path(job).unlink(missing_ok=True)
+        spool = tempfile.TemporaryFile(dir=import_dir())  # noqa: SIM115 - closed in finally
+        try:
+            self.prepare()
+            self.validate(spool)
+            if self.error_lines and not self.skip_bad:
+                return self.finish(
+                    ImportJob.State.REJECTED,
+                    _(
+                        "%(n)s rows have errors; nothing was written. Correct them, or choose "
+                        "“skip bad rows”."
+                    )
+                    % {"n": len(self.error_lines)},
+                )
+            self.phase = "writing"
+            self._set_state(ImportJob.State.WRITING)
+            self.progress(force=True)
+            spool.seek(0)
+            self.write(spool)
+        except UnreadableFile as exc:
+            return self.finish(
+                ImportJob.State.FAILED, _("The file cannot be read: %s") % exc, rolled_back=True
+            )
+        except ImportConfigError as exc:
+            return self.finish(ImportJob.State.FAILED, str(exc), rolled_back=True)
+        except Stop:
+            return self.finish(
+                ImportJob.State.REJECTED,
+                _("%(n)s rows conflict with existing customers; nothing was written.")
+                % {"n": len(self.error_lines)},
+                rolled_back=True,
+            )
+        except IntegrityError as exc:
+            return self.finish(
+                ImportJob.State.FAILED,
+                _(
+                    "A concurrent change conflicted with the import (%s). Run it again: rows "
+                    "already imported are matched, not duplicated."
+                )
+                % exc,
+                rolled_back=not self.skip_bad,
+            )
+        finally:
+            spool.close()
+            if self._report is not None:
+                self._report.close()
+        return self.finish(ImportJob.State.SUCCEEDED, "")
+
+    def finish(self, state: str, message: str, rolled_back: bool = False) -> ImportJob:
+        if rolled_back and not self.skip_bad:
+            for key in ("written", "created", "updated", "unchanged", "skipped"):
+                self.counts[key] = 0
+        c = self.counts
+        self.phase = state
+        self.fraction = 1.0
+        self._set_state(
+            state,
+            finished_at=timezone.now(),
+            message=message,
+            total_rows=c["total"],
+            empty_rows=c["empty"],
+            created_count=c["created"],
+            updated_count=c["updated"],
+            unchanged_count=c["unchanged"],
+            skipped_count=c["skipped"],
+            error_count=len(self.error_lines),
+            errors_preview=self.errors_preview,
+        )
+        self.progress(force=True)
+        # All-or-nothing audits inside its own transaction (write()); skip mode audits here
+        # whatever it wrote, even when a later batch failed.
+        audited = getattr(self, "_audited", False)
+        if not audited and (state == ImportJob.State.SUCCEEDED or (self.skip_bad and c["written"])):
+            with transaction.atomic():
+                self.audit()
+        return self.job
+
+    def audit(self) -> None:
+        c = self.counts
+        summary = {
+            "file": self.job.file_name,
+            "sha256": self.job.sha256,
+            "rows": c["total"],
+            "created": c["created"],
+            "updated": c["updated"],
+            "unchanged": c["unchanged"],
+            "skipped": c["skipped"],
+            "errors": len(self.error_lines),
+        }
+        audit_record(
+            actor=self.actor, verb=f"import.{self.job.kind}", target=self.job, changes=summary
+        )
+        webhook_emit("import.completed", {"job_id": self.job.pk, "kind": self.job.kind, **summary})
+
+    # ---- subclasses -------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def clean_row(self, line: int, cells: list) -> dict | None:
+        raise NotImplementedError
+
+    def write_batch(self, rows: list[tuple[int, dict]]) -> None:
+        raise NotImplementedError
+
+    # ---- passes -----------------------------------------------------------------------------
+
+    def _columns(self) -> list[tuple[int, str, str]]:
+        """(index, target, header) for every mapped column."""
+        known = {t.key for t in targets_for(self.job.kind)}
+        columns = []
+        for index, target in sorted(self.job.mapping.items(), key=lambda kv: int(kv[0])):
+            if target in known:
+                i = int(index)
+                header = self.job.headers[i] if i < len(self.job.headers) else f"#{i + 1}"
+                columns.append((i, target, header or f"#{i + 1}"))
+        return columns
+
+    def validate(self, spool) -> None:
+        path = import_dir() / self.job.file_path
+        info = _table_info(self.job)
+        size = max(self.job.file_size, 1)
+        if info.file_format == "xlsx":
+            size = max(xlsx_row_count(path), 1)
+        elif info.file_format == "xls":
+            size = 0
+
+        def on_read(position: int) -> None:
+            if size:
+                self.fraction = min(position / size, 1.0)
+            self.progress()
+
+        batch: list[tuple[int, dict]] = []
+        for line, cells in raw_rows(path, info, on_read):
+            if line <= self.job.header_line:
+                continue
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                self.counts["empty"] += 1
+                continue
+            self.counts["total"] += 1
+            row = self.clean_row(line, cells)
+            if row is None:
+                continue
+            self.counts["valid"] += 1
+            batch.append((line, row))
+            if len(batch) >= self.batch_size:
+                pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                batch = []
+        if batch:
+            pickle.dump(batch, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        self.fraction = 1.0
+        self.progress(force=True)
+
+    def _batches(self, spool):
+        while True:
+            try:
+                yield pickle.load(spool)
+            except EOFError:
+                return
+
+    def write(self, spool) -> None:
+        self.fraction = 0.0
+        total = max(self.counts["valid"], 1)
+        if self.skip_bad:
+            for rows in self._batches(spool):
+                self._write_batch_retrying(rows)
+                self.fraction = self.counts["written"] / total
+                self.progress()
+            return
+        with transaction.atomic():
+            for rows in self._batches(spool):
+                self.write_batch(rows)
+                self.counts["written"] += len(rows)
+                self.fraction = self.counts["written"] / total
+                self.progress()
+            if self.error_lines:
+                raise Stop
+            self.audit()
+            self._audited = True
+
+    def _write_batch_retrying(self, rows) -> None:
+        """Skip-bad-rows mode: a batch that lost a race (a phone taken meanwhile) is matched
+        again once, in a fresh transaction."""
+        for attempt in (1, 2):
+            before = dict(self.counts), set(self.error_lines), len(self.errors_preview)
+            try:
+                with transaction.atomic():
+                    self.write_batch(rows)
+                self.counts["written"] += len(rows)
+                return
+            except IntegrityError:
+                self.counts = before[0]
+                self.error_lines = before[1]
+                del self.errors_preview[before[2] :]
+                self.forget_rolled_back()
+                if attempt == 2:
+                    raise
+
+    def forget_rolled_back(self) -> None:
+        """Drop what a rolled-back batch cached (ids of rows that no longer exist)."""
+
+
+DEFAULT_OPTIONS = {
+    "mode": "all",  # "all" (all-or-nothing) or "skip_bad"
+    "duplicates": "skip",  # "skip" or "update"
+    "owner_mode": "none",  # "column", "fixed", "rotation" or "none"
+    "owner_id": None,
+    "batch_size": BATCH,
+}
+
+
+def _table_info(job: ImportJob):
+    from .parser import TableInfo, _sniff_delimiter
+
+    info = TableInfo(
+        file_format=job.file_format,
+        encoding=job.encoding,
+        header_line=job.header_line,
+        headers=job.headers,
+    )
+    if job.file_format == "csv":
+        path = import_dir() / job.file_path
+        with open(path, encoding=job.encoding, newline="") as handle:
+            info.delimiter = _sniff_delimiter("".join(handle.readline() for _ in range(20)))
+    return info
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+# ---- customers --------------------------------------------------------------------------------
+
+
+def eligible_owners(actor: User):
+    """Who an import by `actor` may make owner: active salespeople and managers in the
+    actor's scope (every one, for an admin)."""
+    users = User.objects.filter(
+        is_active=True, roles__role__in=[Role.SALES, Role.MANAGER], org_unit__isnull=False
+    ).distinct()
+    if not actor.is_admin:
+        users = users.filter(org_unit_id__in=actor.managed_unit_ids)
+    return users
+
+
+def rotation_owners(actor: User, branch_id: int | None = None) -> list[User]:
+    """Round-robin order for "by rotation": today's reception roster of the branch when the
+    reception app has one (its queue order), else the branch's active salespeople by name."""
+    from guanxi.core.models import OrgUnit
+
+    unit = OrgUnit.objects.filter(pk=branch_id).first() if branch_id else actor.org_unit
+    if unit is None:
+        return []
+    branch = unit.branch()
+    eligible = eligible_owners(actor).filter(org_unit_id__in=branch.subtree_ids())
+    eligible = eligible.filter(roles__role=Role.SALES).distinct()
+    ids = set(eligible.values_list("id", flat=True))
+    with contextlib.suppress(LookupError, ImportError):
+        from django.apps import apps
+
+        if apps.is_installed("guanxi.reception"):
+            from guanxi.reception.models import DutyRoster
+
+            roster = DutyRoster.objects.filter(branch=branch, date=timezone.localdate()).first()
+            if roster:
+                ordered = [
+                    s.salesperson
+                    for s in roster.slots.select_related("salesperson").order_by("position")
+                    if s.salesperson_id in ids
+                ]
+                if ordered:
+                    return ordered
+    return list(eligible.order_by("display_name", "username"))
+
+
+class CustomerImport(ImportRun):
+    SET_COLUMNS = (
+        "id",
+        "kind",
+        "name",
+        "gender",
+        "birthday",
+        "email",
+        "wechat_id",
+        "id_number",
+        "annual_income",
+        "province",
+        "city",
+        "district",
+        "address",
+        "company",
+        "title",
+        "segment_id",
+        "source",
+        "notes",
+        "stage",
+        "owner_id",
+        "org_unit_id",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+        "name_pinyin",
+        "name_initials",
+        "company_key",
+        "email_key",
+        "primary_phone",
+    )
+    # Fields a matched customer takes from the row in "update" mode (never owner or unit).
+    UPDATABLE = (
+        "kind",
+        "name",
+        "gender",
+        "birthday",
+        "wechat_id",
+        "id_number",
+        "annual_income",
+        "province",
+        "city",
+        "district",
+        "address",
+        "company",
+        "title",
+        "segment_id",
+        "source",
+        "notes",
+        "stage",
+    )
+
+    def prepare(self) -> None:
+        actor = self.actor
+        self.columns = self._columns()
+        if not any(target == "name" for _i, target, _h in self.columns):
+            raise ImportConfigError(_("No column is mapped to Name."))
+        limits = {f: Customer._meta.get_field(f).max_length for f in TEXT_FIELDS}
+        limits["name"] = Customer._meta.get_field("name").max_length
+        self.limits = limits
+        segments = {}
+        for seg in Segment.objects.all():
+            for word in (seg.code, seg.name_zh, seg.name_en):
+                segments[fold(word).lower()] = seg.pk
+        self.segments = segments
+        self.choices = {
+            "gender": clean.choice_cleaner(
+                Customer.Gender.choices, clean.GENDER_WORDS, _("gender")
+            ),
+            "kind": clean.choice_cleaner(Customer.Kind.choices, clean.KIND_WORDS, _("kind")),
+            "source": clean.choice_cleaner(
+                Customer.Source.choices, clean.SOURCE_WORDS, _("source")
+            ),
+            "stage": clean.choice_cleaner(Customer.Stage.choices, clean.STAGE_WORDS, _("stage")),
+        }
+        owners = list(
+            eligible_owners(actor).values("id", "username", "display_name", "org_unit_id")
+        )
+        self.owner_units = {o["id"]: o["org_unit_id"] for o in owners}
+        by_name: dict[str, set[int]] = {}
+        for o in owners:
+            for word in (o["username"], o["display_name"]):
+                if word:
+                    by_name.setdefault(fold(word).lower(), set()).add(o["id"])
+        self.owner_names = by_name
+        mode = self.options["owner_mode"]
+        self.default_owner = None
+        if self.options.get("owner_id"):
+            owner_id = int(self.options["owner_id"])
+            if owner_id not in self.owner_units:
+                raise ImportConfigError(
+                    _("The chosen owner is not someone you may assign customers to.")
+                )
+            self.default_owner = owner_id
+        self.rotation: list[int] = []
+        if mode == "rotation":
+            self.rotation = [u.id for u in rotation_owners(actor, self.options.get("branch_id"))]
+            for u in User.objects.filter(pk__in=self.rotation):
+                self.owner_units.setdefault(u.id, u.org_unit_id)
+            if not self.rotation:
+                raise ImportConfigError(_("Nobody is available for rotation in this branch."))
+        self._rotation = itertools.cycle(self.rotation) if self.rotation else None
+        needs_unit = mode == "none" or (mode == "column" and self.default_owner is None)
+        if needs_unit and actor.org_unit_id is None:
+            raise ImportConfigError(_("You have no organisation unit: choose an owner."))
+        self.seen_phones: dict[int, int] = {}
+        self.seen_emails: dict[int, int] = {}
+        self.seen_keys: dict[int, int] = {}
+        self.inserter = Inserter(Customer, self.SET_COLUMNS, with_pk=True)
+        self.phone_inserter = Inserter(
+            CustomerPhone, ("customer_id", "number", "national", "last4", "is_primary")
+        )
+        self.key_inserter = Inserter(ImportKey, ("key", "customer_id", "job_id", "line"))
+        self.tag_ids: dict[str, int] = {}
+        self.today = timezone.localdate()
+
+    def clean_row(self, line: int, cells: list) -> dict | None:
+        row: dict = {}
+        phones: list = []
+        bad = False
+        width = len(cells)
+        for index, target, header in self.columns:
+            value = cells[index] if index < width else None
+            try:
+                if target == "phone":
+                    phones.extend(clean.clean_phones(value))
+                elif target == "name":
+                    row["name"] = clean.check_length(clean.cell_str(value), self.limits["name"])
+                elif target in self.limits:
+                    text = (
+                        str(value).strip() if target == "notes" and value else clean.cell_str(value)
+                    )
+                    if text:
+                        row[target] = clean.check_length(text, self.limits[target])
+                elif target == "email":
+                    if email := clean.clean_email(value):
+                        row["email"] = email
+                elif target == "birthday":
+                    if day := clean.clean_birthday(value, self.today):
+                        row["birthday"] = day
+                elif target in self.choices:
+                    choice = self.choices[target](value)
+                    if choice is not None:
+                        row[target] = choice
+                elif target == "segment":
+                    text = clean.cell_str(value).lower()
+                    if text:
+                        if text not in self.segments:
+                            raise CellError(
+                                "invalid_choice",
+                                _("“%(raw)s” is not a known segment.")
+                                % {"raw": clean.cell_str(value)},
+                            )
+                        row["segment_id"] = self.segments[text]
+                elif target == "tags":
+                    names = [fold(t)[:40] for t in TAG_SPLIT.split(clean.cell_str(value))]
+                    names = sorted({n for n in names if n})
+                    if len(names) > MAX_TAGS:
+                        raise CellError("too_many", _("At most %d tags.") % MAX_TAGS)
+                    if names:
+                        row["tags"] = names
+                elif target == "owner":
+                    text = clean.cell_str(value).lower()
+                    if text:
+                        ids = self.owner_names.get(text, set())
+                        if len(ids) != 1:
+                            raise CellError(
+                                "invalid_owner",
+                                _("“%(raw)s” is not a salesperson you may assign customers to.")
+                                % {"raw": clean.cell_str(value)}
+                                if not ids
+                                else _("“%(raw)s” names several people; use the username.")
+                                % {"raw": clean.cell_str(value)},
+                            )
+                        row["owner_id"] = next(iter(ids))
+                elif target == "external_id":
+                    if text := clean.cell_str(value):
+                        row["external_id"] = clean.check_length(text, 60)
+                elif target == "annual_income":
+                    amount = clean.clean_decimal(value)
+                    if amount is not None:
+                        row["annual_income"] = amount
+            except CellError as exc:
+                self.error(line, header, value, exc.code, exc.message)
+                bad = True
+        if not row.get("name"):
+            if not bad:
+                self.error(line, _("Name"), "", "required", _("The name is missing."))
+            return None
+        unique_phones = list(dict.fromkeys(phones))
+        if len(unique_phones) > MAX_PHONES:
+            self.error(line, _("Phone"), "", "too_many", _("At most %d phones.") % MAX_PHONES)
+            bad = True
+        if bad:
+            return None
+        row["phones"] = [(p.e164, p.national) for p in unique_phones]
+        key = self._row_key(row)
+        row["key"] = key
+        # Duplicates inside the file: the first occurrence wins, the later ones are errors.
+        checks = [(self.seen_phones, int(e164[1:]), e164) for e164, _n in row["phones"]]
+        if "email" in row:
+            checks.append((self.seen_emails, _digest(row["email"]), row["email"]))
+        checks.append((self.seen_keys, _digest(key), row.get("external_id") or row["name"]))
+        for seen, digest, shown in checks:
+            first = seen.get(digest)
+            if first is not None:
+                self.error(
+                    line,
+                    _("Row"),
+                    shown,
+                    "duplicate_in_file",
+                    _("Same customer as line %(line)s (%(value)s).")
+                    % {"line": first, "value": shown},
+                )
+                return None
+        for seen, digest, _shown in checks:
+            seen[digest] = line
+        return row
+
+    def _row_key(self, row: dict) -> str:
+        if row.get("external_id"):
+            ext = row["external_id"]
+            return "c:ext:" + (ext if len(ext) <= 60 else hashlib.sha1(ext.encode()).hexdigest())
+        content = repr(sorted((k, v) for k, v in row.items() if k not in ("owner_id", "key")))
+        return "c:row:" + hashlib.sha1(content.encode()).hexdigest()
+
+    # ---- writing ----------------------------------------------------------------------------
+
+    def _owner_for(self, row: dict) -> int | None:
+        mode = self.options["owner_mode"]
+        if mode == "column":
+            return row.get("owner_id") or self.default_owner
+        if mode == "fixed":
+            return self.default_owner
+        if mode == "rotation":
+            return next(self._rotation)
+        return None
+
+    def forget_rolled_back(self) -> None:
+        self.tag_ids = {}
+
+    def _tag_ids(self, names: set[str]) -> dict[str, int]:
+        missing = names - self.tag_ids.keys()
+        if missing:
+            Tag.objects.bulk_create([Tag(name=n) for n in sorted(missing)], ignore_conflicts=True)
+            self.tag_ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
+        return self.tag_ids
+
+    def write_batch(self, rows: list[tuple[int, dict]]) -> None:
+        numbers = {e164 for _l, row in rows for e164, _n in row["phones"]}
+        emails = {row["email"] for _l, row in rows if "email" in row}
+        keys = {row["key"] for _l, row in rows}
+        by_phone = dict(lookup(CustomerPhone, "number", "customer_id", numbers))
+        by_email = {}
+        # Only live records: a merged one hands its e-mail on to the record it was merged into.
+        for key, cid in lookup(
+            Customer, "email_key", "id", emails, "AND merged_into_id IS NULL ORDER BY id"
+        ):
+            by_email.setdefault(key, cid)
+        by_key = dict(lookup(ImportKey, "key", "customer_id", keys))
+        candidate_ids = set(by_phone.values()) | set(by_email.values()) | set(by_key.values())
+        existing = {}
+        if candidate_ids:
+            existing = self._load(candidate_ids)
+            # Follow merges: a key may point at a record since merged into another.
+            merged = {c["merged_into_id"] for c in existing.values() if c["merged_into_id"]}
+            while merged - existing.keys():
+                existing.update(self._load(merged - existing.keys()))
+                merged = {c["merged_into_id"] for c in existing.values() if c["merged_into_id"]}
+
+        def final(cid: int) -> int:
+            seen = set()
+            while existing.get(cid, {}).get("merged_into_id") and cid not in seen:
+                seen.add(cid)
+                cid = existing[cid]["merged_into_id"]
+            return cid
+
+        new_rows, updates, new_keys = [], [], []
+        for line, row in rows:
+            found: dict[int, list[str]] = {}
+            if row["key"] in by_key:
+                found.setdefault(final(by_key[row["key"]]), []).append(_("import key"))
+            for e164, _n in row["phones"]:
+                if e164 in by_phone:
+                    found.setdefault(final(by_phone[e164]), []).append(_("phone"))
+            if "email" in row and row["email"] in by_email:
+                found.setdefault(final(by_email[row["email"]]), []).append(_("e-mail"))
+            if not found:
+                new_rows.append((line, row))
+                continue
+            if len(found) > 1:
+                described = "; ".join(
+                    f"#{cid} ({', '.join(reasons)})" for cid, reasons in sorted(found.items())
+                )
+                self.error(
+                    line,
+                    _("Row"),
+                    row["name"],
+                    "ambiguous",
+                    _("Matches several customers: %s.") % described,
+                )
+                continue
+            cid = next(iter(found))
+            if row["key"] not in by_key:
+                new_keys.append((row["key"], cid, self.job.pk, line))
+            if not self.update_duplicates:
+                self.counts["skipped"] += 1
+                continue
+            current = existing[cid]
+            if current["archived_at"] is not None:
+                self.error(
+                    line,
+                    _("Row"),
+                    row["name"],
+                    "archived",
+                    _("Matches archived customer #%(id)s: restore it first.") % {"id": cid},
+                )
+                continue
+            if not self._can_edit(current):
+                self.error(
+                    line,
+                    _("Row"),
+                    row["name"],
+                    "not_editable",
+                    _("Matches customer #%(id)s, whom you may not edit.") % {"id": cid},
+                )
+                continue
+            updates.append((line, row, current))
+        if self.error_lines and not self.skip_bad:
+            return  # all-or-nothing is already lost: only find the remaining errors
+        self._insert_new(new_rows)
+        self._apply_updates(updates)
+        if new_keys:
+            ImportKey.objects.bulk_create(
+                [ImportKey(key=k, customer_id=c, job_id=j, line=n) for k, c, j, n in new_keys],
+                ignore_conflicts=True,
+            )
+
+    def _load(self, ids) -> dict[int, dict]:
+        fields = (
+            "id",
+            "owner_id",
+            "org_unit_id",
+            "archived_at",
+            "merged_into_id",
+            "email",
+            "primary_phone",
+            *self.UPDATABLE,
+        )
+        return {c["id"]: c for c in Customer.objects.filter(pk__in=ids).values(*fields)}
+
+    def _can_edit(self, current: dict) -> bool:
+        actor = self.actor
+        return (
+            actor.is_admin
+            or current["owner_id"] == actor.id
+            or current["org_unit_id"] in actor.managed_unit_ids
+        )
+
+    def _insert_new(self, rows: list[tuple[int, dict]]) -> None:
+        if not rows:
+            return
+        ids = allocate_ids(Customer, len(rows))
+        now = timezone.now()
+        ins = self.inserter
+        prep_now = ins.prep("created_at", now)
+        actor_id, actor_unit = self.actor.id, self.actor.org_unit_id
+        customers, phones, keys, tag_links = [], [], [], []
+        tag_names = {t for _l, row in rows for t in row.get("tags", ())}
+        tag_ids = self._tag_ids(tag_names) if tag_names else {}
+        adapt_date = connection.ops.adapt_datefield_value
+        prep_income = Customer._meta.get_field("annual_income")
+        for cid, (line, row) in zip(ids, rows, strict=True):
+            owner = self._owner_for(row)
+            unit = self.owner_units.get(owner, actor_unit) if owner else actor_unit
+            name = row["name"]
+            pinyin, initials = clean.name_keys(name)
+            company = row.get("company", "")
+            email = row.get("email", "")
+            primary = row["phones"][0][0] if row["phones"] else ""
+            birthday = row.get("birthday")
+            income = row.get("annual_income")
+            customers.append(
+                (
+                    cid,
+                    row.get("kind", "person"),
+                    name,
+                    row.get("gender", ""),
+                    adapt_date(birthday) if birthday else None,
+                    email,
+                    row.get("wechat_id", ""),
+                    row.get("id_number", ""),
+                    prep_income.get_db_prep_save(income, connection)
+                    if income is not None
+                    else None,
+                    row.get("province", ""),
+                    row.get("city", ""),
+                    row.get("district", ""),
+                    row.get("address", ""),
+                    company,
+                    row.get("title", ""),
+                    row.get("segment_id"),
+                    row.get("source", Customer.Source.OTHER),
+                    row.get("notes", ""),
+                    row.get("stage", Customer.Stage.POTENTIAL),
+                    owner,
+                    unit,
+                    actor_id,
+                    prep_now,
+                    prep_now,
+                    pinyin,
+                    initials,
+                    company.lower()[:100],
+                    email_key(email) if email else "",
+                    primary,
+                )
+            )
+            for position, (e164, national) in enumerate(row["phones"]):
+                phones.append((cid, e164, national, national[-4:], position == 0))
+            keys.append((row["key"], cid, self.job.pk, line))
+            for tag in row.get("tags", ()):
+                tag_links.append((cid, tag_ids[tag]))
+        ins.insert(customers)
+        self.phone_inserter.insert(phones)
+        self.key_inserter.insert(keys)
+        if tag_links:
+            Through = Customer.tags.through
+            Through.objects.bulk_create(
+                [Through(customer_id=c, tag_id=t) for c, t in tag_links], ignore_conflicts=True
+            )
+        self.counts["created"] += len(rows)
+
+    def _apply_updates(self, updates) -> None:
+        if not updates:
+            return
+        now = timezone.now()
+        groups: dict[tuple[str, ...], list[tuple]] = {}
+        new_phones, tag_links = [], []
+        existing_numbers = {}
+        ids = [current["id"] for _l, _r, current in updates]
+        for cid, number in CustomerPhone.objects.filter(customer_id__in=ids).values_list(
+            "customer_id", "number"
+        ):
+            existing_numbers.setdefault(cid, set()).add(number)
+        tag_names = {t for _l, row, _c in updates for t in row.get("tags", ())}
+        tag_ids = self._tag_ids(tag_names) if tag_names else {}
+        existing_tags = {}
+        if tag_names:
+            for cid, tid in Customer.tags.through.objects.filter(customer_id__in=ids).values_list(
+                "customer_id", "tag_id"
+            ):
+                existing_tags.setdefault(cid, set()).add(tid)
+        for _line, row, current in updates:
+            cid = current["id"]
+            changed = {}
+            for name in self.UPDATABLE:
+                if name in row and row[name] != current[name]:
+                    changed[name] = row[name]
+            if "email" in row and row["email"] != current["email"]:
+                changed["email"] = row["email"]
+                changed["email_key"] = email_key(row["email"])
+            if "name" in changed:
+                changed["name_pinyin"], changed["name_initials"] = clean.name_keys(changed["name"])
+            if "company" in changed:
+                changed["company_key"] = changed["company"].lower()[:100]
+            have = existing_numbers.get(cid, set())
+            room = MAX_PHONES - len(have)
+            added = [(e, n) for e, n in row["phones"] if e not in have][: max(room, 0)]
+            for e164, national in added:
+                primary = not current["primary_phone"] and not have
+                new_phones.append(
+                    CustomerPhone(
+                        customer_id=cid,
+                        number=e164,
+                        national=national,
+                        last4=national[-4:],
+                        is_primary=primary,
+                    )
+                )
+                if primary:
+                    changed["primary_phone"] = e164
+                have = have | {e164}
+            new_tags = [
+                tag_ids[t]
+                for t in row.get("tags", ())
+                if tag_ids[t] not in existing_tags.get(cid, set())
+            ]
+            tag_links.extend((cid, t) for t in new_tags)
+            if not (changed or added or new_tags):
+                self.counts["unchanged"] += 1
+                continue
+            self.counts["updated"] += 1
+            changed["updated_at"] = now
+            names = tuple(sorted(changed))
+            fields = {n: Customer._meta.get_field(n) for n in names}
+            groups.setdefault(names, []).append(
+                (*(fields[n].get_db_prep_save(changed[n], connection) for n in names), cid)
+            )
+        for names, params in groups.items():
+            update_rows(Customer, names, params)
+        if new_phones:
+            CustomerPhone.objects.bulk_create(new_phones)
+        if tag_links:
+            Through = Customer.tags.through
+            Through.objects.bulk_create(
+                [Through(customer_id=c, tag_id=t) for c, t in tag_links], ignore_conflicts=True
+            )
+
+
+def runner_for(job: ImportJob, **kwargs) -> ImportRun:
+    if job.kind == ImportJob.Kind.INTERACTIONS:
+        from .interactions import InteractionImport
+
+        return InteractionImport(job, **kwargs)
+    return CustomerImport(job, **kwargs)

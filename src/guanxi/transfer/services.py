@@ -1,0 +1,282 @@
+"""Import jobs: upload, map, run (in the worker or the CLI), run again. Admins and managers."""
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from guanxi.core.models import Role, User
+
+from .engine import DEFAULT_OPTIONS, eligible_owners, import_dir, read_progress, runner_for
+from .fields import IGNORE, auto_mapping, header_signature, target_keys, targets_for
+from .models import ImportJob, ImportMapping
+from .parser import UnreadableFile, file_format, inspect
+
+STALE_SECONDS = 120  # a running job whose progress file is older than this has died
+
+
+def can_import(user: User) -> bool:
+    return user.is_active and (user.is_admin or user.has_role(Role.MANAGER))
+
+
+def _require_importer(actor: User) -> None:
+    if not can_import(actor):
+        raise Forbidden(_("Only administrators and managers may import."))
+
+
+def import_jobs_for(user: User) -> QuerySet[ImportJob]:
+    jobs = ImportJob.objects.select_related("created_by")
+    return jobs if user.is_admin else jobs.filter(created_by=user)
+
+
+def import_job_get(*, viewer: User, pk: int) -> ImportJob:
+    job = import_jobs_for(viewer).filter(pk=pk).first()
+    if job is None:
+        raise NotFound(_("Import not found."))
+    return job
+
+
+def same_file_jobs(job: ImportJob) -> QuerySet[ImportJob]:
+    """Earlier imports of the very same file (same SHA-256)."""
+    return ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).order_by("-id")
+
+
+def job_is_stale(job: ImportJob) -> bool:
+    """Validating or writing, but the progress file stopped moving: the process died."""
+    if job.state not in (ImportJob.State.VALIDATING, ImportJob.State.WRITING):
+        return False
+    progress = read_progress(job)
+    if progress is None:
+        reference = job.started_at or job.created_at
+        return (timezone.now() - reference).total_seconds() > STALE_SECONDS
+    return progress["age"] > STALE_SECONDS
+
+
+def import_upload(
+    *, actor: User, name: str, stream, kind: str = ImportJob.Kind.CUSTOMERS
+) -> ImportJob:
+    """Store the file under var/imports/, hash it, find its header row, propose a mapping
+    (the user's remembered one for these headers, else recognised from the header words)."""
+    _require_importer(actor)
+    if kind not in ImportJob.Kind.values:
+        raise ValidationFailed.single("kind", "invalid_choice", _("Unknown kind of import."))
+    name = Path(name or "upload").name[:255]
+    try:
+        fmt = file_format(name)
+    except UnreadableFile as exc:
+        raise ValidationFailed.single(
+            "file", "invalid_format", _("Upload a .csv, .xlsx or .xls file.")
+        ) from exc
+    stored = f"{uuid.uuid4().hex}.{fmt}"
+    path = import_dir() / stored
+    digest = hashlib.sha256()
+    size = 0
+    limit = settings.GUANXI_IMPORT_MAX_BYTES
+    with open(path, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise ValidationFailed.single(
+                    "file",
+                    "too_large",
+                    _("The file is larger than %(mb)s MB.") % {"mb": limit // (1 << 20)},
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    try:
+        info = inspect(path, name, kind)
+    except UnreadableFile as exc:
+        path.unlink(missing_ok=True)
+        raise ValidationFailed.single(
+            "file", "unreadable", _("This file cannot be read as a table: %s") % exc
+        ) from exc
+    remembered = ImportMapping.objects.filter(
+        user=actor, kind=kind, signature=header_signature(info.headers)
+    ).first()
+    mapping = remembered.mapping if remembered else auto_mapping(kind, info.headers)
+    return ImportJob.objects.create(
+        kind=kind,
+        created_by=actor,
+        file_name=name,
+        file_path=stored,
+        file_size=size,
+        sha256=digest.hexdigest(),
+        file_format=info.file_format,
+        encoding=info.encoding,
+        header_line=info.header_line,
+        headers=info.headers,
+        preview=info.preview,
+        mapping=mapping,
+        options=dict(DEFAULT_OPTIONS),
+    )
+
+
+def import_upload_path(
+    *, actor: User, path: Path, kind: str = ImportJob.Kind.CUSTOMERS
+) -> ImportJob:
+    with open(path, "rb") as stream:
+        return import_upload(actor=actor, name=Path(path).name, stream=stream, kind=kind)
+
+
+def _check_mapping(job: ImportJob, mapping: dict) -> dict[str, str]:
+    known = target_keys(job.kind)
+    multiple = {t.key for t in targets_for(job.kind) if t.multiple}
+    clean, used, errors = {}, set(), []
+    for index, target in mapping.items():
+        if target in ("", IGNORE, None):
+            continue
+        if target not in known:
+            errors.append(FieldError("mapping", "invalid_choice", _("Unknown field: %s") % target))
+            continue
+        if not str(index).isdigit() or int(index) >= len(job.headers):
+            errors.append(FieldError("mapping", "invalid_column", _("Unknown column: %s") % index))
+            continue
+        if target in used and target not in multiple:
+            errors.append(
+                FieldError(
+                    "mapping",
+                    "duplicate_target",
+                    _("Two columns are mapped to the same field: %s") % target,
+                )
+            )
+        used.add(target)
+        clean[str(int(index))] = target
+    if job.kind == ImportJob.Kind.CUSTOMERS and "name" not in used:
+        errors.append(FieldError("mapping", "required", _("Map a column to Name.")))
+    if job.kind == ImportJob.Kind.INTERACTIONS:
+        if not used & {"customer_phone", "customer_email", "customer_ref"}:
+            errors.append(
+                FieldError("mapping", "required", _("Map a column that names the customer."))
+            )
+        if "summary" not in used:
+            errors.append(FieldError("mapping", "required", _("Map a column to Summary.")))
+        if "occurred_at" not in used:
+            errors.append(FieldError("mapping", "required", _("Map a column to When.")))
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+def _check_options(actor: User, job: ImportJob, options: dict, mapping: dict) -> dict:
+    merged = {**DEFAULT_OPTIONS, **{k: v for k, v in options.items() if v is not None}}
+    errors = []
+    if merged["mode"] not in ("all", "skip_bad"):
+        errors.append(FieldError("mode", "invalid_choice", _("Unknown mode.")))
+    if merged["duplicates"] not in ("skip", "update"):
+        errors.append(FieldError("duplicates", "invalid_choice", _("Unknown duplicate rule.")))
+    if merged["owner_mode"] not in ("column", "fixed", "rotation", "none"):
+        errors.append(FieldError("owner_mode", "invalid_choice", _("Unknown owner rule.")))
+    owner_id = merged.get("owner_id")
+    if owner_id in ("", None):
+        merged["owner_id"] = None
+    else:
+        try:
+            merged["owner_id"] = int(owner_id)
+        except (TypeError, ValueError):
+            merged["owner_id"] = -1
+        if not eligible_owners(actor).filter(pk=merged["owner_id"]).exists():
+            errors.append(
+                FieldError(
+                    "owner_id",
+                    "invalid_owner",
+                    _("The owner must be an active salesperson or manager you may assign."),
+                )
+            )
+    if job.kind == ImportJob.Kind.CUSTOMERS:
+        if merged["owner_mode"] == "fixed" and merged["owner_id"] is None:
+            errors.append(FieldError("owner_id", "required", _("Choose the owner.")))
+        if merged["owner_mode"] == "column" and "owner" not in mapping.values():
+            errors.append(
+                FieldError(
+                    "owner_mode", "required", _("Map a column to Owner, or choose another rule.")
+                )
+            )
+        unowned = merged["owner_mode"] in ("none", "column") and merged["owner_id"] is None
+        if unowned and actor.org_unit_id is None:
+            message = _("You have no unit: choose an owner.")
+            errors.append(FieldError("owner_id", "required", message))
+    try:
+        merged["batch_size"] = max(50, min(int(merged.get("batch_size") or 2000), 20000))
+    except (TypeError, ValueError):
+        merged["batch_size"] = 2000
+    if errors:
+        raise ValidationFailed(errors)
+    return merged
+
+
+def import_configure(
+    *, actor: User, job_id: int, mapping: dict, options: dict, start: bool = True
+) -> ImportJob:
+    """Save the mapping (remembered for these headers) and the options; queue the job."""
+    _require_importer(actor)
+    with transaction.atomic():
+        job = import_job_get(viewer=actor, pk=job_id)
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != ImportJob.State.UPLOADED:
+            raise ValidationFailed.single(
+                "state", "already_started", _("This import has already been started.")
+            )
+        job.mapping = _check_mapping(job, mapping)
+        job.options = _check_options(actor, job, options, job.mapping)
+        job.state = ImportJob.State.QUEUED if start else ImportJob.State.UPLOADED
+        job.save(update_fields=["mapping", "options", "state"])
+        ImportMapping.objects.update_or_create(
+            user=actor,
+            kind=job.kind,
+            signature=header_signature(job.headers),
+            defaults={"headers": job.headers, "mapping": job.mapping, "updated_at": timezone.now()},
+        )
+        if start:
+            transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from .tasks import run_import
+
+    run_import.enqueue(job_id)
+
+
+def import_rerun(*, actor: User, job_id: int) -> ImportJob:
+    """Run a finished, failed or interrupted job again. Idempotent by design: rows already
+    imported are matched (by import key, phone or e-mail), never created twice."""
+    _require_importer(actor)
+    with transaction.atomic():
+        job = import_job_get(viewer=actor, pk=job_id)
+        if job.is_running and not job_is_stale(job):
+            raise ValidationFailed.single("state", "running", _("This import is still running."))
+        if job.state == ImportJob.State.UPLOADED:
+            raise ValidationFailed.single("state", "not_mapped", _("Map the columns first."))
+        ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
+        job.state = ImportJob.State.QUEUED
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None) -> ImportJob:
+    """Run a queued job here and now (the worker's task, and `guanxi import`).
+
+    The job is claimed by a conditional UPDATE (queued → validating), so a task delivered
+    twice runs once.
+    """
+    claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
+        state=ImportJob.State.VALIDATING, started_at=timezone.now()
+    )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    return runner_for(job, on_progress=on_progress).run()
+
+
+def import_file_delete(job: ImportJob) -> None:
+    """Remove a job's stored upload (kept by default: it is what a re-run reads)."""
+    (import_dir() / job.file_path).unlink(missing_ok=True)

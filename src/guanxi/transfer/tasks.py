@@ -1,0 +1,13 @@
+"""Background work: running an import job (django-tasks, `guanxi worker`)."""
+
+from django_tasks import task
+
+from .services import import_run
+
+
+@task()
+def run_import(job_id: int) -> dict:
+    """Run one queued import. Claimed by a conditional update, so a duplicate delivery of
+    this task does nothing."""
+    job = import_run(job_id=job_id)
+    return {"job": job.pk, "state": job.state, "created": job.created_count}

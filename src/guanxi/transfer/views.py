@@ -1,0 +1,222 @@
+"""Import pages (upload → mapping with preview → progress) and the customer list export."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from guanxi.core.errors import DomainError, NotFound
+from guanxi.customers.selectors import CustomerFilter
+
+from . import export
+from .engine import error_report_path, read_progress
+from .fields import IGNORE, targets_for
+from .models import ImportJob
+from .services import (
+    can_import,
+    import_configure,
+    import_job_get,
+    import_jobs_for,
+    import_rerun,
+    import_upload,
+    job_is_stale,
+    same_file_jobs,
+)
+
+
+def _require_importer(request) -> None:
+    if not can_import(request.user):
+        raise Http404
+
+
+def _job_or_404(request, pk: int) -> ImportJob:
+    try:
+        return import_job_get(viewer=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    _require_importer(request)
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose a file.")
+        else:
+            try:
+                job = import_upload(
+                    actor=request.user,
+                    name=upload.name,
+                    stream=upload,
+                    kind=request.POST.get("kind") or ImportJob.Kind.CUSTOMERS,
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                return redirect("transfer:mapping", pk=job.pk)
+    return render(
+        request,
+        "transfer/import_list.html",
+        {
+            "jobs": import_jobs_for(request.user)[:50],
+            "kinds": ImportJob.Kind.choices,
+            "error": error,
+        },
+    )
+
+
+def _owner_choices(user):
+    from .engine import eligible_owners
+
+    return eligible_owners(user).order_by("display_name", "username")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_mapping(request, pk: int):
+    _require_importer(request)
+    job = _job_or_404(request, pk)
+    if job.state != ImportJob.State.UPLOADED:
+        return redirect("transfer:job", pk=job.pk)
+    errors: list[str] = []
+    mapping = dict(job.mapping)
+    options = dict(job.options)
+    if request.method == "POST":
+        mapping = {str(i): request.POST.get(f"col_{i}", IGNORE) for i in range(len(job.headers))}
+        options = {
+            "mode": "skip_bad" if request.POST.get("skip_bad") else "all",
+            "duplicates": request.POST.get("duplicates", "skip"),
+            "owner_mode": request.POST.get("owner_mode", "none"),
+            "owner_id": request.POST.get("owner_id") or None,
+        }
+        try:
+            import_configure(actor=request.user, job_id=job.pk, mapping=mapping, options=options)
+        except DomainError as exc:
+            errors = [e.message for e in exc.errors] or [exc.message]
+        else:
+            messages.success(request, _("Import started."))
+            return redirect("transfer:job", pk=job.pk)
+    columns = [
+        {
+            "index": i,
+            "header": header,
+            "target": mapping.get(str(i), IGNORE),
+            "samples": [row[i] for row in job.preview if i < len(row) and row[i]][:3],
+        }
+        for i, header in enumerate(job.headers)
+    ]
+    return render(
+        request,
+        "transfer/import_mapping.html",
+        {
+            "job": job,
+            "columns": columns,
+            "targets": targets_for(job.kind),
+            "options": options,
+            "owners": _owner_choices(request.user) if job.kind == ImportJob.Kind.CUSTOMERS else [],
+            "errors": errors,
+            "earlier": same_file_jobs(job).first(),
+        },
+    )
+
+
+def _progress_context(job: ImportJob) -> dict:
+    progress = read_progress(job) if job.is_running else None
+    stale = job_is_stale(job)
+    percent = 100 if job.is_finished else 0
+    phase = job.state
+    if progress and not job.is_finished:
+        fraction = progress.get("fraction", 0)
+        # Checking rows is the first third of the work, writing the rest.
+        percent = (
+            int(fraction * 30) if progress["state"] == "validating" else 30 + int(fraction * 70)
+        )
+        phase = progress["state"]
+    return {
+        "job": job,
+        "progress": progress,
+        "percent": percent,
+        "phase": phase,
+        "stale": stale,
+        "polling": job.is_running and not stale,
+        "has_report": job.error_count > 0 and error_report_path(job).exists(),
+    }
+
+
+@login_required
+def import_job_view(request, pk: int):
+    _require_importer(request)
+    job = _job_or_404(request, pk)
+    context = _progress_context(job)
+    context["earlier"] = same_file_jobs(job).first()
+    return render(request, "transfer/import_job.html", context)
+
+
+@login_required
+def import_progress(request, pk: int):
+    """The progress fragment; htmx polls it every second while the job runs."""
+    _require_importer(request)
+    job = _job_or_404(request, pk)
+    return render(request, "transfer/import_job.html#progress", _progress_context(job))
+
+
+@login_required
+def import_error_report(request, pk: int):
+    _require_importer(request)
+    job = _job_or_404(request, pk)
+    path = error_report_path(job)
+    if not path.exists():
+        raise Http404
+    return FileResponse(
+        open(path, "rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@login_required
+@require_POST
+def import_rerun_view(request, pk: int):
+    _require_importer(request)
+    job = _job_or_404(request, pk)
+    try:
+        import_rerun(actor=request.user, job_id=job.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("transfer:job", pk=job.pk)
+
+
+def export_response(user, params):
+    """The export of the list `params` describe (the list page's own query string)."""
+    filters = CustomerFilter.from_params(params)
+    rows = export.export_rows(user, filters)
+    if params.get("format") == "xlsx":
+        handle = export.xlsx_file(rows)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=export.file_name("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    encoding = params.get("encoding") or "utf-8"
+    response = StreamingHttpResponse(
+        export.csv_chunks(rows, encoding=encoding),
+        content_type="text/csv; charset=" + ("gb18030" if encoding != "utf-8" else "utf-8"),
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.file_name("csv")}"'
+    return response
+
+
+@login_required
+def customer_export(request):
+    try:
+        return export_response(request.user, request.GET)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("customers:list")
