@@ -187,3 +187,20 @@ def test_a_salesperson_sets_own_state_not_a_colleagues(desk, trio):
     services.slot_set_state(actor=a, slot_id=slots[a.pk].pk, state=OUT)
     with pytest.raises(Forbidden):
         services.slot_set_state(actor=a, slot_id=slots[b.pk].pk, state=OUT)
+
+
+def test_returning_customer_owner_absent_and_claim_lapsed_takes_no_turn(desk, trio, clock):
+    from datetime import timedelta
+
+    a, b, c = trio
+    first = desk.walk_in("13911110000", "老客户")  # A
+    first.customer.refresh_from_db()
+    clock.move_to(first.customer.protected_until + timedelta(days=1), tick=False)
+    services.roster_set(actor=desk.actor, salesperson_ids=[a.pk, b.pk, c.pk])
+    desk.set_state(a, OUT)
+    again = desk.walk_in("13911110000")
+    assert (again.case_number, again.receiver_id, again.via_rotation) == (None, b.pk, False)
+    slots = desk.slots()
+    assert [slots[u.pk].turns_taken for u in trio] == [0, 0, 0]
+    assert slots[a.pk].owed_turns == 0 and not TurnSkip.objects.exists()
+    assert desk.roster().next_position == 0

@@ -6,6 +6,20 @@ so every case is tested on its own and a manager can be shown the reasoning.
 
 Parties are user ids; ROTATION stands for "the salesperson whose turn it is" (the caller
 asks the queue), DEPARTMENT for "the department, not a person" (a quarrel).
+
+Readings of the rules where the text leaves a choice:
+- Protection: a claim holds while now <= protected_until (first reception + protection
+  days, to the second); one second later it has lapsed.
+- Case 7 comes before the archive's claim: a customer who says they forgot is listed in the
+  rotation (列入前台轮值) and takes that turn; the receiver found in the archive afterwards
+  only shares the commission (while protected). Only a salesperson the customer names wins
+  over it.
+- Case 4: whoever receives now is the one the customer asks for, else the one in turn, never
+  the one complained about (the caller keeps `refuses` out of the queue).
+- Case 8: the earlier receivers' shares round down to the cent; the designated salesperson
+  keeps the cents left over, so the split always adds up to 100.
+- A returning customer never takes a rotation turn, whoever receives them (篇五 5(2)), except
+  in case 7.
 """
 
 from dataclasses import dataclass, field

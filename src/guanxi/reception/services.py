@@ -321,7 +321,7 @@ def visit_register(
                 code="archived",
                 field="phone",
             )
-        earlier = Visit.objects.filter(customer=customer).count()
+        earlier = 0 if is_new else Visit.objects.filter(customer=customer).count()
         visit = Visit.objects.create(
             branch=branch,
             roster=today_roster(branch),
@@ -449,11 +449,15 @@ def visit_receive(
         customer = Customer.objects.select_for_update().get(pk=visit.customer_id)
         config = settings_for(visit.branch)
         previous, claim_valid, via = _claim_of(customer, now, config.protection_days)
-        earlier = tuple(
-            Visit.objects.filter(customer=customer, receiver__isnull=False)
-            .exclude(pk=visit.pk)
-            .order_by("registered_at")
-            .values_list("receiver_id", flat=True)
+        earlier = (
+            tuple(
+                Visit.objects.filter(customer=customer, receiver__isnull=False)
+                .exclude(pk=visit.pk)
+                .order_by("registered_at")
+                .values_list("receiver_id", flat=True)
+            )
+            if visit.visit_number > 1
+            else ()
         )
         facts = VisitFacts(
             present=present,
