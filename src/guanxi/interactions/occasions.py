@@ -3,6 +3,7 @@
 Lunar festivals are resolved to their Gregorian date for each year with `lunardate`.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -25,10 +26,16 @@ SOLAR_FESTIVALS = {Occasion.NEW_YEAR: (1, 1), Occasion.NATIONAL_DAY: (10, 1)}
 
 def festivals(year: int) -> dict[str, date]:
     """Gregorian dates of the festivals that fall in `year`."""
+    return dict(_festivals(year))
+
+
+@functools.cache
+def _festivals(year: int) -> tuple[tuple[str, date], ...]:
+    """Computed once per year: the lunar conversion is the slow part of "my day"."""
     found = {code: date(year, m, d) for code, (m, d) in SOLAR_FESTIVALS.items()}
     for code, (month, day) in LUNAR_FESTIVALS.items():
         found[code] = LunarDate(year, month, day).to_solar_date()
-    return found
+    return tuple(found.items())
 
 
 def anniversary_in(original: date, year: int) -> date:
@@ -101,7 +108,8 @@ class GreetingBook:
 def upcoming_occasions(*, user, customers, important_dates, start: date, days: int = 7):
     """Occasions of `user`'s customers and festivals from `start` for `days` days.
 
-    `customers` yields (id, name, birthday); `important_dates` yields ImportantDate rows.
+    `customers` yields (id, name, birthday); `important_dates` yields
+    (customer id, customer name, label, date, yearly).
     """
     end = start + timedelta(days=days)
     book = GreetingBook(user)
@@ -119,16 +127,15 @@ def upcoming_occasions(*, user, customers, important_dates, start: date, days: i
                         book.text(Occasion.BIRTHDAY, name),
                     )
                 )
-    for item in important_dates:
-        when = next_anniversary(item.date, start) if item.yearly else item.date
+    for customer_id, name, label, original, yearly in important_dates:
+        when = next_anniversary(original, start) if yearly else original
         if start <= when < end:
-            name = item.customer.name
             found.append(
                 UpcomingOccasion(
                     when,
                     Occasion.ANNIVERSARY,
-                    f"{item.label} · {name}",
-                    item.customer_id,
+                    f"{label} · {name}",
+                    customer_id,
                     book.text(Occasion.ANNIVERSARY, name),
                 )
             )

@@ -165,8 +165,8 @@ def birthdays_within(*, user: User, start: date, days: int):
 
 
 def important_dates_within(*, user: User, start: date, days: int, limit: int = LIST_LIMIT * 10):
-    """The owner's important dates that fall in the window: yearly ones by month and day,
-    one-off ones by date."""
+    """(customer id, customer name, label, date, yearly) of the owner's important dates
+    that fall in the window: yearly ones by month and day, one-off ones by date."""
     end = start + timedelta(days=days)
     return (
         ImportantDate.objects.filter(customer__owner=user, customer__archived_at__isnull=True)
@@ -175,9 +175,8 @@ def important_dates_within(*, user: User, start: date, days: int, limit: int = L
             Q(yearly=True, date_md__in=month_days_within(start, days))
             | Q(yearly=False, date__gte=start, date__lt=end)
         )
-        .select_related("customer")
-        .only("id", "label", "date", "yearly", "customer__id", "customer__name")
-        .order_by("date", "id")[:limit]
+        .order_by("date", "id")
+        .values_list("customer_id", "customer__name", "label", "date", "yearly")[:limit]
     )
 
 

@@ -30,9 +30,24 @@ def _customer_or_404(request, pk: int):
         raise Http404 from exc
 
 
+def _pk_urls(name: str):
+    """reverse() once for a URL that takes one pk, then fill in each pk: a page of rows
+    otherwise spends more time reversing its links (~50 µs each) than reading its data."""
+    marker = "2147483647"
+    pattern = reverse(name, args=[int(marker)])
+    return lambda pk: pattern.replace(marker, str(pk), 1)
+
+
 @login_required
 def my_day_view(request):
     day = my_day(user=request.user)
+    detail, log, done = (
+        _pk_urls(n) for n in ("customers:detail", "interaction_log", "promise_done")
+    )
+    for c in day.overdue + day.due_today:
+        c.detail_url, c.log_url = detail(c.pk), log(c.pk)
+    for p in day.promises:
+        p.customer.detail_url, p.done_url = detail(p.customer_id), done(p.pk)
     return render(
         request,
         "interactions/my_day.html",
