@@ -213,7 +213,7 @@ class ChangeIn(Strict):
     reason: str
     unit_id: int | None = None
     new_name: str = ""
-    fee: Decimal = Decimal("0")
+    fee: Decimal | None = None  # a name change without one pays the default fee
 
 
 @router.post("/deals/{deal_id}/changes", response={201: dict})
@@ -223,7 +223,11 @@ def change_request(request, deal_id: int, payload: ChangeIn):
         deal_id=deal_id,
         kind=payload.kind,
         reason=payload.reason,
-        data={"unit_id": payload.unit_id, "new_name": payload.new_name, "fee": str(payload.fee)},
+        data={
+            "unit_id": payload.unit_id,
+            "new_name": payload.new_name,
+            "fee": None if payload.fee is None else str(payload.fee),
+        },
     )
     return 201, {"id": change.pk, "status": change.status}
 

@@ -42,7 +42,9 @@ def kanban(*, viewer: User, mine: bool = False) -> list[Column]:
             .select_related("customer", "unit", "owner")
             .order_by("-updated_at")[:CARDS_PER_COLUMN]
         )
-        columns.append(Column(stage, row.get("n", 0), row.get("s") or Decimal("0.00"), cards))
+        # SQLite sums decimals as floats (300.300000000000): back to the cent.
+        amount = Decimal(row.get("s") or 0).quantize(Decimal("0.01"))
+        columns.append(Column(stage, row.get("n", 0), amount, cards))
     return columns
 
 

@@ -60,6 +60,13 @@ def money(value, field: str = "amount", allow_zero: bool = False) -> Decimal:
     return amount
 
 
+def money_sum(queryset, field: str = "amount") -> Decimal:
+    """SUM of a money column, to the cent: SQLite adds decimals as floats and hands back
+    e.g. 300.300000000000, so the sum is rounded back to the cent it must be."""
+    value = queryset.aggregate(s=Sum(field))["s"]
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def next_number(prefix: str) -> str:
     """RG2026-000001: taken under a row lock, so numbers never repeat or skip."""
     year = timezone.localdate().year
@@ -173,9 +180,11 @@ def unit_set_release(*, actor: User, unit_id: int, release: bool) -> InventoryUn
 
 
 def _deal_for_update(actor: User, deal_id: int) -> Deal:
+    # Lock the deal row only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+    # outer join select_related adds for the unit.
     deal = (
         Deal.objects.visible_to(actor)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("customer", "unit", "owner")
         .filter(pk=deal_id)
         .first()
@@ -299,6 +308,7 @@ def deal_move(*, actor: User, deal_id: int, to_stage: str, lost_reason: str = ""
             Customer.objects.filter(pk=deal.customer_id, ownership_settled_at__isnull=True).update(
                 ownership_settled_at=timezone.now()
             )
+            _complete_if_paid(deal, actor)
     return deal
 
 
@@ -340,6 +350,15 @@ def deal_take_deposit(
                     _("The deal already holds another unit; use a unit change."), code="has_unit"
                 )
             if deal.unit_id != unit_id:
+                if (
+                    deal.product_id
+                    and InventoryUnit.objects.filter(pk=unit_id)
+                    .exclude(product_id=deal.product_id)
+                    .exists()
+                ):
+                    raise ValidationFailed.single(
+                        "unit_id", "wrong_product", _("This unit is not of the deal's product.")
+                    )
                 # The one statement that decides who gets the unit.
                 won = InventoryUnit.objects.filter(pk=unit_id, status=Unit.AVAILABLE).update(
                     status=Unit.RESERVED, deal=deal, updated_at=timezone.now()
@@ -380,18 +399,16 @@ def agreement_issue(*, actor: User, deal_id: int) -> Agreement:
         deal = _deal_for_update(actor, deal_id)
         if not _can_work(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager issues the agreement."))
+        if deal.agreements.filter(kind=Agreement.Kind.AGREEMENT).exists():
+            raise Conflict(
+                _("This deal already has its agreement; issue an amendment."), code="already_issued"
+            )
         if deal.stage not in DEPOSIT_STAGES:
             raise Conflict(
                 _("Take a deposit before issuing the subscription agreement."),
                 code="deposit_required",
             )
-        if deal.agreements.filter(kind=Agreement.Kind.AGREEMENT).exists():
-            raise Conflict(
-                _("This deal already has its agreement; issue an amendment."), code="already_issued"
-            )
-        deposits = deal.instalments.exclude(status=Instalment.Status.CANCELLED).aggregate(
-            s=Sum("amount")
-        )["s"] or Decimal("0.00")
+        deposits = money_sum(deal.instalments.exclude(status=Instalment.Status.CANCELLED))
         agreement = Agreement.objects.create(
             deal=deal,
             kind=Agreement.Kind.AGREEMENT,
@@ -428,17 +445,15 @@ def agreement_amend(*, actor: User, agreement_id: int, changes: dict, reason: st
     if not reason.strip():
         raise ValidationFailed.single("reason", "required", _("Say why it changes."))
     with transaction.atomic():
-        original = (
-            Agreement.objects.select_related("deal__customer")
-            .filter(pk=agreement_id, kind=Agreement.Kind.AGREEMENT)
-            .first()
-        )
-        if (
-            original is None
-            or not Deal.objects.visible_to(actor).filter(pk=original.deal_id).exists()
-        ):
+        original = Agreement.objects.filter(pk=agreement_id, kind=Agreement.Kind.AGREEMENT).first()
+        if original is None:
             raise NotFound(_("Agreement not found."))
-        if not _can_work(actor, original.deal):
+        try:
+            # The deal's row lock also numbers concurrent amendments one after the other.
+            deal = _deal_for_update(actor, original.deal_id)
+        except NotFound as exc:
+            raise NotFound(_("Agreement not found.")) from exc
+        if not _can_work(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager amends the agreement."))
         count = original.amendments.count()
         content = {
@@ -448,14 +463,14 @@ def agreement_amend(*, actor: User, agreement_id: int, changes: dict, reason: st
             "amends": original.number,
         }
         amendment = Agreement.objects.create(
-            deal=original.deal,
+            deal=deal,
             kind=Agreement.Kind.AMENDMENT,
             parent=original,
             number=f"{original.number}-A{count + 1}",
             content=content,
             issued_by=actor,
         )
-        _event(original.deal, "amendment", actor, {"number": amendment.number})
+        _event(deal, "amendment", actor, {"number": amendment.number})
     return amendment
 
 
@@ -487,9 +502,7 @@ def schedule_set(*, actor: User, deal_id: int, instalments: list[dict]) -> list[
             label__icontains="定"
         ).delete()
         created = Instalment.objects.bulk_create(rows)
-        planned = deal.instalments.exclude(status=Instalment.Status.CANCELLED).aggregate(
-            s=Sum("amount")
-        )["s"] or Decimal("0")
+        planned = money_sum(deal.instalments.exclude(status=Instalment.Status.CANCELLED))
         if deal.amount and planned > deal.amount:
             raise ValidationFailed.single(
                 "instalments", "over_amount", _("The schedule exceeds the deal amount.")
@@ -527,31 +540,38 @@ def payment_record(
         raise ValidationFailed.single("receipt_number", "required", _("Enter the receipt number."))
     if (deal_id is None) == (order_id is None):
         raise ValidationFailed.single("deal_id", "required", _("Pay a deal or an order."))
-    with transaction.atomic():
+    duplicate = Conflict(
+        _("This receipt number is already recorded."),
+        code="duplicate_receipt",
+        field="receipt_number",
+    )
+    try:
+        with transaction.atomic():
+            if Payment.objects.filter(receipt_number=receipt_number).exists():
+                raise duplicate
+            if deal_id is not None:
+                payment = _pay_deal(
+                    actor, deal_id, instalment_id, amount, method, receipt_number, received_at
+                )
+            else:
+                payment = _pay_order(actor, order_id, amount, method, receipt_number, received_at)
+            audit_record(
+                actor=actor,
+                verb="payment.record",
+                target=payment,
+                changes={"amount": [None, str(amount)], "receipt": [None, receipt_number]},
+            )
+    except IntegrityError:
+        # Two desks entering one receipt at the same instant: the unique index decides.
         if Payment.objects.filter(receipt_number=receipt_number).exists():
-            raise Conflict(
-                _("This receipt number is already recorded."),
-                code="duplicate_receipt",
-                field="receipt_number",
-            )
-        if deal_id is not None:
-            payment = _pay_deal(
-                actor, deal_id, instalment_id, amount, method, receipt_number, received_at
-            )
-        else:
-            payment = _pay_order(actor, order_id, amount, method, receipt_number, received_at)
-        audit_record(
-            actor=actor,
-            verb="payment.record",
-            target=payment,
-            changes={"amount": [None, str(amount)], "receipt": [None, receipt_number]},
-        )
+            raise duplicate from None
+        raise
     return payment
 
 
 def _pay_deal(actor, deal_id, instalment_id, amount, method, receipt_number, received_at):
     deal = (
-        Deal.objects.select_for_update()
+        Deal.objects.select_for_update(of=("self",))
         .select_related("customer", "unit")
         .filter(pk=deal_id)
         .first()
@@ -574,6 +594,14 @@ def _pay_deal(actor, deal_id, instalment_id, amount, method, receipt_number, rec
             "over_instalment",
             _("More than is due on this instalment (%s).") % instalment.outstanding,
         )
+    if instalment is None and deal.amount > 0:
+        outstanding = deal.amount - money_sum(deal.payments)
+        if amount > outstanding:
+            raise ValidationFailed.single(
+                "amount",
+                "over_amount",
+                _("More than is still due on this deal (%s).") % max(outstanding, Decimal(0)),
+            )
     payment = Payment.objects.create(
         deal=deal,
         instalment=instalment,
@@ -590,18 +618,7 @@ def _pay_deal(actor, deal_id, instalment_id, amount, method, receipt_number, rec
             instalment.status = Instalment.Status.PAID
         instalment.save(update_fields=["paid_amount", "status"])
     _event(deal, "payment", actor, {"amount": str(amount), "receipt": receipt_number})
-    paid_total = deal.payments.aggregate(s=Sum("amount"))["s"] or Decimal("0")
-    fully_paid = (
-        deal.amount > 0
-        and paid_total >= deal.amount
-        and not deal.instalments.filter(status=Instalment.Status.DUE).exists()
-    )
-    if fully_paid and deal.stage == Stage.CONTRACT:
-        if deal.unit_id:
-            _unit_move(deal.unit, Unit.SOLD, deal=deal, actor=actor)
-        _set_stage(deal, Stage.PAID, actor)
-        _customer_purchase(deal.customer_id, deal.amount)
-        commission_settle(deal)
+    _complete_if_paid(deal, actor)
     if (
         deal.in_default
         and not deal.instalments.filter(
@@ -610,6 +627,25 @@ def _pay_deal(actor, deal_id, instalment_id, amount, method, receipt_number, rec
     ):
         Deal.objects.filter(pk=deal.pk).update(in_default=False)
     return payment
+
+
+def _complete_if_paid(deal: Deal, actor) -> bool:
+    """A signed deal whose money is all in becomes paid: the unit is sold, the customer's
+    running figures and the commission ledger follow, in the same transaction. Reached by
+    the last payment, or by signing when everything was paid before the contract."""
+    if deal.stage != Stage.CONTRACT or deal.amount <= 0:
+        return False
+    if (
+        money_sum(deal.payments) < deal.amount
+        or deal.instalments.filter(status=Instalment.Status.DUE).exists()
+    ):
+        return False
+    if deal.unit_id:
+        _unit_move(deal.unit, Unit.SOLD, deal=deal, actor=actor)
+    _set_stage(deal, Stage.PAID, actor)
+    _customer_purchase(deal.customer_id, deal.amount)
+    commission_settle(deal)
+    return True
 
 
 def _pay_order(actor, order_id, amount, method, receipt_number, received_at):
@@ -717,6 +753,8 @@ def quote_issue(
         product = Product.objects.filter(pk=product_id, active=True).first()
         if product is None:
             raise ValidationFailed.single("product_id", "not_found", _("No such product."))
+        if deal_id and not Deal.objects.filter(pk=deal_id, customer=customer).exists():
+            raise ValidationFailed.single("deal_id", "not_found", _("No such deal."))
         live = (
             Quote.objects.select_for_update()
             .filter(
@@ -736,11 +774,11 @@ def quote_issue(
             error.standing = live
             raise error
         list_price = _list_price(product)
-        discount = (
-            ((list_price - price) / list_price * 100).quantize(CENT) if list_price else Decimal(0)
-        )
+        exact_discount = (list_price - price) / list_price * 100 if list_price else Decimal(0)
+        discount = exact_discount.quantize(CENT)
         threshold = SalesSettings.current().discount_approval_pct
-        needs_approval = discount > threshold and not (
+        # The exact discount decides: 5.0000005 % is above 5 %, though it prints as 5.00.
+        needs_approval = exact_discount > threshold and not (
             actor.is_admin or actor.has_role(Role.MANAGER)
         )
         if live:
@@ -759,10 +797,8 @@ def quote_issue(
             status=Quote.Status.PENDING if needs_approval else Quote.Status.ACTIVE,
             valid_until=valid_until,
         )
-        if deal_id and not needs_approval:
-            Deal.objects.filter(
-                pk=deal_id, customer=customer, stage__in=[Stage.LEAD, Stage.NEEDS]
-            ).update(stage=Stage.QUOTED, amount=price, stage_changed_at=timezone.now())
+        if not needs_approval:
+            _quote_moves_deal(quote, actor)
         audit_record(
             actor=actor,
             verb="quote.issue",
@@ -774,6 +810,21 @@ def quote_issue(
             },
         )
     return quote
+
+
+def _quote_moves_deal(quote: Quote, actor: User) -> None:
+    """A standing quote on a deal still at lead or needs-confirmed moves it to quoted, at
+    the quoted price, with its history event like any other move."""
+    if not quote.deal_id:
+        return
+    deal = (
+        Deal.objects.select_for_update(of=("self",))
+        .filter(pk=quote.deal_id, stage__in=[Stage.LEAD, Stage.NEEDS])
+        .first()
+    )
+    if deal is not None:
+        deal.amount = quote.price
+        _set_stage(deal, Stage.QUOTED, actor, {"quote": str(quote.price)})
 
 
 def _list_price(product: Product) -> Decimal:
@@ -800,6 +851,8 @@ def quote_decide(*, actor: User, quote_id: int, approve: bool) -> Quote:
         quote.status = Quote.Status.ACTIVE if approve else Quote.Status.REJECTED
         quote.approved_by, quote.decided_at = actor, timezone.now()
         quote.save(update_fields=["status", "approved_by", "decided_at"])
+        if approve:
+            _quote_moves_deal(quote, actor)
         audit_record(
             actor=actor,
             verb="quote.approve" if approve else "quote.reject",
@@ -830,15 +883,22 @@ def change_request(
             reason=reason.strip()[:500],
             data=data,
             requested_by=actor,
-            fee=money(data.get("fee", "0"), "fee", allow_zero=True)
-            if kind == "name_change"
-            else Decimal("0.00"),
+            fee=_name_change_fee(data.get("fee")) if kind == "name_change" else Decimal("0.00"),
         )
         _event(deal, "change_requested", actor, {"kind": kind})
     return change
 
 
+def _name_change_fee(value) -> Decimal:
+    """The transfer fee (过户费) asked for, or the company's default when none is given."""
+    if value is None or str(value).strip() == "":
+        return SalesSettings.current().name_change_fee
+    return money(value, "fee", allow_zero=True)
+
+
 def _check_change_allowed(deal: Deal, kind: str, data: dict) -> None:
+    if deal.stage == Stage.LOST:
+        raise Conflict(_("This deal is closed."), code="deal_closed")
     signed = deal.stage in (Stage.CONTRACT, Stage.PAID, Stage.DELIVERED)
     if kind == ChangeRequest.Kind.REFUND:
         if signed:
@@ -854,6 +914,8 @@ def _check_change_allowed(deal: Deal, kind: str, data: dict) -> None:
         if not str(data.get("new_name", "")).strip():
             raise ValidationFailed.single("new_name", "required", _("Enter the new buyer's name."))
     else:
+        if deal.stage in (Stage.PAID, Stage.DELIVERED):
+            raise Conflict(_("A sold unit is not changed."), code="deal_closed")
         if not deal.unit_id:
             raise Conflict(_("The deal holds no unit."), code="no_unit")
         new = InventoryUnit.objects.filter(pk=data.get("unit_id")).first()
@@ -883,7 +945,7 @@ def change_decide(*, actor: User, change_id: int, approve: bool) -> ChangeReques
         if change is None or not manages(actor, change.deal.customer):
             raise NotFound(_("No change waiting for your approval."))
         deal = (
-            Deal.objects.select_for_update()
+            Deal.objects.select_for_update(of=("self",))
             .select_related("unit", "customer")
             .get(pk=change.deal_id)
         )
@@ -894,7 +956,8 @@ def change_decide(*, actor: User, change_id: int, approve: bool) -> ChangeReques
             ](deal, change, actor)
         change.status = ChangeRequest.Status.DONE if approve else ChangeRequest.Status.REJECTED
         change.decided_by, change.decided_at = actor, timezone.now()
-        change.save(update_fields=["status", "decided_by", "decided_at"])
+        # `data` too: a unit change records which units and the difference it made.
+        change.save(update_fields=["status", "decided_by", "decided_at", "data"])
         audit_record(
             actor=actor,
             verb=f"deal.{change.kind}." + ("approve" if approve else "reject"),

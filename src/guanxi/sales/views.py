@@ -245,7 +245,7 @@ def change_view(request, pk: int):
     data = {
         "unit_id": int(request.POST["unit"]) if request.POST.get("unit", "").isdigit() else None,
         "new_name": request.POST.get("new_name", ""),
-        "fee": request.POST.get("fee") or "0",
+        "fee": request.POST.get("fee", "").strip() or None,  # none given: the default fee
     }
     return _deal_action(
         request,
