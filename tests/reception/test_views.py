@@ -230,3 +230,32 @@ def test_settings_page_refuses_pairs_not_adding_up(client, manager, org):
     assert "100%" in response.content.decode()
     config.refresh_from_db()
     assert str(config.case7_previous_pct) == "50.00"
+
+
+def test_lookup_is_for_the_desk_and_the_viewers_customers_only(
+    client, desk_client, trio, marketer, org
+):
+    from guanxi.core.models import Role
+    from tests.conftest import make_user
+
+    desk_client.post("/reception/", {"phone": "13911110000", "name": "冯先生"})
+    client.force_login(marketer)
+    assert client.get("/reception/lookup/", {"phone": "13911110000"}).status_code == 404
+    client.force_login(make_user("reception_sh", org["sh"], Role.RECEPTIONIST))
+    html = client.get("/reception/lookup/", {"phone": "13911110000"}).content.decode()
+    assert "冯先生" not in html and "returning-customer" not in html
+    # A colleague's customer is not shown to a salesperson either; the owner's is.
+    client.force_login(trio[1])
+    assert (
+        "冯先生" not in client.get("/reception/lookup/", {"phone": "13911110000"}).content.decode()
+    )
+    client.force_login(trio[0])
+    assert "冯先生" in client.get("/reception/lookup/", {"phone": "13911110000"}).content.decode()
+
+
+def test_roster_page_ignores_a_position_that_is_not_a_number(desk_client, trio):
+    a, b, _c = trio
+    response = desk_client.post(
+        "/reception/roster/", {"on_duty": [str(a.pk), str(b.pk)], f"pos-{a.pk}": "first"}
+    )
+    assert response.status_code == 302

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
 from guanxi.core.models import Role, User
+from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 
@@ -105,7 +106,12 @@ def desk_view(request):
 @login_required
 @require_GET
 def lookup_view(request):
-    """As the receptionist types the phone: is this a returning customer, and whose?"""
+    """As the receptionist types the phone: is this a returning customer, and whose?
+
+    Only for the desk's roles, and only customers the viewer may see (their branch's, for a
+    receptionist): a phone number must not tell anyone else's customer name and owner.
+    """
+    _branch(request)
     raw = request.GET.get("phone", "")
     customer, invalid = None, False
     if len(raw.strip()) >= 7:
@@ -116,7 +122,7 @@ def lookup_view(request):
         else:
             match = (
                 CustomerPhone.objects.select_related("customer__owner")
-                .filter(number=phone.e164)
+                .filter(customer_visibility_q(request.user, "customer__"), number=phone.e164)
                 .first()
             )
             customer = match.customer if match else None
@@ -170,7 +176,7 @@ def roster_view(request):
     if request.method == "POST":
         order = sorted(
             (
-                (int(request.POST.get(f"pos-{pk}") or 0), pk)
+                (_int_or_none(request.POST.get(f"pos-{pk}")) or 0, pk)
                 for pk in _ids(request.POST.getlist("on_duty"))
             ),
         )
