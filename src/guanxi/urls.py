@@ -14,3 +14,17 @@ urlpatterns = [
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]
+
+
+def handler404(request, exception):
+    """JSON for the API (a stable `code`), the normal page for everything else."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+        from django.utils.translation import gettext as _
+
+        return JsonResponse(
+            {"code": "not_found", "message": _("Not found."), "field": None}, status=404
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

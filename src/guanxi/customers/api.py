@@ -201,7 +201,7 @@ def _detail(viewer: User, customer: Customer) -> CustomerOut:
         phone=customer.primary_phone if customer.viewer_unmasked else customer.phone_display,
         phones=[p.number if customer.viewer_unmasked else p.display for p in phones],
         id_number=customer.id_number_display,
-        annual_income=str(customer.annual_income or "")
+        annual_income=("" if customer.annual_income is None else str(customer.annual_income))
         if customer.viewer_unmasked
         else customer.annual_income_display,
         tags=list(customer.tags.values_list("name", flat=True)),

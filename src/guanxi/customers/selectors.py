@@ -116,6 +116,8 @@ def search_q(q: str) -> Q:
     full, _initials = pinyin_keys(text)
     if full and full.isascii() and text.replace(" ", "").isascii():
         condition |= prefix_q("name_pinyin", full) | prefix_q("name_initials", full)
+    if lowered.isascii() and len(lowered) >= 3:  # "fang.w" finds fang.w@… before the "@"
+        condition |= prefix_q("email_key", lowered)
     return condition
 
 
