@@ -110,6 +110,8 @@ CUSTOMER_COLUMNS = [
     "merged_into_id",
 ]
 HOUSEHOLD_AT = CUSTOMER_COLUMNS.index("household_id")
+# Follow-up fields (C2) start empty: the cadence rules fill them in at the first contact.
+FOLLOW_UP_DEFAULTS = {"follow_up_rule": "", "follow_up_step": ""}
 PHONE_COLUMNS = ["id", "customer_id", "number", "national", "last4", "label", "is_primary"]
 
 
@@ -215,7 +217,11 @@ def generate_customers(*, count: int, owners: list, seed: int = 7, batch: int = 
             national = phone[3:]
             phones.append((phone_start + n, cid, phone, national, national[-4:], "mobile", True))
         _insert("customers_household", ["id", "name", "created_at"], households[first_household:])
-        _insert("customers_customer", CUSTOMER_COLUMNS, customers)
+        _insert(
+            "customers_customer",
+            CUSTOMER_COLUMNS + list(FOLLOW_UP_DEFAULTS),
+            [(*row, *FOLLOW_UP_DEFAULTS.values()) for row in customers],
+        )
         _insert("customers_customerphone", PHONE_COLUMNS, phones)
         made += size
     _reset_sequences()
