@@ -259,8 +259,8 @@ def target_keys(kind: str) -> set[str]:
     return {t.key for t in TARGETS[kind]}
 
 
-def guess_target(kind: str, header) -> str:
-    """The target a header names, or IGNORE."""
+def guess_target(kind: str, header, exact: bool = False) -> str:
+    """The target a header names, or IGNORE. `exact`: only whole synonyms count."""
     text = normalise_header(header)
     if not text:
         return IGNORE
@@ -268,16 +268,20 @@ def guess_target(kind: str, header) -> str:
     for target in targets:
         if text in (normalise_header(s) for s in target.synonyms):
             return target.key
-    # Contained synonyms, longest first: 客户手机号码 → phone before 客户 → name.
-    best, best_len = IGNORE, 0
+    if exact:
+        return IGNORE
+    # Contained synonyms: the longest, and among equals the one ending last, since the
+    # head noun of a Chinese header comes last (客户手机 is a phone, 手机客户 a customer).
+    best, best_score = IGNORE, (0, 0)
     for target in targets:
         for synonym in target.synonyms:
             word = normalise_header(synonym)
             # Short Latin words (id, tel) only as whole words: "valid" is not "id".
             if len(word) < 2 or (word.isascii() and not re.search(rf"\b{re.escape(word)}\b", text)):
                 continue
-            if word in text and len(word) > best_len:
-                best, best_len = target.key, len(word)
+            at = text.rfind(word)
+            if at >= 0 and (len(word), at + len(word)) > best_score:
+                best, best_score = target.key, (len(word), at + len(word))
     return best
 
 

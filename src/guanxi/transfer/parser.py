@@ -214,16 +214,26 @@ def inspect(path: Path, name: str, kind: str) -> TableInfo:
         raise UnreadableFile("empty")
     scored = []
     for position, (_line, cells) in enumerate(head[:SCAN_ROWS]):
-        texts = [cell_text(c) for c in cells]
-        known = sum(1 for t in texts if t and guess_target(kind, t) != IGNORE)
-        filled = sum(1 for t in texts if t)
-        scored.append((known, filled, -position))
+        texts = [cell_text(c) for c in cells if cell_text(c)]
+        exact = sum(1 for t in texts if guess_target(kind, t, exact=True) != IGNORE)
+        known = sum(1 for t in texts if guess_target(kind, t) != IGNORE)
+        scored.append((exact, known, len(texts), -position))
     best = max(range(len(scored)), key=lambda i: scored[i])
-    if scored[best][0] == 0:
+    if scored[best][1] == 0:
         best = 0
-    info.header_line = head[best][0]
     width = max(len(cells) for _line, cells in head)
     headers = [cell_text(c) for c in head[best][1]] + [""] * (width - len(head[best][1]))
+    # A second header row below (手机 / 电话 under a merged 联系方式): every filled cell of
+    # it is exactly a known header word. Its words win; the row above fills its empty cells.
+    if best + 1 < len(head):
+        below = [cell_text(c) for c in head[best + 1][1]]
+        filled = [t for t in below if t]
+        if filled and all(guess_target(kind, t, exact=True) != IGNORE for t in filled):
+            best += 1
+            headers = [
+                (below[i] if i < len(below) and below[i] else headers[i]) for i in range(width)
+            ]
+    info.header_line = head[best][0]
     above = [cells for _line, cells in head[:best]]
     data = [cells for _line, cells in head[best + 1 :]]
     for index in range(width):

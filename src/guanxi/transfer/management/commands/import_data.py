@@ -69,7 +69,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
         actor = self._actor(options["actor"])
-        console = Console(file=self.stdout._out, stderr=False)
+        console = Console(file=self.stdout._out, stderr=False, soft_wrap=True)
         try:
             job = import_upload_path(actor=actor, path=path, kind=options["kind"])
         except DomainError as exc:
@@ -165,6 +165,11 @@ class Command(BaseCommand):
                 detail = f"{data.get('total', 0):,} rows, {data.get('errors', 0):,} bad"
                 if data["state"] == "validating":
                     bar.update(check, completed=data["fraction"], detail=detail)
+                elif data["state"] not in ("writing", "validating"):  # finished
+                    bar.update(check, completed=1.0)
+                    if data.get("written"):
+                        bar.start_task(write)
+                        bar.update(write, completed=1.0, detail=f"{data['written']:,} written")
                 elif data["state"] == "writing":
                     bar.update(check, completed=1.0)
                     bar.start_task(write)
@@ -173,7 +178,6 @@ class Command(BaseCommand):
                         completed=data["fraction"],
                         detail=f"{data.get('written', 0):,} written",
                     )
-                # The line a watcher (or a test) can wait for.
                 console.file.flush()
 
             return import_run(job_id=job.pk, on_progress=on_progress)

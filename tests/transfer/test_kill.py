@@ -1,0 +1,165 @@
+"""Killing `guanxi import` half way leaves no partial batch; running it again imports each
+customer exactly once. Real processes, SIGKILL, on a SQLite database file of their own
+(whatever database the rest of the suite runs on)."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROWS = 20_000
+BATCH = 200
+
+
+def guanxi(env, *args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "guanxi.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A migrated database with an organisation and an administrator, copied per test."""
+    work = tmp_path_factory.mktemp("kill-template")
+    db = work / "template.sqlite3"
+    env = environment(db, work)
+    result = guanxi(env, "migrate", "-v0")
+    assert result.returncode == 0, result.stderr
+    setup = (
+        "from guanxi.core.models import OrgUnit, User, UserRole, Role\n"
+        "hq = OrgUnit.objects.create(name='总部', kind='head_office')\n"
+        "admin = User.objects.create_user('admin', password='x', org_unit=hq)\n"
+        "UserRole.objects.create(user=admin, role=Role.ADMIN)\n"
+    )
+    result = guanxi(env, "shell", "-c", setup)
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def environment(db: Path, work: Path) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{db}",
+        GUANXI_VAR_DIR=str(work),
+        GUANXI_IMPORT_DIR=str(work / "imports"),
+        SECRET_KEY="kill-test-secret-key",
+        DJANGO_SETTINGS_MODULE="guanxi.settings",
+    )
+    return env
+
+
+@pytest.fixture
+def workspace(template, tmp_path):
+    db = tmp_path / "guanxi.sqlite3"
+    shutil.copyfile(template, db)
+    csv_path = tmp_path / "big.csv"
+    with open(csv_path, "w", encoding="gb18030", newline="") as out:
+        out.write("姓名,手机,城市\r\n")
+        for i in range(ROWS):
+            out.write(f"客户{i},139{i:08d},北京\r\n")
+    return db, environment(db, tmp_path), csv_path, tmp_path / "imports"
+
+
+def counts(db: Path) -> dict:
+    with sqlite3.connect(db) as conn:
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "customers": one("SELECT count(*) FROM customers_customer"),
+            "distinct_phones": one("SELECT count(DISTINCT primary_phone) FROM customers_customer"),
+            "phones": one("SELECT count(*) FROM customers_customerphone"),
+            "without_phone": one(
+                "SELECT count(*) FROM customers_customer c WHERE NOT EXISTS "
+                "(SELECT 1 FROM customers_customerphone p WHERE p.customer_id = c.id)"
+            ),
+            "keys": one("SELECT count(*) FROM transfer_importkey"),
+            "integrity": one("PRAGMA integrity_check"),
+        }
+
+
+def kill_while_writing(env, csv_path, imports: Path, *extra, written_at_least: int = 1) -> str:
+    """Start `guanxi import`, SIGKILL it once it has written rows, return the job's state."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "guanxi.cli",
+            "import",
+            str(csv_path),
+            "--as",
+            "admin",
+            "--quiet",
+            "--batch-size",
+            str(BATCH),
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    progress = imports / "job-1.progress.json"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "the import finished before it could be killed"
+            try:
+                data = json.loads(progress.read_text())
+            except (OSError, ValueError):
+                data = {}
+            if data.get("state") == "writing" and data.get("written", 0) >= written_at_least:
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=30)
+                return data["state"]
+            time.sleep(0.01)
+        pytest.fail("the import never started writing")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_killed_all_or_nothing_import_writes_nothing_and_reruns_exactly_once(workspace):
+    db, env, csv_path, imports = workspace
+    kill_while_writing(env, csv_path, imports, written_at_least=BATCH * 3)
+    after_kill = counts(db)
+    assert after_kill["integrity"] == "ok"
+    assert after_kill["customers"] == after_kill["phones"] == after_kill["keys"] == 0
+
+    first = guanxi(env, "import", str(csv_path), "--as", "admin", "--quiet")
+    assert first.returncode == 0, first.stdout + first.stderr
+    done = counts(db)
+    assert done["customers"] == done["distinct_phones"] == done["phones"] == ROWS
+    assert done["without_phone"] == 0
+
+    second = guanxi(env, "import", str(csv_path), "--as", "admin", "--quiet")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "created 0" in second.stdout
+    assert counts(db)["customers"] == ROWS
+
+
+def test_killed_skip_mode_import_keeps_whole_batches_and_finishes_on_rerun(workspace):
+    db, env, csv_path, imports = workspace
+    kill_while_writing(env, csv_path, imports, "--skip-bad-rows", written_at_least=BATCH * 3)
+    after_kill = counts(db)
+    assert after_kill["integrity"] == "ok"
+    assert 0 < after_kill["customers"] < ROWS
+    assert after_kill["customers"] % BATCH == 0  # whole batches only
+    assert after_kill["without_phone"] == 0  # no customer without its phone row
+    assert after_kill["keys"] == after_kill["customers"]
+
+    rerun = guanxi(env, "import", str(csv_path), "--as", "admin", "--quiet", "--skip-bad-rows")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    done = counts(db)
+    assert done["customers"] == done["distinct_phones"] == ROWS
+    assert f"skipped {after_kill['customers']:,}" in rerun.stdout
