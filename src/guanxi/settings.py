@@ -194,7 +194,10 @@ GUANXI_PERIODIC_TASKS = [
         "guanxi.interactions.tasks.scan_due_reminders",
         int(os.environ.get("REMINDER_SCAN_SECONDS", "300")),
     ),
-    ("guanxi.sales.tasks.scan_overdue_instalments", int(os.environ.get("OVERDUE_SCAN_SECONDS", "3600"))),
+    (
+        "guanxi.sales.tasks.scan_overdue_instalments",
+        int(os.environ.get("OVERDUE_SCAN_SECONDS", "3600")),
+    ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
 ]

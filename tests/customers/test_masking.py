@@ -116,7 +116,7 @@ def test_web_reveal_returns_clear_phone_and_writes_audit_entry(client, teammate,
         f"/customers/{shared_customer.pk}/reveal/", {"field": "phone"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    assert "+8613812345678" in response.content.decode()
+    assert "138 1234 5678" in response.content.decode()
     entry = reveal_entries(shared_customer).get()
     assert (entry.actor, entry.changes) == (teammate, {"field": "phone"})
 

@@ -22,3 +22,47 @@ def test_zero_income_shows_as_zero_to_the_owner(client, owner, customer):
     customer_update(actor=owner, customer_id=customer.id, data={"annual_income": "0"})
     client.force_login(owner)
     assert client.get(f"/api/v1/customers/{customer.id}").json()["annual_income"] == "0.00"
+
+
+def test_merge_compare_page_shows_both_records(client, owner, customer):
+    from tests.conftest import new_customer
+
+    other = new_customer(owner, "张三丰", ("13912345678",))
+    client.force_login(owner)
+    response = client.get(f"/customers/{customer.id}/merge/", {"other": other.id})
+    assert response.status_code == 200
+    assert "张三丰" in response.content.decode()
+
+
+def test_form_reports_bad_phone_together_with_bad_email(client, owner):
+    client.force_login(owner)
+    response = client.post(
+        "/customers/new/",
+        {
+            "name": "赵六",
+            "email": "not-an-email",
+            "phones": "12345",
+            "kind": "person",
+            "source": "walk_in",
+            "stage": "potential",
+            "news_frequency": "normal",
+        },
+    )
+    errors = response.context["form"].errors
+    assert "email" in errors and "phones" in errors
+
+
+def test_revealed_phone_reads_like_the_rest_of_the_page(client, teammate, owner, customer):
+    from guanxi.customers.services import customer_share
+
+    customer_share(actor=owner, customer_id=customer.id, user=teammate)
+    client.force_login(teammate)
+    response = client.post(f"/customers/{customer.id}/reveal/", {"field": "phone"})
+    assert "138 1234 5678" in response.content.decode()
+
+
+def test_home_offers_new_customer_only_to_roles_that_may_create(client, marketer, owner):
+    client.force_login(marketer)
+    assert "/customers/new/" not in client.get("/").content.decode()
+    client.force_login(owner)
+    assert "/customers/new/" in client.get("/").content.decode()

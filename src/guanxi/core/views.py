@@ -26,7 +26,9 @@ def home(request):
 
     user = request.user
     recent = customer_list(viewer=user, filters=CustomerFilter(), limit=10).items
-    context = {"recent": recent, "roles": user.role_labels()}
+    from .visibility import can_create
+
+    context = {"recent": recent, "roles": user.role_labels(), "can_create": can_create(user)}
     if user.has_role(Role.SALES):
         from django.utils import timezone
 

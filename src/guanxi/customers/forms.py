@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import Role, User
 
+from .keys import InvalidPhone, normalize_phone
 from .models import Customer, ImportantDate, Segment
 
 # Form field → service field, where they differ.
@@ -107,6 +108,22 @@ class CustomerForm(forms.ModelForm):
         data["segment_id"] = segment.pk if segment else None
         data["referred_by_id"] = data.pop("referred_by", None)
         return data
+
+    def clean_phones(self) -> str:
+        """Check every phone with the other fields, so all errors show in one round."""
+        raw = self.cleaned_data.get("phones", "")
+        bad = []
+        for line in raw.replace(",", "\n").splitlines():
+            if line.strip():
+                try:
+                    normalize_phone(line)
+                except InvalidPhone:
+                    bad.append(line.strip())
+        if bad:
+            raise forms.ValidationError(
+                _("Not valid phone numbers: %(phones)s") % {"phones": ", ".join(bad)}
+            )
+        return raw
 
     def phone_list(self) -> list[str]:
         return [

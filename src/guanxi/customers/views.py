@@ -16,7 +16,7 @@ from guanxi.core.web import attach_errors, is_htmx_partial
 
 from . import services
 from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
-from .models import Customer, SavedView, Segment, Tag
+from .models import Customer, SavedView, Segment, Tag, display_phone
 from .selectors import (
     CustomerFilter,
     customer_get,
@@ -231,6 +231,8 @@ def customer_reveal_view(request, pk: int):
         raise Http404 from exc
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status)
+    if field in ("phone", "phones"):  # read as on the rest of the page: 139 8765 0000
+        result["value"] = [display_phone(number) for number in result["value"]]
     return render(request, "customers/partials/revealed.html", result)
 
 
@@ -352,6 +354,7 @@ def customer_merge_view(request, pk: int):
     )
     compare = []
     if other:
+        labels = {"phone_display": _("Phone"), "owner": _("Owner"), "stage": _("Stage")}
         for name in (
             "name",
             "phone_display",
@@ -363,10 +366,10 @@ def customer_merge_view(request, pk: int):
             "owner",
             "created_at",
         ):
-            label = {"phone_display": _("Phone"), "owner": _("Owner")}.get(
-                name,
-                Customer._meta.get_field(name).verbose_name if hasattr(Customer, name) else name,
-            )
+            label = labels.get(name) or Customer._meta.get_field(name).verbose_name
+            if name == "stage":
+                compare.append((label, keep.get_stage_display(), other.get_stage_display()))
+                continue
             compare.append((label, getattr(keep, name), getattr(other, name)))
     return render(
         request,
