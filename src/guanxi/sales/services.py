@@ -16,6 +16,7 @@ from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_edit, manages
+from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -321,6 +322,17 @@ def _set_stage(deal: Deal, to_stage: str, actor, data=None) -> None:
     deal.save()
     _event(deal, "stage", actor, data, from_stage=before, to_stage=to_stage)
     audit_record(actor=actor, verb="deal.stage", target=deal, changes={"stage": [before, to_stage]})
+    webhook_emit(
+        "deal.stage_changed",
+        {
+            "id": deal.pk,
+            "customer_id": deal.customer_id,
+            "owner_id": deal.owner_id,
+            "from_stage": before,
+            "to_stage": to_stage,
+            "amount": str(deal.amount),
+        },
+    )
 
 
 def deal_take_deposit(
@@ -560,6 +572,18 @@ def payment_record(
                 verb="payment.record",
                 target=payment,
                 changes={"amount": [None, str(amount)], "receipt": [None, receipt_number]},
+            )
+            webhook_emit(
+                "payment.recorded",
+                {
+                    "id": payment.pk,
+                    "deal_id": payment.deal_id,
+                    "order_id": payment.order_id,
+                    "customer_id": payment.customer_id,
+                    "amount": str(payment.amount),
+                    "method": payment.method,
+                    "received_at": payment.received_at.isoformat(),
+                },
             )
     except IntegrityError:
         # Two desks entering one receipt at the same instant: the unique index decides.
