@@ -16,7 +16,9 @@ from functools import lru_cache
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.core.validators import validate_email
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
@@ -39,6 +41,17 @@ _PHONE_NOISE = re.compile(r"[\s\-().]")
 _PHONE_SPLIT = re.compile(r"[,，;；/、|\n]+")
 
 
+@lru_cache(maxsize=1)
+def _mainland_default() -> bool:
+    return settings.GUANXI_DEFAULT_REGION == "CN"
+
+
+@receiver(setting_changed)
+def _forget_region(*, setting, **kwargs) -> None:
+    if setting == "GUANXI_DEFAULT_REGION":
+        _mainland_default.cache_clear()
+
+
 def clean_phone(raw: str) -> Phone:
     text = fold(raw)
     digits = _PHONE_NOISE.sub("", text)
@@ -48,7 +61,7 @@ def clean_phone(raw: str) -> Phone:
         digits = digits[4:]
     elif len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
-    elif settings.GUANXI_DEFAULT_REGION != "CN" or digits.startswith("+"):
+    elif digits.startswith("+") or not _mainland_default():
         digits = ""
     if len(digits) == 11 and digits.isascii() and digits.isdigit() and _CN_MOBILE.fullmatch(digits):
         return Phone(e164="+86" + digits, national=digits)

@@ -202,9 +202,10 @@ class InteractionImport(ImportRun):
                 if cid not in latest or moment > latest[cid]:
                     latest[cid] = moment
         field = Customer._meta.get_field("last_contact_at")
+        table = connection.ops.quote_name(Customer._meta.db_table)
         with connection.cursor() as cursor:
             cursor.executemany(
-                "UPDATE customers_customer SET last_contact_at = %s WHERE id = %s "
+                f"UPDATE {table} SET last_contact_at = %s WHERE id = %s "
                 "AND (last_contact_at IS NULL OR last_contact_at < %s)",
                 [
                     (
