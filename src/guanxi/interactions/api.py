@@ -143,7 +143,7 @@ class MyDayOut(Schema):
 @router.get("/my-day", response=MyDayOut)
 def my_day_api(request):
     """Today's overdue and due follow-ups and due promises: the most urgent first, at most
-    25 of each, with the totals."""
+    20 of each, with the totals."""
     day = my_day(user=request.user)
 
     def rows(customers):

@@ -15,7 +15,7 @@ from .models import CalendarFeed, Notification, Plan, Promise
 from .occasions import upcoming_occasions
 from .windows import local_zone
 
-LIST_LIMIT = 25  # per list in "my day": the most urgent first, the totals beside them
+LIST_LIMIT = 20  # per list in "my day": the most urgent first, the totals beside them
 # What a follow-up row shows (and masking needs): not the 60 columns of a customer.
 FOLLOW_UP_FIELDS = (
     "id",
