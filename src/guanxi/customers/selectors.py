@@ -6,13 +6,17 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.models import User
-from guanxi.core.visibility import customer_visibility_q, sees_unmasked
+from guanxi.core.visibility import (
+    customer_visibility_parts,
+    customer_visibility_q,
+    sees_unmasked,
+)
 
 from .keys import email_key, fold, pinyin_keys, prefix_q
 from .models import Customer, CustomerPhone
@@ -98,27 +102,56 @@ class Page:
     filters: CustomerFilter = field(default_factory=CustomerFilter)
 
 
-def search_q(q: str) -> Q:
+# A search that matches at most this many customers (anyone's) is answered from the search
+# indexes: their ids first, then visibility and order on those rows only. A broader one walks
+# each visibility part newest first, testing rows as it goes: its matches are then common
+# (over 0.2 % of a million), so the walk meets a page of them soon. Either way a page reads
+# a few thousand rows at most, whatever the table's size.
+SEARCH_CANDIDATES = 2000
+
+
+@dataclass(frozen=True)
+class Search:
+    """A typed query: the condition on a customer row, and the ids of the customers matching
+    it read straight from the search indexes (phone digits, pinyin, name, company, e-mail)."""
+
+    condition: Q
+    candidates: QuerySet
+
+
+def parse_search(q: str) -> Search:
     """What a typed query matches: phone digits, last four, e-mail, pinyin, name, company."""
     text = fold(q)
     digits = re.sub(r"[\s\-+()]", "", text)
     if digits.isdigit():
         if len(digits) == 4:
-            match = CustomerPhone.objects.filter(last4=digits)
+            phones = CustomerPhone.objects.filter(last4=digits)
         else:
             national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
-            match = CustomerPhone.objects.filter(prefix_q("national", national))
-        return Q(pk__in=match.values("customer_id"))
+            phones = CustomerPhone.objects.filter(prefix_q("national", national))
+        return Search(
+            # Tested per row through the phone's customer index, never materialised whole.
+            condition=Q(Exists(phones.filter(customer_id=OuterRef("pk")))),
+            candidates=phones.values_list("customer_id", flat=True),
+        )
     if "@" in text:
-        return prefix_q("email_key", email_key(text))
-    lowered = text.lower()
-    condition = prefix_q("name", text) | prefix_q("company_key", lowered)
-    full, _initials = pinyin_keys(text)
-    if full and full.isascii() and text.replace(" ", "").isascii():
-        condition |= prefix_q("name_pinyin", full) | prefix_q("name_initials", full)
-    if lowered.isascii() and len(lowered) >= 3:  # "fang.w" finds fang.w@… before the "@"
-        condition |= prefix_q("email_key", lowered)
-    return condition
+        condition = prefix_q("email_key", email_key(text))
+    else:
+        lowered = text.lower()
+        condition = prefix_q("name", text) | prefix_q("company_key", lowered)
+        full, _initials = pinyin_keys(text)
+        if full and full.isascii() and text.replace(" ", "").isascii():
+            condition |= prefix_q("name_pinyin", full) | prefix_q("name_initials", full)
+        if lowered.isascii() and len(lowered) >= 3:  # "fang.w" finds fang.w@… before the "@"
+            condition |= prefix_q("email_key", lowered)
+    return Search(
+        condition=condition,
+        candidates=Customer.objects.filter(condition).values_list("id", flat=True),
+    )
+
+
+def search_q(q: str) -> Q:
+    return parse_search(q).condition
 
 
 def _encode_cursor(values: list) -> str:
@@ -139,10 +172,16 @@ def _decode_cursor(cursor: str) -> list:
 
 
 def customer_queryset(*, viewer: User, filters: CustomerFilter) -> QuerySet[Customer]:
+    """Every visible customer the filters select, for exports and counts of small sets."""
     qs = Customer.objects.filter(customer_visibility_q(viewer))
-    qs = qs.filter(archived_at__isnull=not filters.archived)
     if filters.q:
         qs = qs.filter(search_q(filters.q))
+    return _filtered(qs, filters)
+
+
+def _filtered(qs: QuerySet[Customer], filters: CustomerFilter) -> QuerySet[Customer]:
+    """The filters other than visibility and the typed query."""
+    qs = qs.filter(archived_at__isnull=not filters.archived)
     if filters.segment:
         qs = qs.filter(segment_id=filters.segment)
     if filters.stage:
@@ -164,25 +203,41 @@ def customer_queryset(*, viewer: User, filters: CustomerFilter) -> QuerySet[Cust
 def customer_list(
     *, viewer: User, filters: CustomerFilter, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
-    """One page of visible customers, by keyset: cost does not grow with the page's depth."""
+    """One page of visible customers, by keyset: cost does not grow with the page's depth,
+    nor with the table — each visibility part is read along its own index, at most
+    `limit + 1` rows each, and the parts are merged (see customer_visibility_parts)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
-    qs = customer_queryset(viewer=viewer, filters=filters)
+    qs = _filtered(Customer.objects.all(), filters)
+    parts = customer_visibility_parts(viewer)
+    if filters.q:
+        search = parse_search(filters.q)
+        ids = list(search.candidates[: SEARCH_CANDIDATES + 1])
+        if len(ids) <= SEARCH_CANDIDATES:
+            # Few rows to look at: one query over them, visibility tested on each.
+            qs, parts = qs.filter(pk__in=ids), [customer_visibility_q(viewer)]
+        else:
+            qs = qs.filter(search.condition)
     if filters.sort == "name":
-        qs = qs.order_by("name_pinyin", "id")
+        order, key = ("name_pinyin", "id"), lambda c: (c.name_pinyin, c.id)
         if cursor:
             values = _decode_cursor(cursor)
             if not (len(values) == 2 and isinstance(values[0], str) and isinstance(values[1], int)):
                 raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
-            key, last_id = values
-            qs = qs.filter(Q(name_pinyin__gt=key) | Q(name_pinyin=key, id__gt=last_id))
+            name_key, last_id = values
+            qs = qs.filter(Q(name_pinyin__gt=name_key) | Q(name_pinyin=name_key, id__gt=last_id))
     else:
-        qs = qs.order_by("-id")
+        order, key = ("-id",), lambda c: -c.id
         if cursor:
             last_id = _decode_cursor(cursor)[0]
             if not isinstance(last_id, int):
                 raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
             qs = qs.filter(id__lt=last_id)
-    rows = list(qs.select_related("segment", "owner")[: limit + 1])
+    qs = qs.order_by(*order).select_related("segment", "owner")
+    found: dict[int, Customer] = {}
+    for part_qs in [qs] if parts is None else [qs.filter(part) for part in parts]:
+        for customer in part_qs[: limit + 1]:
+            found.setdefault(customer.pk, customer)
+    rows = sorted(found.values(), key=key)[: limit + 1]
     items = rows[:limit]
     mark_masking(viewer, items)
     next_cursor = None
