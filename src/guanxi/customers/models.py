@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -156,6 +157,7 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="referrals",
         verbose_name=_("referred by"),
+        db_index=False,  # partial index in Meta: most customers were not referred
     )
     household = models.ForeignKey(
         Household,
@@ -164,6 +166,7 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="members",
         verbose_name=_("household"),
+        db_index=False,  # partial index in Meta: most customers have no household
     )
     household_role = models.CharField(
         _("role in household"), max_length=10, choices=HouseholdRole.choices, blank=True
@@ -203,12 +206,14 @@ class Customer(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_customers",
         verbose_name=_("owner"),
+        db_index=False,  # cust_owner_keyset leads with owner
     )
     org_unit = models.ForeignKey(
         "core.OrgUnit",
         on_delete=models.PROTECT,
         related_name="customers",
         verbose_name=_("organisation unit"),
+        db_index=False,  # cust_unit_keyset leads with org_unit
     )
 
     # Ownership (C3): first registration owns for a protection period; a deal settles it.
@@ -218,7 +223,7 @@ class Customer(models.Model):
     in_pool_since = models.DateTimeField(_("in the public pool since"), null=True, blank=True)
     pool_previous_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
+        related_name="+", db_index=False,  # partial index in Meta
     )
     pool_cooling_until = models.DateTimeField(null=True, blank=True)
 
@@ -252,7 +257,12 @@ class Customer(models.Model):
     )
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        db_index=False,  # partial index in Meta: few customers are merged away
     )
 
     objects = CustomerQuerySet.as_manager()
@@ -280,6 +290,14 @@ class Customer(models.Model):
             models.Index(fields=["name_initials"], name="cust_initials"),
             models.Index(fields=["company_key"], name="cust_company"),
             models.Index(fields=["email_key"], name="cust_email"),
+            # Links most customers do not have: indexed only where set (a condition such as
+            # referred_by_id = 5 implies IS NOT NULL, so both engines use these).
+            *(
+                models.Index(
+                    fields=[name], name=f"cust_{name}", condition=Q(**{f"{name}__isnull": False})
+                )
+                for name in ("referred_by", "household", "merged_into", "pool_previous_owner")
+            ),
         ]
 
     def __str__(self) -> str:
