@@ -1,0 +1,555 @@
+"""Customer list and search at scale, through the real server.
+
+    .venv/bin/python bench/customers.py [--customers 1000000] [--database sqlite|postgres]
+
+1. A fresh database in a temporary directory: a SQLite file, or a throwaway PostgreSQL
+   cluster started from /usr/lib/postgresql/*/bin on a loopback port (stopped at the end).
+2. Migrations, collectstatic, an organisation of two branches with ~200 salespeople and a
+   branch manager, then N customers from `guanxi.customers.demo` (customers/s printed).
+3. gunicorn with production settings (DEBUG=0, GUANXI_HTTPS=0) on 127.0.0.1; a session
+   login, then sequential keep-alive requests: first and deep (keyset) list pages as a
+   salesperson and as a manager, searches (last four phone digits, pinyin initials, Chinese
+   name prefix), a customer page, and the bare /healthz for the baseline.
+4. p50/p95 per scenario, server-side (gunicorn's own request time, read back from its access
+   log) and client-side, with the ratio to /healthz. The targets apply to server-side times:
+   list p95 <= 30 ms, search p95 <= 50 ms.
+
+Only 127.0.0.1 is contacted. Everything started here is stopped here.
+"""
+
+import argparse
+import contextlib
+import glob
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password-2026"
+LIST_P95_MS = 30.0
+SEARCH_P95_MS = 50.0
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+# --- PostgreSQL: a throwaway cluster -------------------------------------------------------
+
+
+class Postgres:
+    """initdb + pg_ctl in a temporary directory, loopback only, trust auth, locale C.UTF-8."""
+
+    def __init__(self, workdir: Path):
+        candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not candidates:
+            raise SystemExit("PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin")
+        self.bin = Path(candidates[-1]).parent
+        self.version = self.bin.parent.name
+        self.data = workdir / "pgdata"
+        self.socket_dir = workdir / "pgsock"
+        self.logfile = workdir / "postgres.log"
+        self.port = free_port()
+        self.started = False
+        # initdb refuses to run as root: run the cluster as the Debian "postgres" user then.
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, stdout=subprocess.DEVNULL, timeout=300)
+
+    def start(self) -> str:
+        for path in (self.data, self.socket_dir):
+            path.mkdir()
+        self.logfile.touch()
+        if self.as_user:
+            os.chmod(self.data.parent, 0o755)
+            shutil.chown(self.data, "postgres")
+            shutil.chown(self.socket_dir, "postgres")
+            shutil.chown(self.logfile, "postgres")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--locale=C.UTF-8",
+            "--encoding=UTF8",
+        )
+        options = (
+            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
+            "-c shared_buffers=512MB -c max_connections=50"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.logfile),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        self.started = True
+        self._run(
+            str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+            "postgres", "guanxi",
+        )  # fmt: skip
+        return f"postgres://postgres@127.0.0.1:{self.port}/guanxi"
+
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def stop(self) -> None:
+        if self.started:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+            self.started = False
+
+
+# --- Data ----------------------------------------------------------------------------------
+
+
+def build_organisation(salespeople: int):
+    """Head office, two branches with a sales department each; salespeople split evenly;
+    a manager of the first branch. Returns (salespeople, manager)."""
+    from django.contrib.auth.hashers import make_password
+
+    from guanxi.core.models import OrgUnit, Role, User, UserRole
+
+    hq = OrgUnit.objects.create(name="总部", kind=OrgUnit.Kind.HEAD_OFFICE)
+    branches = []
+    for name in ("北京分店", "上海分店"):
+        branch = OrgUnit.objects.create(name=name, kind=OrgUnit.Kind.BRANCH, parent=hq)
+        sales = OrgUnit.objects.create(
+            name=name[:2] + "销售部", kind=OrgUnit.Kind.DEPARTMENT, parent=branch
+        )
+        branches.append((branch, sales))
+    password = make_password(PASSWORD)  # one hash for all: argon2 is slow on purpose
+    users = [
+        User(
+            username=f"sales{i + 1:03d}",
+            display_name=f"销售{i + 1:03d}",
+            org_unit=branches[i * len(branches) // salespeople][1],
+            password=password,
+        )
+        for i in range(salespeople)
+    ]
+    manager = User(
+        username="manager", display_name="王经理", org_unit=branches[0][0], password=password
+    )
+    User.objects.bulk_create([*users, manager])
+    people = list(User.objects.filter(username__startswith="sales").order_by("id"))
+    manager = User.objects.get(username="manager")
+    UserRole.objects.bulk_create(
+        [UserRole(user=u, role=Role.SALES) for u in people]
+        + [UserRole(user=manager, role=Role.MANAGER)]
+    )
+    return people, manager
+
+
+def database_size(database: str, var_dir: Path) -> int:
+    from django.db import connection
+
+    if database == "postgres":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sum(p.stat().st_size for p in var_dir.glob("guanxi.sqlite3*"))
+
+
+def search_terms(owner, count: int) -> dict[str, list[str]]:
+    """Terms a salesperson would type for their own customers (so every search has hits)."""
+    from guanxi.customers.models import Customer
+
+    rows = list(
+        Customer.objects.filter(owner=owner)
+        .order_by("-id")
+        .values_list("id", "name", "name_initials", "primary_phone")[: count * 3]
+    )
+    chinese = [r for r in rows if not r[1].isascii()]
+    return {
+        "last4": [r[3][-4:] for r in rows][:count],
+        "initials": [r[2] for r in chinese if len(r[2]) >= 2][:count],
+        "name_prefix": [r[1][:2] for r in chinese][:count],
+        "surname": [r[1][:1] for r in chinese][:count],
+        "detail": [str(r[0]) for r in rows][:count],
+    }
+
+
+# --- Server and client ---------------------------------------------------------------------
+
+
+class Server:
+    """gunicorn as `guanxi serve` runs it (same workers and threads), with an access log
+    that records each request's bench id and gunicorn's request time in microseconds."""
+
+    def __init__(self, env: dict, workdir: Path, workers: str, threads: str):
+        self.port = free_port()
+        self.access_log = workdir / "access.log"
+        self.error_log = workdir / "gunicorn.log"
+        self.cmd = [
+            sys.executable, "-m", "gunicorn", "guanxi.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", workers, "--threads", threads,
+            "--access-logfile", str(self.access_log),
+            "--access-logformat", "%({x-bench-id}i)s %(s)s %(D)s",
+            "--error-logfile", str(self.error_log),
+        ]  # fmt: skip
+        self.env = env
+        self.process = None
+
+    def start(self) -> str:
+        self.process = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT)
+        url = f"http://127.0.0.1:{self.port}"
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.error_log}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
+            ):
+                return True
+            return False
+
+        wait_until(up, 60, "gunicorn to listen")
+        return url
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def server_times(self) -> dict[str, float]:
+        """bench id → gunicorn request time in ms."""
+        times = {}
+        for line in self.access_log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[0] != "-":
+                times[parts[0]] = int(parts[2]) / 1000
+        return times
+
+
+SEARCHES = [
+    ("last 4 digits", "last4"),
+    ("pinyin initials", "initials"),
+    ("name prefix", "name_prefix"),
+    ("surname", "surname"),
+]
+CUSTOMER_ROW = re.compile(r'<tr>\s*<td><a href="/customers/\d+/"')
+NEXT_CURSOR = re.compile(r'id="next-page" href="\?([^"]*)"')
+
+
+class Bench:
+    def __init__(self, url: str, requests: int, warmup: int, server_pids):
+        import httpx
+
+        self.server_pids = server_pids  # callable: pids whose CPU serves the requests
+        self.cpu_ms: dict[str, float] = {}
+        self.url = url
+        self.requests = requests
+        self.warmup = warmup
+        self.client = httpx.Client(base_url=url, timeout=30, follow_redirects=False)
+        self.client_times: dict[str, list[tuple[str, float]]] = {}
+        self.rows: dict[str, int] = {}
+        self.counter = 0
+
+    def login(self, username: str) -> None:
+        self.client.cookies.clear()
+        page = self.client.get("/login/")
+        token = self.client.cookies.get("csrftoken")
+        response = self.client.post(
+            "/login/",
+            data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": self.url + "/login/"},
+        )
+        if response.status_code != 302 or "sessionid" not in self.client.cookies:
+            raise RuntimeError(f"login as {username} failed: {response.status_code} {page}")
+
+    def get(self, path: str, bench_id: str = "-"):
+        started = time.perf_counter()
+        response = self.client.get(path, headers={"X-Bench-Id": bench_id})
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
+        return response, elapsed
+
+    def measure(self, name: str, paths: list[str]) -> None:
+        """Warm-up requests, then `requests` sequential timed ones cycling through `paths`."""
+        for i in range(self.warmup):
+            self.get(paths[i % len(paths)])
+        samples = []
+        pids = self.server_pids()
+        cpu_before = sum(map(process_cpu, pids))
+        for i in range(self.requests):
+            self.counter += 1
+            bench_id = f"r{self.counter}"
+            response, elapsed = self.get(paths[i % len(paths)], bench_id)
+            if i == 0:
+                self.rows[name] = len(CUSTOMER_ROW.findall(response.text))
+            samples.append((bench_id, elapsed))
+        pids = set(pids) | set(self.server_pids())
+        self.cpu_ms[name] = (sum(map(process_cpu, pids)) - cpu_before) * 1000 / self.requests
+        self.client_times[name] = samples
+
+    def deep_page(self, path: str, depth: int) -> str:
+        """Follow `depth` "next page" links (keyset cursors) and return that page's path."""
+        for _ in range(depth):
+            response, _elapsed = self.get(path)
+            match = NEXT_CURSOR.search(response.text)
+            if not match:
+                raise RuntimeError(f"no next page after {path}")
+            path = "/customers/?" + match.group(1).replace("&amp;", "&")
+        return path
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a live process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(Path(stat).read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.split("/")[2]))
+    return found
+
+
+def cpu_pressure() -> str:
+    """The kernel's CPU pressure (share of time runnable tasks waited for a CPU)."""
+    with contextlib.suppress(OSError):
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return line.split()[2].replace("avg60=", "") + " %"
+    return "n/a"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+# --- Main ----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--salespeople", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per scenario")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--depth", type=int, default=40, help="pages followed for a deep page")
+    parser.add_argument("--workers", default=os.environ.get("WEB_WORKERS", "3"))
+    parser.add_argument("--threads", default=os.environ.get("WEB_THREADS", "4"))
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="guanxi-bench-"))
+    var_dir = workdir / "var"
+    var_dir.mkdir()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "guanxi.settings",
+        "GUANXI_VAR_DIR": str(var_dir),
+        "STATIC_ROOT": str(workdir / "static"),
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "0",
+        "GUANXI_HTTPS": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "ERROR",
+    }
+    env.pop("DATABASE_URL", None)
+    # The server imports this checkout's code, like the in-process part below.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    postgres = Postgres(workdir) if args.database == "postgres" else None
+    server = None
+    results: dict = {"customers": args.customers, "database": args.database}
+    try:
+        if postgres:
+            env["DATABASE_URL"] = postgres.start()
+            results["engine_version"] = f"PostgreSQL {postgres.version}"
+            log(f"PostgreSQL {postgres.version} cluster on 127.0.0.1:{postgres.port}")
+        os.environ.update(env)
+        if str(ROOT / "src") not in sys.path:
+            sys.path.insert(0, str(ROOT / "src"))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        from guanxi.customers.demo import generate_customers
+
+        if not postgres:
+            import sqlite3
+
+            results["engine_version"] = f"SQLite {sqlite3.sqlite_version}"
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        people, manager = build_organisation(args.salespeople)
+        log(f"Migrated, static collected, {len(people)} salespeople: "
+            f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+
+        started = time.perf_counter()
+        made = generate_customers(count=args.customers, owners=people)
+        elapsed = time.perf_counter() - started
+        results["generation_s"] = round(elapsed, 2)
+        results["generation_rate"] = round(made / elapsed)
+        log(f"Generated {made:,} customers in {elapsed:.1f} s: {made / elapsed:,.0f} customers/s")
+        size = database_size(args.database, var_dir)
+        results["db_bytes"] = size
+        log(f"Database size: {size / 2**20:,.0f} MiB")
+
+        sales = people[0]
+        terms = search_terms(sales, args.requests)
+        connection.close()
+
+        server = Server(env, workdir, args.workers, args.threads)
+        url = server.start()
+        log(f"gunicorn on {url} ({args.workers} workers × {args.threads} threads)")
+
+        def server_pids() -> list[int]:
+            pids = children(server.process.pid)
+            if postgres:
+                pids += children(postgres.postmaster_pid())
+            return pids
+
+        bench = Bench(url, args.requests, args.warmup, server_pids)
+        results["cpu_pressure_before"] = cpu_pressure()
+        results["loadavg_before"] = os.getloadavg()[0]
+
+        bench.login(sales.username)
+        bench.measure("healthz", ["/healthz"])
+        for who, user in (("sales", sales), ("manager", manager)):
+            if who == "manager":
+                bench.login(user.username)
+            bench.measure(f"list first page ({who})", ["/customers/"])
+            deep = bench.deep_page("/customers/", args.depth)
+            bench.measure(f"list page {args.depth + 1} ({who})", [deep])
+            for label, key in SEARCHES:
+                paths = [f"/customers/?q={quote(t)}" for t in terms[key]]
+                bench.measure(f"search {label} ({who})", paths)
+            bench.measure(f"customer page ({who})", [f"/customers/{t}/" for t in terms["detail"]])
+        results["cpu_pressure_after"] = cpu_pressure()
+        results["loadavg_after"] = os.getloadavg()[0]
+        server.stop()
+        report(bench, server.server_times(), results)
+    finally:
+        if server:
+            server.stop()
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        if postgres:
+            postgres.stop()
+        if args.keep:
+            log(f"Kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return 0 if results.get("targets_met") else 1
+
+
+def report(bench: Bench, server_times: dict[str, float], results: dict) -> None:
+    table = {}
+    for name, samples in bench.client_times.items():
+        server = [server_times[bench_id] for bench_id, _ in samples if bench_id in server_times]
+        client = [elapsed for _, elapsed in samples]
+        if len(server) != len(client):
+            raise RuntimeError(f"{name}: {len(client) - len(server)} requests missing in the log")
+        table[name] = {
+            "server_p50": percentile(server, 0.5),
+            "server_p95": percentile(server, 0.95),
+            "client_p50": percentile(client, 0.5),
+            "client_p95": percentile(client, 0.95),
+            "cpu_ms": bench.cpu_ms[name],
+            "rows": bench.rows.get(name, 0),
+            "n": len(server),
+        }
+    base = table["healthz"]
+    met = True
+    log("")
+    log(f"{'':34} {'server ms':>15} {'× /healthz':>13} {'client ms':>15} {'cpu ms':>6}")
+    log(
+        f"{'scenario':34} {'p50':>7} {'p95':>7} {'p50':>6} {'p95':>6} {'p50':>7} {'p95':>7}"
+        f" {'/req':>6} rows"
+    )
+    for name, row in table.items():
+        row["ratio_p50"] = row["server_p50"] / base["server_p50"]
+        row["ratio_p95"] = row["server_p95"] / base["server_p95"]
+        target = {"list": LIST_P95_MS, "search": SEARCH_P95_MS}.get(name.split()[0])
+        verdict = ""
+        if target is not None:
+            ok = row["server_p95"] <= target
+            met = met and ok
+            verdict = f"p95 ≤ {target:.0f} ms {'ok' if ok else 'MISSED'}"
+        log(
+            f"{name:34} {row['server_p50']:7.1f} {row['server_p95']:7.1f} "
+            f"{row['ratio_p50']:6.1f} {row['ratio_p95']:6.1f} "
+            f"{row['client_p50']:7.1f} {row['client_p95']:7.1f} {row['cpu_ms']:6.1f} "
+            f"{row['rows']:4}  {verdict}"
+        )  # fmt: skip
+    results["scenarios"] = {
+        name: {k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}
+        for name, row in table.items()
+    }
+    results["targets_met"] = met
+    log("")
+    log("Server ms: gunicorn's request time (access log %(D)s); client ms: round trip seen here;")
+    log("cpu ms/req: CPU time of the gunicorn workers (and PostgreSQL backends) per request.")
+    log(
+        f"CPU pressure (share of time tasks waited for a CPU, last minute): "
+        f"{results['cpu_pressure_before']} before, {results['cpu_pressure_after']} after; "
+        f"load average {results['loadavg_before']:.1f} → {results['loadavg_after']:.1f} "
+        f"on {os.cpu_count()} CPUs."
+    )
+    log("All targets met." if met else "Some targets MISSED.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
