@@ -709,10 +709,10 @@ class CustomerImport(ImportRun):
         by_phone = dict(lookup(CustomerPhone, "number", "customer_id", numbers))
         by_email = {}
         # Only live records: a merged one hands its e-mail on to the record it was merged into.
-        for key, cid in lookup(
-            Customer, "email_key", "id", emails, "AND merged_into_id IS NULL ORDER BY id"
-        ):
-            by_email.setdefault(key, cid)
+        found = lookup(Customer, "email_key", ("id", "merged_into_id"), emails)
+        for key, cid, merged_into in sorted(found, key=lambda row: row[1]):
+            if merged_into is None:
+                by_email.setdefault(key, cid)
         by_key = dict(lookup(ImportKey, "key", "customer_id", keys))
         candidate_ids = set(by_phone.values()) | set(by_email.values()) | set(by_key.values())
         existing = {}

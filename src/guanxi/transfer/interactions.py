@@ -130,11 +130,13 @@ class InteractionImport(ImportRun):
                 "number", "customer_id"
             )
         )
-        by_email = dict(
-            visible.filter(email_key__in=emails, merged_into__isnull=True).values_list(
-                "email_key", "id"
+        by_email = {
+            key: cid
+            for key, cid, merged_into in visible.filter(email_key__in=emails).values_list(
+                "email_key", "id", "merged_into_id"
             )
-        )
+            if merged_into is None
+        }
         by_ref = dict(
             ImportKey.objects.filter(key__in=refs, customer__in=visible).values_list(
                 "key", "customer_id"
