@@ -181,3 +181,31 @@ def test_deposit_after_the_stage_is_refused(owner, deal, units):
     with pytest.raises(Conflict) as caught:
         deposit(owner, deal, kind="small_deposit")
     assert caught.value.code == "wrong_stage"
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "manager", "admin_user", "outsider"])
+def test_the_kanban_reads_the_same_cards_either_way(
+    request, monkeypatch, owner, teammate, customer, service_product, who
+):
+    from guanxi.sales import selectors
+    from tests.conftest import new_customer
+
+    customer_share(actor=owner, customer_id=customer.pk, user=teammate)
+    other = new_customer(teammate, "李四", ("13700003333",))
+    for n in range(5):
+        open_deal(owner, customer, service_product, title=f"张三 {n}", amount=f"{n}.10")
+        open_deal(teammate, other, service_product, title=f"李四 {n}", amount="1.00")
+    viewer = request.getfixturevalue(who)
+
+    def board(walk_from, mine=False):
+        monkeypatch.setattr(selectors, "WALK_STAGE_FROM", walk_from)
+        return [
+            (c.stage.code, c.count, c.total, [d.pk for d in c.deals])
+            for c in selectors.kanban(viewer=viewer, mine=mine)
+        ]
+
+    assert board(0) == board(10**6)
+    assert board(0, mine=True) == board(10**6, mine=True)
+    lead = {c[0]: c for c in board(0)}["lead"]
+    expected = {"owner": 5, "teammate": 10, "manager": 10, "admin_user": 10, "outsider": 0}
+    assert lead[1] == expected[who]

@@ -166,3 +166,63 @@ def test_deposit_from_the_deal_page(client, owner, deal, units):
     assert response.status_code == 200
     assert "This unit is not available." in response.content.decode()
     assert Deal.objects.get(pk=other.pk).stage == "lead"
+
+
+def test_a_manager_releases_from_the_board(manager, flat):
+    import re
+
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # the button's token must be the real one
+    held = make_units(flat, 2, status="held")
+    InventoryUnit.objects.filter(pk=held[1].pk).update(number='<b>"07"</b>')
+    client.force_login(manager)
+    html = client.get(f"/sales/board/?product={flat.pk}").content.decode()
+    assert 'Held back (预销控): <span class="count-held">2</span>' in html
+    assert "&lt;b&gt;&quot;07&quot;&lt;/b&gt;" in html and '<b>"07"' not in html
+    form = re.search(
+        rf'<form method="post" action="(/sales/units/{held[0].pk}/release/)".*?'
+        r'name="csrfmiddlewaretoken" value="([^"]+)"',
+        html,
+    )
+    assert form is not None
+    assert client.post(form.group(1), {"release": "1"}).status_code == 403  # no token
+    client.post(form.group(1), {"release": "1", "csrfmiddlewaretoken": form.group(2)})
+    assert InventoryUnit.objects.get(pk=held[0].pk).status == "available"
+    html = client.get(f"/sales/board/?product={flat.pk}").content.decode()
+    assert f'id="unit-{held[0].pk}" data-status="available"' in html
+    assert html.count("/release/") == 1
+
+
+def test_a_board_poll_is_empty_until_something_changes(client, owner, manager, deal, units, flat):
+    import re
+
+    client.force_login(owner)
+    html = client.get(f"/sales/board/?product={flat.pk}").content.decode()
+    poll = re.search(r'id="unit-grid" hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "v=" in poll
+    hx = {"HTTP_HX_REQUEST": "true"}
+    assert client.get(poll, **hx).status_code == 204
+    deposit(owner, deal, units[3])
+    redrawn = client.get(poll, **hx)
+    assert redrawn.status_code == 200
+    assert f'id="unit-{units[3].pk}" data-status="reserved"' in redrawn.content.decode()
+    newer = re.search(r'hx-get="([^"]+)"', redrawn.content.decode()).group(1).replace("&amp;", "&")
+    assert client.get(newer, **hx).status_code == 204
+    # A change that commits late with an older timestamp is still seen (status checksum).
+    InventoryUnit.objects.filter(pk=units[5].pk).update(status="held", updated_at=flat_time(units))
+    assert client.get(newer, **hx).status_code == 200
+    # An edit through save() (the admin) counts as a change too.
+    unit = InventoryUnit.objects.get(pk=units[6].pk)
+    unit.number = "0606A"
+    unit.save()
+    latest = client.get(newer, **hx).content.decode()
+    assert "0606A" in latest
+    # Without the version (a first load), always the grid.
+    assert client.get(f"/sales/board/?product={flat.pk}", **hx).status_code == 200
+
+
+def flat_time(units):
+    from datetime import timedelta
+
+    return min(u.updated_at for u in units) - timedelta(days=1)

@@ -13,7 +13,7 @@ from guanxi.core.errors import NotFound
 from . import services
 from .models import Agreement, Payment, PipelineStage
 from .pdf import agreement_pdf
-from .selectors import deal_get, kanban, sales_board
+from .selectors import board_units, deal_get, kanban
 
 router = Router()
 
@@ -267,8 +267,7 @@ class UnitOut(Schema):
 
 @router.get("/units", response=list[UnitOut])
 def units(request, product_id: int | None = None):
-    board = sales_board(product_id)
-    return [u for floors in board.buildings.values() for row in floors.values() for u in row]
+    return list(board_units(product_id))
 
 
 @router.post("/units/{unit_id}/release", response=UnitOut)

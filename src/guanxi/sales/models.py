@@ -134,10 +134,22 @@ class InventoryUnit(models.Model):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         ordering = ["building", "-floor", "number"]
-        indexes = [models.Index(fields=["product", "building", "floor"], name="unit_board")]
+        # In the board's order (building, top floor first, number): read without a sort.
+        indexes = [
+            models.Index(
+                fields=["product", "building", "-floor", "number"], name="unit_board_order"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+    def save(self, *args, **kwargs):
+        # Any edit (the admin's too) is a change the sales-control board must redraw.
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
 
 class UnitEvent(models.Model):
@@ -263,7 +275,8 @@ class Deal(models.Model):
         indexes = [
             models.Index(fields=["stage", "-updated_at"], name="deal_board"),
             models.Index(fields=["owner", "stage"], name="deal_owner_stage"),
-            models.Index(fields=["customer", "stage"], name="deal_customer"),
+            # Covers the kanban's per-stage count and amount over a viewer's customers.
+            models.Index(fields=["customer", "stage", "amount"], name="deal_customer_totals"),
         ]
 
     def __str__(self) -> str:

@@ -1117,7 +1117,7 @@ def order_create(
             if item.get("unit_id"):
                 won = InventoryUnit.objects.filter(
                     pk=item["unit_id"], product=product, status=Unit.AVAILABLE
-                ).update(status=Unit.SOLD)
+                ).update(status=Unit.SOLD, updated_at=timezone.now())
                 if not won:
                     raise Conflict(_("This item is not available."), code="unit_not_available")
                 unit = InventoryUnit.objects.get(pk=item["unit_id"])
