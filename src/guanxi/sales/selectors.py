@@ -48,6 +48,7 @@ class Column:
 # newest first (the first 20 visible ones come quickly); a smaller one from the viewer's
 # customers (few deals, sorted at once). Both read the same rows; only the plan differs.
 WALK_STAGE_FROM = 1000
+LIST_CUSTOMERS_UP_TO = 500
 
 
 def kanban(*, viewer: User, mine: bool = False) -> list[Column]:
@@ -56,12 +57,17 @@ def kanban(*, viewer: User, mine: bool = False) -> list[Column]:
     stages = list(PipelineStage.objects.filter(active=True).order_by("position"))
     visible = customer_visibility_q(viewer)
     # The viewer's deals as "customer IN (their customers)": the GROUP BY then reads the
-    # (customer, stage, amount) index of those customers only, not every deal.
-    by_customer = (
-        Deal.objects.all()
-        if visible == Q()
-        else Deal.objects.filter(customer_id__in=Customer.objects.filter(visible).values("pk"))
-    )
+    # (customer, stage, amount) index of those customers only, not every deal. A short
+    # book goes in as the list of ids: PostgreSQL cannot estimate "owner = me OR shared
+    # with me" and would otherwise scan every deal.
+    if visible == Q():
+        by_customer = Deal.objects.all()
+    else:
+        customers = Customer.objects.filter(visible).values_list("pk", flat=True)
+        ids = list(customers[: LIST_CUSTOMERS_UP_TO + 1])
+        by_customer = Deal.objects.filter(
+            customer_id__in=ids if len(ids) <= LIST_CUSTOMERS_UP_TO else customers
+        )
     by_stage = Deal.objects.visible_to(viewer)
     if mine:
         by_customer, by_stage = by_customer.filter(owner=viewer), by_stage.filter(owner=viewer)
