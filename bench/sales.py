@@ -1,0 +1,464 @@
+"""Benchmark of C4: the sales-control board (销控表) for 5,000 units and the kanban with
+50,000 open deals, through the real server.
+
+    .venv/bin/python bench/sales.py                 # the figures in docs/performance.md
+    .venv/bin/python bench/sales.py --quick         # a tenth of the data, to try the script
+    .venv/bin/python bench/sales.py --postgres postgres://user@127.0.0.1:5432/postgres
+
+A fresh database (SQLite file by default; with --postgres, a database `guanxi_bench_sales`
+created, and dropped afterwards, on that server) gets one product sold as 5,000 flats (10
+buildings × 25 floors × 20), 200 salespeople in two branches with 2,000 customers, and
+50,000 open deals spread over the open stages (lead … contract); deals at a deposit stage
+or later hold a flat where one is left, with its status to match. The real server runs
+(gunicorn, 2 workers, DEBUG=0, GUANXI_HTTPS=0, after collectstatic); the script logs in
+as the Beijing manager (who sees half the deals) and as a salesperson, and requests, one
+after the other, the board (full page and the htmx partial it refreshes every 5 s), the
+kanban (/sales/), the board's poll when nothing changed (204) and the bare /healthz,
+printing p50 / p95 of each and the p95 ratio.
+
+The data are loaded in a child process pointed at the database by DATABASE_URL;
+everything lives in a temporary directory that is removed at the end.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PASSWORD = "bench-password-2026"
+SECRET = "bench-only-" + "s" * 50
+BENCH_DB = "guanxi_bench_sales"
+
+# Open stages and their share of the 50,000 deals.
+STAGE_WEIGHTS = {
+    "lead": 30,
+    "needs_confirmed": 20,
+    "quoted": 20,
+    "small_deposit": 10,
+    "large_deposit": 8,
+    "subscription": 7,
+    "contract": 5,
+}
+UNIT_STATUS_OF = {
+    "small_deposit": "reserved",
+    "large_deposit": "reserved",
+    "subscription": "subscribed",
+    "contract": "signed",
+}
+
+
+def env_for(workdir: Path, database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "guanxi.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "GUANXI_HTTPS": "0",
+        "SECRET_KEY": SECRET,
+        "GUANXI_VAR_DIR": str(workdir),
+        "STATIC_ROOT": str(workdir / "static"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LANGUAGE_CODE": "zh-hans",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+
+
+def run_phase(phase: str, workdir: Path, database_url: str, **options) -> dict:
+    """Run `phase` of this script in a child process; it prints one JSON line."""
+    args = [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    out = subprocess.run(
+        args,
+        env=env_for(workdir, database_url),
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- the data, loaded inside Django ---------------------------------------------------------
+
+
+def phase_populate(args) -> dict:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from guanxi.core.management.commands.demo_data import demo_organisation
+    from guanxi.core.models import Role, User, UserRole
+    from guanxi.customers.demo import generate_customers
+    from guanxi.customers.models import Customer
+    from guanxi.sales.models import Deal, InventoryUnit, Product
+
+    call_command("migrate", verbosity=0, interactive=False)
+    started = time.perf_counter()
+    rng = random.Random(4)
+    now = timezone.now()
+    units_of = demo_organisation()
+
+    people = []
+    for n in range(1, args.salespeople + 1):
+        user = User(
+            username=f"sales{n}",
+            display_name=f"销售{n}",
+            org_unit=units_of["bj_sales"] if n % 2 else units_of["sh_sales"],
+        )
+        user.set_unusable_password()
+        people.append(user)
+    User.objects.bulk_create(people)
+    people = list(User.objects.filter(username__startswith="sales").order_by("id"))
+    UserRole.objects.bulk_create(UserRole(user=u, role=Role.SALES) for u in people)
+    manager = User(username="manager", display_name="王经理", org_unit=units_of["bj"])
+    for user in (manager, people[0]):
+        user.set_password(PASSWORD)
+    manager.save()
+    people[0].save(update_fields=["password"])
+    UserRole.objects.create(user=manager, role=Role.MANAGER)
+
+    generate_customers(count=args.customers, owners=people, seed=5)
+    customers = list(Customer.objects.values_list("id", "owner_id", "name"))
+
+    with transaction.atomic():
+        flat = Product.objects.create(
+            name="锦绣华庭 三居室",
+            sku="JXHT-3R",
+            category="住宅",
+            list_price=Decimal("2680000.00"),
+            has_units=True,
+        )
+        Product.objects.create(name="车位", sku="PARK", list_price=Decimal("180000.00"))
+        buildings = max(1, args.units // 500)
+        rows = []
+        for b in range(1, buildings + 1):
+            for floor in range(25, 0, -1):
+                for number in range(1, 21):
+                    if len(rows) >= args.units:
+                        break
+                    rows.append(
+                        InventoryUnit(
+                            product=flat,
+                            code=f"{b}-{floor:02d}{number:02d}",
+                            building=str(b),
+                            floor=floor,
+                            number=f"{floor:02d}{number:02d}",
+                            area=Decimal("89.00") + number * 3,
+                            list_price=Decimal(2_400_000 + floor * 20_000 + number * 5_000),
+                            status=rng.choice(["held"] + ["available"] * 5),
+                        )
+                    )
+        InventoryUnit.objects.bulk_create(rows, batch_size=2000)
+        free = list(
+            InventoryUnit.objects.filter(status="available").values_list("id", "list_price")
+        )
+        rng.shuffle(free)
+        # Half the available flats go to deals at a deposit stage or later.
+        free = free[: len(free) // 2]
+
+        stages = rng.choices(list(STAGE_WEIGHTS), weights=STAGE_WEIGHTS.values(), k=args.deals)
+        deals = []
+        taken: dict[int, str] = {}
+        for n, stage in enumerate(stages):
+            customer_id, owner_id, name = rng.choice(customers)
+            at = now - timedelta(minutes=rng.randint(1, 365 * 1440))
+            unit_id, amount = None, Decimal(rng.randint(100, 5000) * 1000)
+            if stage in UNIT_STATUS_OF and free:
+                unit_id, amount = free.pop()
+                taken[unit_id] = UNIT_STATUS_OF[stage]
+            deals.append(
+                Deal(
+                    customer_id=customer_id,
+                    owner_id=owner_id,
+                    title=f"{name} · 三居室 #{n}",
+                    stage=stage,
+                    amount=amount,
+                    product=flat,
+                    unit_id=unit_id,
+                    buyer_name=name,
+                    created_at=at,
+                    updated_at=at,
+                    stage_changed_at=at,
+                )
+            )
+        Deal.objects.bulk_create(deals, batch_size=5000)
+        holder = dict(Deal.objects.filter(unit_id__isnull=False).values_list("unit_id", "id"))
+        by_status: dict[str, list[int]] = {}
+        for unit_id, status in taken.items():
+            by_status.setdefault(status, []).append(unit_id)
+        for status, ids in by_status.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for unit_id in chunk:
+                    InventoryUnit.objects.filter(pk=unit_id).update(
+                        status=status, deal_id=holder[unit_id]
+                    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    units = dict.fromkeys(InventoryUnit.objects.values_list("status", flat=True).distinct(), 0)
+    for status in units:
+        units[status] = InventoryUnit.objects.filter(status=status).count()
+    from guanxi.sales.models import OPEN_STAGES
+
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "units": units,
+        "open_deals": Deal.objects.filter(stage__in=OPEN_STAGES).count(),
+        "customers": len(customers),
+        "salespeople": len(people),
+        "manager_sees": Deal.objects.visible_to(User.objects.get(username="manager")).count(),
+        "salesperson_sees": Deal.objects.visible_to(people[0]).count(),
+        "salesperson": people[0].username,
+        "product_id": flat.pk,
+    }
+
+
+# --- the server and the measurements --------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(workdir: Path, database_url: str, port: int, workers: int) -> subprocess.Popen:
+    env = env_for(workdir, database_url)
+    subprocess.run(
+        [BIN / "guanxi", "collectstatic", "--noinput", "--verbosity", "0"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+    log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
+    server = subprocess.Popen(
+        [
+            BIN / "gunicorn",
+            "guanxi.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "/dev/null",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server.log = log
+    return server
+
+
+def wait_until_up(client, server) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited; see gunicorn.log in the work directory")
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except Exception:  # not listening yet
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def log_in(client, username: str) -> None:
+    client.get("/login/")
+    response = client.post(
+        "/login/",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+    )
+    if response.status_code != 302:
+        raise SystemExit(f"login failed for {username}: HTTP {response.status_code}")
+
+
+def timed(
+    client, path: str, count: int, must_contain: str = "", headers=None, status: int = 200
+) -> list[float]:
+    """Milliseconds of `count` sequential GETs of `path` (after a warm-up)."""
+    for _ in range(5):
+        client.get(path, headers=headers)
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != status or must_contain not in response.text:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+    return times
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "n": len(values),
+        "p50": round(statistics.median(values), 1),
+        "p95": round(percentile(values, 95), 1),
+        "max": round(max(values), 1),
+    }
+
+
+PAGES = [
+    # name, path, headers, a string the answer must contain
+    ("board", "/sales/board/", None, 'data-status="'),
+    ("board_partial", "/sales/board/", {"HX-Request": "true"}, 'data-status="'),
+    ("kanban", "/sales/", None, "deal-card"),
+    ("kanban_partial", "/sales/", {"HX-Request": "true"}, "deal-card"),
+]
+
+
+def measure(port: int, server, username: str, requests: int) -> dict:
+    import httpx
+
+    results = {}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        wait_until_up(client, server)
+        log_in(client, username)
+        for name, path, headers, marker in PAGES:
+            results[name] = summary(timed(client, path, requests, marker, headers))
+            size = len(client.get(path, headers=headers).content)
+            results[name]["kib"] = round(size / 1024, 1)
+        # The board's poll every 5 s, with the version it last saw: 204 while unchanged.
+        board = client.get("/sales/board/").text
+        poll = re.search(r'id="unit-grid" hx-get="([^"]+)"', board).group(1).replace("&amp;", "&")
+        results["board_poll"] = summary(
+            timed(client, poll, requests, headers={"HX-Request": "true"}, status=204)
+        )
+        results["healthz"] = summary(timed(client, "/healthz", requests))
+    for name in [*(page[0] for page in PAGES), "board_poll"]:
+        results[name]["p95_ratio"] = round(results[name]["p95"] / results["healthz"]["p95"], 1)
+    return results
+
+
+def create_postgres_database(admin_url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        conn.execute(f"CREATE DATABASE {BENCH_DB} ENCODING 'UTF8' TEMPLATE template0")
+    return admin_url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+
+
+def drop_postgres_database(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phase", default="")
+    parser.add_argument("--workdir", default="")
+    parser.add_argument("--units", type=int, default=5_000)
+    parser.add_argument("--deals", type=int, default=50_000)
+    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--salespeople", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="URL of an existing database on a PostgreSQL server (e.g. …/postgres); "
+        f"the bench creates and drops {BENCH_DB} there",
+    )
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+
+    if args.phase:
+        sys.path.insert(0, str(ROOT / "src"))
+        print(json.dumps({"populate": phase_populate}[args.phase](args), default=str))
+        return
+
+    if args.quick:
+        args.units, args.deals, args.customers, args.salespeople = 500, 5_000, 500, 40
+        args.requests = 50
+    workdir = Path(tempfile.mkdtemp(prefix="guanxi-bench-sales-"))
+    database_url = (
+        create_postgres_database(args.postgres)
+        if args.postgres
+        else f"sqlite:///{workdir / 'sales.sqlite3'}"
+    )
+    results: dict = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+        "database": "postgresql" if args.postgres else "sqlite",
+    }
+    try:
+        print(
+            f"sales on {results['database']}: {args.units:,} units, {args.deals:,} open deals, "
+            f"{args.customers:,} customers of {args.salespeople} salespeople…",
+            flush=True,
+        )
+        data = results["data"] = run_phase(
+            "populate",
+            workdir,
+            database_url,
+            units=args.units,
+            deals=args.deals,
+            customers=args.customers,
+            salespeople=args.salespeople,
+        )
+        print(f"  loaded in {data['seconds']} s: units {data['units']}", flush=True)
+        print(
+            f"  manager sees {data['manager_sees']:,} deals, "
+            f"salesperson {data['salesperson_sees']:,}",
+            flush=True,
+        )
+        port = free_port()
+        server = start_server(workdir, database_url, port, args.workers)
+        try:
+            for role, username in (("manager", "manager"), ("salesperson", data["salesperson"])):
+                results[role] = measure(port, server, username, args.requests)
+                print(f"  as {role} ({username}):")
+                for name, figures in results[role].items():
+                    extra = f"  ratio {figures['p95_ratio']}" if "p95_ratio" in figures else ""
+                    print(
+                        f"    {name:<15} p50 {figures['p50']:>7} ms  p95 {figures['p95']:>7} ms"
+                        f"  max {figures['max']:>7} ms{extra}",
+                        flush=True,
+                    )
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            server.log.close()
+        print(json.dumps(results, default=str))
+    finally:
+        if args.keep:
+            print(f"work directory kept: {workdir}; database {database_url}")
+        else:
+            if args.postgres:
+                drop_postgres_database(args.postgres)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
