@@ -66,3 +66,19 @@ def test_home_offers_new_customer_only_to_roles_that_may_create(client, marketer
     assert "/customers/new/" not in client.get("/").content.decode()
     client.force_login(owner)
     assert "/customers/new/" in client.get("/").content.decode()
+
+
+def test_overdue_follow_up_is_marked_in_list_and_detail(client, owner, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from guanxi.customers.models import Customer
+
+    Customer.objects.filter(pk=customer.pk).update(
+        next_follow_up_at=timezone.now() - timedelta(days=2)
+    )
+    client.force_login(owner)
+    assert 'class="badge text-bg-danger overdue"' in client.get("/customers/").content.decode()
+    detail = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'class="badge text-bg-danger overdue"' in detail

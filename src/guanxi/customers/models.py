@@ -310,6 +310,11 @@ class Customer(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    @property
+    def follow_up_overdue(self) -> bool:
+        """Overdue is shown the same everywhere: the follow-up time has passed."""
+        return self.next_follow_up_at is not None and self.next_follow_up_at < timezone.now()
+
     def claim_is_valid(self, at=None) -> bool:
         """Whether the owner's claim still stands: settled by a deal, or within protection."""
         if self.ownership_settled_at:
