@@ -88,3 +88,18 @@ def test_nothing_is_overdue_on_time_paid_or_lost(
     assert Decimal("0") == sum(
         Deal.objects.filter(in_default=True).values_list("amount", flat=True)
     )
+
+
+def test_finance_of_another_branch_is_not_told(owner, finance, org, deal, units, now):
+    from guanxi.core.models import Role
+    from tests.conftest import make_user
+
+    sh_finance = make_user("sh_finance", org["sh"], Role.FINANCE)
+    hq_finance = make_user("hq_finance", org["hq"], Role.FINANCE)
+    overdue_deposit(owner, deal, units[0], 3, now)
+    services.overdue_scan(now=now)
+    told = set(
+        Notification.objects.filter(key__startswith="overdue:").values_list("user_id", flat=True)
+    )
+    assert told == {owner.pk, finance.pk, hq_finance.pk}
+    assert sh_finance.pk not in told

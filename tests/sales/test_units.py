@@ -226,3 +226,18 @@ def flat_time(units):
     from datetime import timedelta
 
     return min(u.updated_at for u in units) - timedelta(days=1)
+
+
+def test_bad_ids_in_forms_are_refused_not_500(client, owner, manager, deal):
+    client.force_login(owner)
+    response = client.post(
+        f"/sales/deals/{deal.pk}/deposit/", {"kind": "small_deposit", "amount": "1", "unit": "x"}
+    )
+    assert response.status_code == 302
+    assert Deal.objects.get(pk=deal.pk).stage == "lead"
+    client.force_login(manager)
+    for pk in ("abc", "", "99999"):
+        response = client.post(
+            "/sales/approvals/", {"target": "change", "pk": pk, "decision": "approve"}
+        )
+        assert response.status_code == 302

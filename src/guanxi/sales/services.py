@@ -1189,11 +1189,14 @@ def overdue_scan(now=None) -> dict:
     now = now or timezone.now()
     today = timezone.localdate(now)
     limit = SalesSettings.current().default_after_days
-    finance = list(
-        User.objects.filter(is_active=True, roles__role=Role.FINANCE)
-        .values_list("pk", flat=True)
+    # Finance of the customer's branch only: a notice names the customer and the amount,
+    # which finance of another branch may not see.
+    finance = [
+        (person.pk, person.branch_unit_ids)
+        for person in User.objects.filter(is_active=True, roles__role=Role.FINANCE)
+        .select_related("org_unit")
         .distinct()
-    )
+    ]
     overdue = (
         Instalment.objects.filter(status=Instalment.Status.DUE, due_date__lt=today)
         .exclude(deal__stage=Stage.LOST)
@@ -1208,7 +1211,9 @@ def overdue_scan(now=None) -> dict:
             "amount": item.outstanding,
             "customer": item.deal.customer.name,
         }
-        for user_id in {item.deal.owner_id, *finance}:
+        unit_id = item.deal.customer.org_unit_id
+        desk = {pk for pk, units in finance if unit_id in units}
+        for user_id in {item.deal.owner_id, *desk}:
             notices.append(
                 Notification(
                     user_id=user_id,

@@ -143,8 +143,11 @@ def _deal_action(request, pk, action, success, **kwargs):
 @login_required
 @require_POST
 def deposit_view(request, pk: int):
+    unit = request.POST.get("unit", "")
     form = DepositForm(
-        request.POST, units=InventoryUnit.objects.filter(pk=request.POST.get("unit") or 0)
+        # A unit id that is not a number is the form's error, not a 500.
+        request.POST,
+        units=InventoryUnit.objects.filter(pk=int(unit) if unit.isdigit() else 0),
     )
     if not form.is_valid():
         messages.error(
@@ -274,7 +277,8 @@ def approvals_view(request):
     if request.method == "POST":
         approve = request.POST.get("decision") == "approve"
         target = request.POST.get("target", "")
-        pk = int(request.POST.get("pk") or 0)
+        pk = request.POST.get("pk", "")
+        pk = int(pk) if pk.isdigit() else 0
         try:
             if target == "quote":
                 services.quote_decide(actor=request.user, quote_id=pk, approve=approve)
