@@ -55,6 +55,7 @@ COMPANIES = ["华强电子", "恒信贸易", "鼎盛建设", "蓝天物流", "�
 MOBILE_PREFIXES = ["138", "139", "135", "150", "186", "177", "158", "189"]
 
 LATIN_SHARE = 0.08  # customers with a Latin-script name
+PEOPLE_POOL = 2**17
 EMAIL_SHARE = 0.4
 REFERRAL_SHARE = 0.05
 HOUSEHOLD_EVERY = 25  # customers 25k and 25k+1 form a household (head and spouse)
@@ -122,17 +123,30 @@ HOUSEHOLD_VARYING = ["id", "name", "created_at"]
 class _Pools:
     """Everything a row is drawn from, computed once: pinyin runs once per character here."""
 
-    def __init__(self, now: datetime, segments: list[int]):
+    def __init__(self, now: datetime, segments: list[int], rng: random.Random, count: int):
         pinyin = {ch: lazy_pinyin(ch)[0] for ch in SURNAMES + GIVEN}
-        self.surnames = [(c, pinyin[c], pinyin[c][0]) for c in SURNAMES]
+        surnames = [(c, pinyin[c], pinyin[c][0]) for c in SURNAMES]
         singles = [(c, pinyin[c], pinyin[c][0]) for c in GIVEN]
         doubles = [(a + b, pa + pb, ia + ib) for a, pa, ia in singles for b, pb, ib in singles]
         # One given character a third of the time, two the rest (as rng.choice((1, 2, 2))).
-        self.given = singles * (len(doubles) // (2 * len(singles))) + doubles
-        self.latin = [
+        given = singles * (len(doubles) // (2 * len(singles))) + doubles
+        latin = [
             (f"{f} {la}", (f + la).lower(), (f[0] + la[0]).lower())
             for f in LATIN_FIRST
             for la in LATIN_LAST
+        ]
+        # People (name, pinyin, initials) drawn once into a pool, then drawn from per row:
+        # up to 131,072 different names — common names repeat, as they do.
+        size = min(PEOPLE_POOL, max(4096, count))
+        self.people = [
+            latin_name if is_latin else (s[0] + g[0], s[1] + g[1], s[2] + g[2])
+            for s, g, latin_name, is_latin in zip(
+                _draw(rng, surnames, size),
+                _draw(rng, given, size),
+                _draw(rng, latin, size),
+                _flags(rng, LATIN_SHARE, size),
+                strict=True,
+            )
         ]
         self.places = [
             (province, city, district)
@@ -206,17 +220,7 @@ def _batch(
     first_id = ids["customer"] + made
     cids = range(first_id, first_id + size)
 
-    people = [
-        latin if is_latin else (s[0] + g[0], s[1] + g[1], s[2] + g[2])
-        for s, g, latin, is_latin in zip(
-            _draw(rng, pools.surnames, size),
-            _draw(rng, pools.given, size),
-            _draw(rng, pools.latin, size),
-            _flags(rng, LATIN_SHARE, size),
-            strict=True,
-        )
-    ]
-    names, pinyins, initials = zip(*people, strict=True)
+    names, pinyins, initials = zip(*_draw(rng, pools.people, size), strict=True)
     provinces, cities, districts = zip(*_draw(rng, pools.places, size), strict=True)
     companies, company_keys = zip(*_draw(rng, pools.companies, size), strict=True)
     kinds = _draw(rng, pools.kinds, size)  # (gender, source, stage, relationship, segment, dnc)
@@ -302,7 +306,8 @@ def generate_customers(*, count: int, owners: list, seed: int = 7, batch: int = 
         raise ValueError("generate_customers needs at least one owner with an org unit.")
     batch = max(HOUSEHOLD_EVERY, batch - batch % HOUSEHOLD_EVERY)
     rng = random.Random(seed)
-    pools = _Pools(timezone.now(), list(Segment.objects.values_list("id", flat=True)))
+    segments = list(Segment.objects.values_list("id", flat=True))
+    pools = _Pools(timezone.now(), segments, rng, count)
     owner_rows = [(o.id, o.org_unit_id) for o in owners]
 
     def next_id(model) -> int:
@@ -396,9 +401,9 @@ class _SqliteLoader(_Loader):
 
     TRUE, FALSE = "1", "0"
     RIGHT4 = "substr(primary_phone, -4)"
-    # While loading: 256 MiB of page cache (more makes the index sorts slower), no fsync,
-    # two threads for the index sorts.
-    TUNING = {"cache_size": -262_144, "synchronous": 0, "threads": 2}
+    # While loading: 256 MiB of page cache (more makes the index sorts slower) and no fsync.
+    # (Sorter threads, PRAGMA threads, made the index builds slower here, not faster.)
+    TUNING = {"cache_size": -262_144, "synchronous": 0}
 
     def __init__(self):
         super().__init__()
@@ -424,7 +429,9 @@ class _SqliteLoader(_Loader):
                     self.saved["journal_mode"] = mode
 
     def begin(self, count: int) -> None:
-        """A big load into a smaller table rebuilds the secondary indexes once, at the end."""
+        """A big load into a smaller table rebuilds the secondary indexes once, at the end:
+        a sort instead of a million b-tree inserts. Partial indexes stay (only the few rows
+        with the link set enter them; each rebuild would scan the whole table)."""
         if count < REBUILD_INDEXES_FROM or count < Customer.objects.count():
             return
         rows = self.execute(
@@ -434,7 +441,7 @@ class _SqliteLoader(_Loader):
         ).fetchall()
         for name, sql in rows:
             if " WHERE " in sql:
-                continue  # partial: only the few rows with the link set enter it, cheap as is
+                continue
             self.raw.execute(f'DROP INDEX "{name}"')
             self.indexes.append(sql)
 
