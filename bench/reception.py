@@ -495,6 +495,16 @@ def section(results: list[dict], args) -> str:
         "BEGIN IMMEDIATE — serialises the assignments, so more clients add throughput only "
         "up to what one writer at a time allows).",
         "",
+        "Where an assignment's time goes (cProfile in-process on SQLite, 200 assignments): "
+        "about 46 SQL statements in one transaction; some 30 % of the CPU creates the customer "
+        "(`customer_create`: phone normalisation and uniqueness, search keys, tags, audit, "
+        "webhook lookup), 20 % is the rest of registering (phone lookup, branch and roster, the "
+        "visit and its audit entry) and 50 % receiving: the locked roster and slots, the rule "
+        "decision, the turn, the credit decision and commission line, the new owner and its "
+        "audit entry. A returning customer skips the creation. The rotation's own work is a "
+        "few statements; in the 4-client rows each request also waits behind the roster lock, "
+        "which is where their extra latency comes from.",
+        "",
     ]
     return "\n".join(lines)
 
