@@ -408,7 +408,7 @@ def visit_receive(
     event_assignee: int | None = None,
 ) -> Visit:
     """Decide who receives this visitor under the office's rules, and record it all."""
-    now = timezone.now()
+    today = timezone.localdate()
     with transaction.atomic():
         visit = (
             Visit.objects.select_for_update(of=("self",))
@@ -424,9 +424,7 @@ def visit_receive(
         if visit.state != Visit.State.WAITING:
             raise Conflict(_("This visitor has already been received."), code="already_received")
         roster = (
-            DutyRoster.objects.select_for_update()
-            .filter(branch=visit.branch, date=timezone.localdate(now))
-            .first()
+            DutyRoster.objects.select_for_update().filter(branch=visit.branch, date=today).first()
         )
         if roster is None:
             raise Conflict(_("No duty roster for today: set the queue first."), code="no_roster")
@@ -435,6 +433,9 @@ def visit_receive(
             .select_related("salesperson")
             .order_by("position")
         )
+        # The time of receiving is taken once the queue is ours: two desks pressing "next"
+        # together are recorded in the order the turns were actually given.
+        now = timezone.now()
         present = frozenset(s.salesperson_id for s in slots if s.is_available)
         on_roster = {s.salesperson_id for s in slots}
         for field_name, person in (("prefers", prefers), ("event_assignee", event_assignee)):
