@@ -13,7 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record
-from guanxi.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from guanxi.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    full_clean_or_fail,
+)
 from guanxi.core.models import AuditEntry, OrgUnit, Role, User
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
@@ -970,16 +977,7 @@ def settings_update(*, actor: User, branch_id: int, values: dict) -> ReceptionSe
         ]
         if errors:
             raise ValidationFailed(errors)
-        try:
-            config.full_clean()
-        except DjangoValidationError as exc:
-            raise ValidationFailed(
-                [
-                    FieldError(name, err.code or "invalid", str(err.message % (err.params or {})))
-                    for name, errs in exc.error_dict.items()
-                    for err in errs
-                ]
-            ) from exc
+        full_clean_or_fail(config)
         config.save()
         audit_record(
             actor=actor,
