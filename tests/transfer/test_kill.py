@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from guanxi.transfer import engine
+
 ROWS = 20_000
 BATCH = 200
+NOTE = "老客户介绍，来过两次展厅，对三居室有兴趣"
 
 
 def guanxi(env, *args, **kwargs):
@@ -66,9 +69,10 @@ def workspace(template, tmp_path):
     shutil.copyfile(template, db)
     csv_path = tmp_path / "big.csv"
     with open(csv_path, "w", encoding="gb18030", newline="") as out:
-        out.write("姓名,手机,城市\r\n")
+        out.write("姓名,手机,城市,备注\r\n")
         for i in range(ROWS):
-            out.write(f"客户{i},139{i:08d},北京\r\n")
+            out.write(f"客户{i},139{i:08d},北京,{NOTE}\r\n")
+    assert csv_path.stat().st_size > engine.PARALLEL_FROM_BYTES  # checked in forked processes
     return db, environment(db, tmp_path), csv_path, tmp_path / "imports"
 
 
@@ -88,8 +92,24 @@ def counts(db: Path) -> dict:
         }
 
 
-def kill_while_writing(env, csv_path, imports: Path, *extra, written_at_least: int = 1) -> str:
-    """Start `guanxi import`, SIGKILL it once it has written rows, return the job's state."""
+def checking_processes(csv_path: Path) -> list[int]:
+    """Processes still running `guanxi import` of this file (the importer's forked checkers
+    carry its command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(csv_path).encode() in command and b"guanxi.cli" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_while_writing(env, csv_path, imports: Path, *extra, written_at_least: int = 1) -> None:
+    """Start `guanxi import`, SIGKILL it once it has written rows; its checking processes
+    must go too."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -117,10 +137,17 @@ def kill_while_writing(env, csv_path, imports: Path, *extra, written_at_least: i
                 data = json.loads(progress.read_text())
             except (OSError, ValueError):
                 data = {}
-            if data.get("state") == "writing" and data.get("written", 0) >= written_at_least:
+            if data.get("written", 0) >= written_at_least:
+                assert len(checking_processes(csv_path)) > 1, "no checking process was forked"
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=30)
-                return data["state"]
+                for _ in range(100):
+                    if not checking_processes(csv_path):
+                        return
+                    time.sleep(0.05)
+                pytest.fail(
+                    f"checking processes outlived the importer: {checking_processes(csv_path)}"
+                )
             time.sleep(0.01)
         pytest.fail("the import never started writing")
     finally:

@@ -102,7 +102,7 @@ def test_stale_job_offers_a_rerun(client, manager, import_dir):
     client.post("/imports/", {"file": gbk_file([["姓名"], ["张三"]]), "kind": "customers"})
     job = ImportJob.objects.get()
     ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportJob.State.WRITING, started_at=timezone.now() - timezone.timedelta(hours=1)
+        state=ImportJob.State.IMPORTING, started_at=timezone.now() - timezone.timedelta(hours=1)
     )
     page = client.get(f"/imports/{job.pk}/").content.decode()
     assert "Run again" in page and "every 1s" not in page

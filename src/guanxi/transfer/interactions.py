@@ -107,18 +107,23 @@ class InteractionImport(ImportRun):
             return None
         row.setdefault("kind", Interaction.Kind.NOTE)
         content = repr(sorted((k, str(v)) for k, v in row.items()))
-        digest = int.from_bytes(hashlib.blake2b(content.encode(), digest_size=8).digest(), "big")
-        if digest in self.seen:
+        row["digest"] = int.from_bytes(
+            hashlib.blake2b(content.encode(), digest_size=8).digest(), "big"
+        )
+        return row
+
+    def first_occurrence(self, line: int, row: dict) -> bool:
+        first = self.seen.setdefault(row["digest"], line)
+        if first != line:
             self.error(
                 line,
                 _("Row"),
                 row["summary"][:40],
                 "duplicate_in_file",
-                _("Same as line %(line)s.") % {"line": self.seen[digest]},
+                _("Same as line %(line)s.") % {"line": first},
             )
-            return None
-        self.seen[digest] = line
-        return row
+            return False
+        return True
 
     def write_batch(self, rows) -> None:
         visible = Customer.objects.filter(customer_visibility_q(self.actor))

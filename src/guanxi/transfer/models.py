@@ -22,13 +22,12 @@ class ImportJob(models.Model):
     class State(models.TextChoices):
         UPLOADED = "uploaded", _("Waiting for the column mapping")
         QUEUED = "queued", _("Queued")
-        VALIDATING = "validating", _("Checking rows")
-        WRITING = "writing", _("Writing")
+        IMPORTING = "importing", _("Importing")
         SUCCEEDED = "succeeded", _("Done")
         REJECTED = "rejected", _("Rejected: nothing written")
         FAILED = "failed", _("Failed")
 
-    RUNNING_STATES = (State.QUEUED, State.VALIDATING, State.WRITING)
+    RUNNING_STATES = (State.QUEUED, State.IMPORTING)
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CUSTOMERS)
     created_by = models.ForeignKey(

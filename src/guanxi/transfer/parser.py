@@ -110,8 +110,12 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-def _is_empty(cells) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+def is_empty(cells) -> bool:
+    """No cell holds anything but white space (CSV rows: one join, no Python loop)."""
+    try:
+        return not "".join(cells).strip()
+    except TypeError:  # numbers, dates or None from a spreadsheet
+        return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
 # ---- raw row iterators: (line number, cells) -------------------------------------------------
@@ -169,7 +173,7 @@ def _xls_rows(path: Path, progress=None):
         raise UnreadableFile(str(exc)) from exc
     start_row = (sheet.start or (0, 0))[0]
     for n, row in enumerate(sheet.to_python(skip_empty_area=False), start=1):
-        if n <= start_row and _is_empty(row):
+        if n <= start_row and is_empty(row):
             continue
         yield n, list(row)
         if progress is not None and n % 5000 == 0:
@@ -206,7 +210,7 @@ def inspect(path: Path, name: str, kind: str) -> TableInfo:
             info.delimiter = _sniff_delimiter("".join(handle.readline() for _ in range(SCAN_ROWS)))
     head: list[tuple[int, list]] = []
     for line, cells in raw_rows(path, info):
-        if not _is_empty(cells):
+        if not is_empty(cells):
             head.append((line, cells))
         if len(head) >= SCAN_ROWS + PREVIEW_ROWS:
             break

@@ -49,8 +49,8 @@ def same_file_jobs(job: ImportJob) -> QuerySet[ImportJob]:
 
 
 def job_is_stale(job: ImportJob) -> bool:
-    """Validating or writing, but the progress file stopped moving: the process died."""
-    if job.state not in (ImportJob.State.VALIDATING, ImportJob.State.WRITING):
+    """Importing, but the progress file stopped moving: the process died."""
+    if job.state != ImportJob.State.IMPORTING:
         return False
     progress = read_progress(job)
     if progress is None:
@@ -265,11 +265,11 @@ def import_rerun(*, actor: User, job_id: int) -> ImportJob:
 def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None) -> ImportJob:
     """Run a queued job here and now (the worker's task, and `guanxi import`).
 
-    The job is claimed by a conditional UPDATE (queued → validating), so a task delivered
+    The job is claimed by a conditional UPDATE (queued → importing), so a task delivered
     twice runs once.
     """
     claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.VALIDATING, started_at=timezone.now()
+        state=ImportJob.State.IMPORTING, started_at=timezone.now()
     )
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:

@@ -131,11 +131,7 @@ def _progress_context(job: ImportJob) -> dict:
     percent = 100 if job.is_finished else 0
     phase = job.state
     if progress and not job.is_finished:
-        fraction = progress.get("fraction", 0)
-        # Checking rows is the first third of the work, writing the rest.
-        percent = (
-            int(fraction * 30) if progress["state"] == "validating" else 30 + int(fraction * 70)
-        )
+        percent = int(progress.get("fraction", 0) * 100)
         phase = progress["state"]
     return {
         "job": job,

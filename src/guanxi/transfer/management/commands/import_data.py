@@ -158,26 +158,16 @@ class Command(BaseCommand):
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=console, transient=False) as bar:
-            check = bar.add_task("Checking rows", total=1.0, detail="")
-            write = bar.add_task("Writing", total=1.0, detail="", start=False)
+            task = bar.add_task("Importing", total=1.0, detail="")
 
             def on_progress(data: dict) -> None:
-                detail = f"{data.get('total', 0):,} rows, {data.get('errors', 0):,} bad"
-                if data["state"] == "validating":
-                    bar.update(check, completed=data["fraction"], detail=detail)
-                elif data["state"] not in ("writing", "validating"):  # finished
-                    bar.update(check, completed=1.0)
-                    if data.get("written"):
-                        bar.start_task(write)
-                        bar.update(write, completed=1.0, detail=f"{data['written']:,} written")
-                elif data["state"] == "writing":
-                    bar.update(check, completed=1.0)
-                    bar.start_task(write)
-                    bar.update(
-                        write,
-                        completed=data["fraction"],
-                        detail=f"{data.get('written', 0):,} written",
-                    )
+                detail = (
+                    f"{data.get('total', 0):,} rows read, {data.get('errors', 0):,} bad, "
+                    f"{data.get('written', 0):,} written"
+                )
+                if data["state"] == "finishing":
+                    detail += " — rebuilding indexes, saving"
+                bar.update(task, completed=data["fraction"], detail=detail)
                 console.file.flush()
 
             return import_run(job_id=job.pk, on_progress=on_progress)
