@@ -13,6 +13,7 @@ from django.db import connection
 
 # Worth it when a load adds at least this many rows and at least as many as the table holds.
 DEFER_INDEXES_FROM = 100_000
+LOAD_CACHE_KIB = -262_144  # SQLite's page cache during a load: 256 MiB
 
 
 def worth_deferring(rows: int, existing: int) -> bool:
@@ -41,7 +42,16 @@ def deferred_indexes(tables: tuple[str, ...], *, keep: tuple[str, ...] = ()):
         ]
         for name, _sql in dropped:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-    yield [name for name, _sql in dropped]
-    with connection.cursor() as cursor:
-        for _name, sql in dropped:
-            cursor.execute(sql)
+        # The indexes that stay (unique keys, e-mails) take inserts in random order: a page
+        # cache that holds them saves a read per insert. Back to the usual size afterwards.
+        cursor.execute("PRAGMA cache_size")
+        usual_cache = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
+    try:
+        yield [name for name, _sql in dropped]
+        with connection.cursor() as cursor:
+            for _name, sql in dropped:
+                cursor.execute(sql)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(usual_cache)}")

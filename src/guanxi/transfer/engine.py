@@ -126,11 +126,6 @@ class ImportConfigError(Exception):
 
 
 class ImportRun:
-    # Tables a big all-or-nothing load may rebuild the indexes of, and the indexes it keeps
-    # because the matching still queries them (core.bulkload).
-    bulk_tables: tuple[str, ...] = ()
-    bulk_keep: tuple[str, ...] = ()
-
     def __init__(self, job: ImportJob, *, on_progress: Callable[[dict], None] | None = None):
         self.job = job
         self.actor = job.created_by
@@ -409,7 +404,7 @@ class ImportRun:
             self._finishing()
             return
         with transaction.atomic():
-            with self._bulk_load():
+            with self.bulk_load(self._expected_rows()):
                 for rows in batches:
                     if rows:
                         self.write_batch(rows)
@@ -427,15 +422,14 @@ class ImportRun:
         self.fraction = READ_SHARE
         self.progress(force=True)
 
-    def _bulk_load(self):
-        """Rebuild the indexes at the end when this load is big against the table. The row
-        count is estimated from how much of the file the first chunks took."""
-        if not self.bulk_tables or self.read_share <= 0:
-            return contextlib.nullcontext()
-        expected = int(self.counts["total"] / self.read_share)
-        if not worth_deferring(expected, Customer.objects.count()):
-            return contextlib.nullcontext()
-        return deferred_indexes(self.bulk_tables, keep=self.bulk_keep)
+    def _expected_rows(self) -> int:
+        """The file's row count, estimated from how much of it the first chunks took."""
+        return int(self.counts["total"] / self.read_share) if self.read_share > 0 else 0
+
+    def bulk_load(self, expected_rows: int):
+        """Context of an all-or-nothing write (inside its transaction): how a subclass
+        loads many rows at once."""
+        return contextlib.nullcontext()
 
     def _write_batch_retrying(self, rows) -> None:
         """Skip-bad-rows mode: a batch that lost a race (a phone taken meanwhile) is matched
@@ -556,8 +550,6 @@ def rotation_owners(actor: User, branch_id: int | None = None) -> list[User]:
 
 
 class CustomerImport(ImportRun):
-    bulk_tables = (Customer._meta.db_table, CustomerPhone._meta.db_table)
-    bulk_keep = ("cust_email",)  # matched by e-mail; phones and import keys are unique
     # Columns a new customer's row sets: first those this process fills in, then the
     # ROW_COLUMNS a checking process prepares (`row["values"]`, already as stored).
     WRITER_COLUMNS = ("id", "owner_id", "org_unit_id", "created_by_id", "created_at", "updated_at")
@@ -663,6 +655,7 @@ class CustomerImport(ImportRun):
         self.seen: tuple[dict[int, int], ...] = ({}, {}, {})  # by phone, e-mail, row key
         self.inserter = Inserter(Customer, self.WRITER_COLUMNS + self.ROW_COLUMNS, with_pk=True)
         self.income_field = Customer._meta.get_field("annual_income")
+        self.known: _Known | None = None
         self.phone_inserter = Inserter(
             CustomerPhone, ("customer_id", "number", "national", "last4", "is_primary")
         )
@@ -837,10 +830,24 @@ class CustomerImport(ImportRun):
             self.tag_ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
         return self.tag_ids
 
+    def bulk_load(self, expected_rows: int):
+        """A load big against the table rebuilds the customer indexes once at the end, and
+        reads which phones, e-mails and import keys exist once instead of querying for every
+        batch: exact, as on SQLite this transaction holds the write lock (core.bulkload)."""
+        if not worth_deferring(expected_rows, Customer.objects.count()):
+            return contextlib.nullcontext()
+        self.known = _Known.read()
+        return deferred_indexes(
+            (Customer._meta.db_table, CustomerPhone._meta.db_table),
+            keep=("cust_email",),  # matched by e-mail; phones and import keys are unique
+        )
+
     def write_batch(self, rows: list[tuple[int, dict]]) -> None:
         numbers = {e164 for _l, row in rows for e164, _n in row["phones"]}
         emails = {row["email"] for _l, row in rows if "email" in row}
         keys = {row["key"] for _l, row in rows}
+        if self.known is not None:
+            numbers, emails, keys = self.known.among(numbers, emails, keys)
         by_phone = dict(lookup(CustomerPhone, "number", "customer_id", numbers))
         by_email = {}
         # Only live records: a merged one hands its e-mail on to the record it was merged into.
@@ -1054,6 +1061,33 @@ class CustomerImport(ImportRun):
             Through.objects.bulk_create(
                 [Through(customer_id=c, tag_id=t) for c, t in tag_links], ignore_conflicts=True
             )
+
+
+class _Known:
+    """Hashes of the phones, e-mails and import keys in the database when a big load began.
+    A row none of whose values is among them cannot match (rows of the load itself cannot:
+    duplicates inside the file were refused); a hash collision only costs a query."""
+
+    def __init__(self, phones: set[int], emails: set[int], keys: set[int]):
+        self.phones, self.emails, self.keys = phones, emails, keys
+
+    @classmethod
+    def read(cls) -> "_Known":
+        def hashes(queryset, field: str) -> set[int]:
+            return set(map(hash, queryset.values_list(field, flat=True).iterator(10_000)))
+
+        return cls(
+            hashes(CustomerPhone.objects.all(), "number"),
+            hashes(Customer.objects.exclude(email_key=""), "email_key"),
+            hashes(ImportKey.objects.all(), "key"),
+        )
+
+    def among(self, numbers: set[str], emails: set[str], keys: set[str]):
+        return (
+            {n for n in numbers if hash(n) in self.phones},
+            {e for e in emails if hash(e) in self.emails},
+            {k for k in keys if hash(k) in self.keys},
+        )
 
 
 def runner_for(job: ImportJob, **kwargs) -> ImportRun:
