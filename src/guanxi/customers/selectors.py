@@ -234,7 +234,7 @@ def customer_list(
         else:
             qs = qs.filter(search.row_test)
     if filters.sort == "name":
-        order, key = ("name_pinyin", "id"), lambda c: (c.name_pinyin, c.id)
+        order = ("name_pinyin", "id")
         if cursor:
             values = _decode_cursor(cursor)
             if not (len(values) == 2 and isinstance(values[0], str) and isinstance(values[1], int)):
@@ -246,18 +246,21 @@ def customer_list(
         # but lets PostgreSQL read the (owner | unit, archived_at, id) indexes backwards in
         # order (it does not treat IS NULL as a constant the way it treats owner_id = 5).
         order = ("-id",) if filters.archived else ("-archived_at", "-id")
-        key = lambda c: -c.id  # noqa: E731
         if cursor:
             last_id = _decode_cursor(cursor)[0]
             if not isinstance(last_id, int):
                 raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
             qs = qs.filter(id__lt=last_id)
-    qs = qs.order_by(*order).select_related("segment", "owner")
-    found: dict[int, Customer] = {}
+    # Each part yields only its sort keys (read from its index); the page's rows are then
+    # loaded once, instead of building a model object for every row of every part.
+    by_name = filters.sort == "name"
+    keys = ("name_pinyin", "id") if by_name else ("id",)
+    found: set[tuple] = set()
     for part_qs in [qs] if parts is None else [qs.filter(part) for part in parts]:
-        for customer in part_qs[: limit + 1]:
-            found.setdefault(customer.pk, customer)
-    rows = sorted(found.values(), key=key)[: limit + 1]
+        found.update(part_qs.order_by(*order).values_list(*keys)[: limit + 1])
+    chosen = sorted(found, reverse=not by_name)[: limit + 1]
+    loaded = Customer.objects.select_related("segment", "owner").in_bulk([k[-1] for k in chosen])
+    rows = [loaded[k[-1]] for k in chosen]
     items = rows[:limit]
     mark_masking(viewer, items)
     next_cursor = None

@@ -578,6 +578,8 @@ class CustomerImport(ImportRun):
         "email_key",
         "primary_phone",
     )
+    # What matching and inserting read of a cleaned row.
+    INSERT_KEYS = ("name", "phones", "email", "key", "values", "same", "tags", "owner_id")
     # Fields a matched customer takes from the row in "update" mode (never owner or unit).
     UPDATABLE = (
         "kind",
@@ -752,6 +754,8 @@ class CustomerImport(ImportRun):
             same.append((1, _digest(row["email"]), row["email"]))
         same.append((2, _digest(key), row.get("external_id") or row["name"]))
         row["same"] = same
+        if not self.update_duplicates:  # the rest is read by updates only: not sent back
+            row = {k: row[k] for k in self.INSERT_KEYS if k in row}
         return row
 
     def _stored_values(self, row: dict) -> tuple:
@@ -784,9 +788,9 @@ class CustomerImport(ImportRun):
         )
 
     def first_occurrence(self, line: int, row: dict) -> bool:
-        checks = [(self.seen[which], digest, shown) for which, digest, shown in row["same"]]
-        for seen, digest, shown in checks:
-            first = seen.get(digest)
+        seen, same = self.seen, row["same"]
+        for which, digest, shown in same:
+            first = seen[which].get(digest)
             if first is not None:
                 self.error(
                     line,
@@ -797,8 +801,8 @@ class CustomerImport(ImportRun):
                     % {"line": first, "value": shown},
                 )
                 return False
-        for seen, digest, _shown in checks:
-            seen[digest] = line
+        for which, digest, _shown in same:
+            seen[which][digest] = line
         return True
 
     def _row_key(self, row: dict) -> str:
