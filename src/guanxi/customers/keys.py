@@ -15,7 +15,11 @@ _WORD = re.compile(r"[0-9a-z]+")
 
 def fold(text: str) -> str:
     """Full-width to half-width (ＡＢＣ１２３ → ABC123), trimmed: what users paste from Excel."""
-    return unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return ""
+    if text.isascii():  # already in NFKC form: most phones, e-mails, dates and numbers
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:

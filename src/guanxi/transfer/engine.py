@@ -61,7 +61,7 @@ BATCH = 2000
 # Files from this size on are checked in forked processes; smaller ones here (a fork and its
 # start-up cost more than checking a few thousand rows).
 PARALLEL_FROM_BYTES = 1_000_000
-MAX_CHECKERS = 4
+MAX_CHECKERS = 3
 CHUNKS_IN_FLIGHT = 8  # chunks handed to the checking processes ahead of the writer
 READ_SHARE = 0.95  # of the progress bar: reading, checking and writing; the rest: finishing
 ERRORS_PREVIEW = 100
@@ -364,7 +364,9 @@ class ImportRun:
         if self.job.file_size < PARALLEL_FROM_BYTES or (os.cpu_count() or 1) < 2:
             yield from map(self.check_chunk, chunks)
             return
-        workers = min(os.cpu_count() or 2, MAX_CHECKERS)
+        # One core stays with this process, which reads, writes and builds the indexes: on 2
+        # cores a second checker would only make the writer wait for a CPU.
+        workers = max(1, min((os.cpu_count() or 2) - 1, MAX_CHECKERS))
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, _start_checking, (self, os.getpid())) as pool:
             in_flight: deque = deque()
@@ -549,6 +551,12 @@ def rotation_owners(actor: User, branch_id: int | None = None) -> list[User]:
     return list(eligible.order_by("display_name", "username"))
 
 
+# Defaults of a new customer's row, looked up once (an enum member's .value is a descriptor).
+PERSON = Customer.Kind.PERSON.value
+OTHER_SOURCE = Customer.Source.OTHER.value
+POTENTIAL = Customer.Stage.POTENTIAL.value
+
+
 class CustomerImport(ImportRun):
     # Columns a new customer's row sets: first those this process fills in, then the
     # ROW_COLUMNS a checking process prepares (`row["values"]`, already as stored).
@@ -657,6 +665,7 @@ class CustomerImport(ImportRun):
         self.seen: tuple[dict[int, int], ...] = ({}, {}, {})  # by phone, e-mail, row key
         self.inserter = Inserter(Customer, self.WRITER_COLUMNS + self.ROW_COLUMNS, with_pk=True)
         self.income_field = Customer._meta.get_field("annual_income")
+        self.dates_as_text = connection.vendor == "sqlite"  # what adapt_datefield_value does
         self.known: _Known | None = None
         self.phone_inserter = Inserter(
             CustomerPhone, ("customer_id", "number", "national", "last4", "is_primary")
@@ -763,10 +772,10 @@ class CustomerImport(ImportRun):
         birthday, income = row.get("birthday"), row.get("annual_income")
         company, email = row.get("company", ""), row.get("email", "")
         return (
-            row.get("kind", Customer.Kind.PERSON.value),
+            row.get("kind", PERSON),
             row["name"],
             row.get("gender", ""),
-            connection.ops.adapt_datefield_value(birthday) if birthday else None,
+            birthday.isoformat() if birthday and self.dates_as_text else birthday,
             email,
             row.get("wechat_id", ""),
             row.get("id_number", ""),
@@ -778,9 +787,9 @@ class CustomerImport(ImportRun):
             company,
             row.get("title", ""),
             row.get("segment_id"),
-            row.get("source", Customer.Source.OTHER.value),
+            row.get("source", OTHER_SOURCE),
             row.get("notes", ""),
-            row.get("stage", Customer.Stage.POTENTIAL.value),
+            row.get("stage", POTENTIAL),
             *row["name_keys"],
             company.lower()[:100],
             email_key(email) if email else "",
