@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User, hash_token
+from guanxi.core.visibility import manages
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -194,12 +195,28 @@ def follow_up_set(*, actor: User, customer_id: int, at: datetime, note: str = ""
     return customer
 
 
+def can_keep_promise(actor: User, promise: Promise, customer: Customer) -> bool:
+    """Who may mark a promise kept: whoever made it, the customer's owner, a manager of the
+    customer's unit, an administrator. Seeing the customer (shared, reception…) is not enough."""
+    return actor.is_active and (
+        promise.made_by_id == actor.id or customer.owner_id == actor.id or manages(actor, customer)
+    )
+
+
 def promise_complete(*, actor: User, promise_id: int) -> Promise:
     with transaction.atomic():
         promise = Promise.objects.select_for_update().filter(pk=promise_id).first()
         if promise is None:
             raise NotFound(_("Promise not found."))
-        customer_get(viewer=actor, pk=promise.customer_id)  # visibility: 404 if hidden
+        customer = customer_get(viewer=actor, pk=promise.customer_id)  # 404 if hidden
+        if not can_keep_promise(actor, promise, customer):
+            raise Forbidden(
+                _(
+                    "Only the salesperson who made the promise, the customer's owner or "
+                    "their manager marks it as kept."
+                ),
+                code="not_promise_keeper",
+            )
         if promise.done_at is None:
             promise.done_at, promise.done_by = timezone.now(), actor
             promise.save(update_fields=["done_at", "done_by"])

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import DomainError, Forbidden, NotFound
 from guanxi.core.models import Role
 from guanxi.core.web import attach_errors, safe_next
 from guanxi.customers.selectors import customer_get
@@ -18,7 +18,7 @@ from guanxi.customers.selectors import customer_get
 from . import services
 from .calendar import build_feed
 from .forms import InteractionForm
-from .models import CadenceRule, CalendarFeed, Plan
+from .models import CadenceRule, CalendarFeed, Plan, Promise
 from .selectors import calendar_user, my_day, team_overview, weekly_plan_date
 from .windows import slot_quality, suggest_slots, windows_for
 
@@ -123,6 +123,11 @@ def promise_done_view(request, pk: int):
         promise = services.promise_complete(actor=request.user, promise_id=pk)
     except NotFound as exc:
         raise Http404 from exc
+    except Forbidden as exc:
+        # The customer is visible (else NotFound): say why, back where the click came from.
+        messages.error(request, exc.message)
+        customer_id = Promise.objects.filter(pk=pk).values_list("customer_id", flat=True).get()
+        return redirect(safe_next(request, reverse("customers:detail", args=[customer_id])))
     messages.success(request, _("Promise marked as kept."))
     return redirect(safe_next(request, reverse("customers:detail", args=[promise.customer_id])))
 
