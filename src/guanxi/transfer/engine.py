@@ -35,7 +35,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -106,15 +105,6 @@ def read_progress(job: ImportJob) -> dict | None:
         return data
     except (OSError, ValueError):
         return None
-
-
-@dataclass
-class RowError:
-    line: int
-    column: str
-    value: str
-    code: str
-    message: str
 
 
 class Stop(Exception):
@@ -361,6 +351,8 @@ class ImportRun:
             self._collected = None
 
     def _checked_chunks(self, chunks) -> Iterator[tuple[list, list]]:
+        """check_chunk() of each chunk, in order: here for a small file, else in a pool of
+        forked processes with a few chunks in flight (the reader never runs far ahead)."""
         if self.job.file_size < PARALLEL_FROM_BYTES or (os.cpu_count() or 1) < 2:
             yield from map(self.check_chunk, chunks)
             return
