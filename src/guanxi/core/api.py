@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from .models import ApiToken
@@ -60,14 +60,17 @@ def tokens_list(request):
 @router.post("/tokens", response={201: TokenCreatedOut})
 def tokens_create(request, payload: TokenIn):
     token, raw = token_create(actor=request.user, name=payload.name)
-    return 201, TokenCreatedOut(
-        id=token.id,
-        name=token.name,
-        prefix=token.prefix,
-        created_at=token.created_at,
-        last_used_at=None,
-        revoked_at=None,
-        key=raw,
+    return Status(
+        201,
+        TokenCreatedOut(
+            id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            last_used_at=None,
+            revoked_at=None,
+            key=raw,
+        ),
     )
 
 
