@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.models import User
@@ -273,7 +273,7 @@ def customers_create(request, payload: CustomerCreateIn):
         owner=owner,
         allow_similar=payload.allow_similar,
     )
-    return 201, _detail(request.user, customer_get(viewer=request.user, pk=customer.pk))
+    return Status(201, _detail(request.user, customer_get(viewer=request.user, pk=customer.pk)))
 
 
 @router.get("/{int:customer_id}", response=CustomerOut)
