@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.timeline import timeline_for
@@ -63,17 +63,20 @@ def interactions_log(request, customer_id: int, payload: InteractionIn):
         next_follow_up_at=payload.next_follow_up_at,
     )
     customer = customer_get(viewer=request.user, pk=customer_id)
-    return 201, InteractionOut(
-        id=interaction.id,
-        customer_id=customer_id,
-        kind=interaction.kind,
-        occurred_at=interaction.occurred_at,
-        outcome=interaction.outcome,
-        summary=interaction.summary,
-        next_step=interaction.next_step,
-        actor_id=interaction.actor_id,
-        next_follow_up_at=customer.next_follow_up_at,
-        follow_up_rule=customer.follow_up_rule,
+    return Status(
+        201,
+        InteractionOut(
+            id=interaction.id,
+            customer_id=customer_id,
+            kind=interaction.kind,
+            occurred_at=interaction.occurred_at,
+            outcome=interaction.outcome,
+            summary=interaction.summary,
+            next_step=interaction.next_step,
+            actor_id=interaction.actor_id,
+            next_follow_up_at=customer.next_follow_up_at,
+            follow_up_rule=customer.follow_up_rule,
+        ),
     )
 
 
