@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from . import services
@@ -213,7 +213,7 @@ def visit_create(request, payload: VisitIn):
         visit = services.visit_register(
             actor=request.user, registration=registration, branch_id=payload.branch_id
         )
-    return 201, _visit_out(Visit.objects.get(pk=visit.pk))
+    return Status(201, _visit_out(Visit.objects.get(pk=visit.pk)))
 
 
 @router.post("/visits/{visit_id}/receive", response=VisitOut)
