@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.errors import NotFound
@@ -54,7 +54,7 @@ def deal_create(request, payload: DealIn):
         product_id=payload.product_id,
         expected_close=payload.expected_close,
     )
-    return 201, deal
+    return Status(201, deal)
 
 
 @router.get("/deals/{deal_id}", response=DealOut)
@@ -106,7 +106,7 @@ class AgreementOut(Schema):
 
 @router.post("/deals/{deal_id}/agreement", response={201: AgreementOut})
 def agreement_issue(request, deal_id: int):
-    return 201, services.agreement_issue(actor=request.user, deal_id=deal_id)
+    return Status(201, services.agreement_issue(actor=request.user, deal_id=deal_id))
 
 
 class AmendIn(Strict):
@@ -116,11 +116,14 @@ class AmendIn(Strict):
 
 @router.post("/agreements/{agreement_id}/amend", response={201: AgreementOut})
 def agreement_amend(request, agreement_id: int, payload: AmendIn):
-    return 201, services.agreement_amend(
-        actor=request.user,
-        agreement_id=agreement_id,
-        changes=payload.changes,
-        reason=payload.reason,
+    return Status(
+        201,
+        services.agreement_amend(
+            actor=request.user,
+            agreement_id=agreement_id,
+            changes=payload.changes,
+            reason=payload.reason,
+        ),
     )
 
 
@@ -175,7 +178,7 @@ class PaymentOut(Schema):
 @router.post("/payments", response={201: PaymentOut})
 def payment_record(request, payload: PaymentIn):
     """Only finance records money received (403 `finance_only` for everyone else)."""
-    return 201, services.payment_record(actor=request.user, **payload.dict())
+    return Status(201, services.payment_record(actor=request.user, **payload.dict()))
 
 
 class QuoteIn(Strict):
@@ -200,7 +203,7 @@ class QuoteOut(Schema):
 @router.post("/quotes", response={201: QuoteOut})
 def quote_issue(request, payload: QuoteIn):
     """409 `standing_quote` when another salesperson's price stands for this customer."""
-    return 201, services.quote_issue(actor=request.user, **payload.dict())
+    return Status(201, services.quote_issue(actor=request.user, **payload.dict()))
 
 
 @router.post("/quotes/{quote_id}/approve", response=QuoteOut)
@@ -229,7 +232,7 @@ def change_request(request, deal_id: int, payload: ChangeIn):
             "fee": None if payload.fee is None else str(payload.fee),
         },
     )
-    return 201, {"id": change.pk, "status": change.status}
+    return Status(201, {"id": change.pk, "status": change.status})
 
 
 @router.post("/changes/{change_id}/decide", response=dict)
