@@ -1,6 +1,7 @@
 """The salesperson's day on the web (SPEC C2): "my day", logging from it, plans, the
 manager's team view and the administrator's cadence settings."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -239,3 +240,58 @@ def test_long_lists_show_the_most_urgent_first_and_the_totals(clock, client, own
     assert f'id="overdue-count">{total}<' in html
     assert f'id="promises-count">{LIST_LIMIT}+<' in html
     assert section(html, "promises-due").count("承诺") == LIST_LIMIT
+
+
+INPUT = re.compile(r'<input[^>]* name="([^"]+)" value="([^"]*)"')
+
+
+def test_cadence_settings_page_shows_the_built_in_next_steps_in_chinese(
+    client, admin_user, settings
+):
+    """The built-in next steps are placeholders in the user's language, not English values;
+    saving the page unchanged keeps them built in (stored empty), so no English is saved."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(admin_user)
+    html = client.get("/settings/cadence/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'placeholder="打电话推进成交"' in html
+    assert "Call to move the deal on" not in html
+    form = dict(INPUT.findall(html))
+    assert form["unsigned_deal-next_step"] == "" and form["unsigned_deal-days"] == "7"
+    response = client.post("/settings/cadence/", form, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 302
+    assert CadenceRule.objects.count() == len(CadenceRule.Code.values)
+    assert set(CadenceRule.objects.values_list("next_step", flat=True)) == {""}
+
+
+@pytest.mark.parametrize(
+    "typed", ["Call to move the deal on", "打电话推进成交", " 打电话推进成交 "]
+)
+def test_cadence_settings_keep_the_built_in_next_step_when_it_is_typed(
+    client, admin_user, settings, typed
+):
+    """The built-in text, in English (an old page, the API) or Chinese, stays built in."""
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(admin_user)
+    data = {"unsigned_deal-days": "7", "unsigned_deal-next_step": typed}
+    client.post("/settings/cadence/", data, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert CadenceRule.objects.get(code="unsigned_deal").next_step == ""
+
+
+def test_cadence_settings_page_keeps_an_admins_own_next_step(client, admin_user, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(admin_user)
+    data = {"unsigned_deal-days": "5", "unsigned_deal-next_step": "约客户看样板间"}
+    client.post("/settings/cadence/", data, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert CadenceRule.objects.get(code="unsigned_deal").next_step == "约客户看样板间"
+    html = client.get("/settings/cadence/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert dict(INPUT.findall(html))["unsigned_deal-next_step"] == "约客户看样板间"
+
+
+def test_cadence_settings_page_shows_english_saved_by_an_older_page_as_built_in(
+    client, admin_user, settings
+):
+    CadenceRule.objects.create(code="unsigned_deal", days=7, next_step="Call to move the deal on")
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(admin_user)
+    html = client.get("/settings/cadence/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Call to move the deal on" not in html and 'placeholder="打电话推进成交"' in html

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from .models import CadenceRule
 
@@ -87,6 +87,21 @@ def load_rules() -> dict[str, Rule]:
     for row in CadenceRule.objects.all():
         rules[row.code] = Rule(row.days, row.deliveries, row.next_step or rules[row.code].next_step)
     return rules
+
+
+def default_step(code: str) -> str:
+    """The built-in next step of a rule, in the active language."""
+    text = DEFAULT_RULES[code][2]
+    return gettext(text) if text else ""
+
+
+def saved_step(code: str, text: str) -> str:
+    """What an admin's next step text means to store: "" when it is the built-in suggestion
+    (in English or in the active language), so each user keeps reading it in their own
+    language; the admin's own words otherwise."""
+    text = text.strip()
+    builtin = DEFAULT_RULES[code][2]
+    return "" if builtin and text in (builtin, gettext(builtin)) else text
 
 
 @dataclass

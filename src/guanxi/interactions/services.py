@@ -14,7 +14,7 @@ from guanxi.core.visibility import manages
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
-from .cadence import facts_for, load_rules, next_follow_up
+from .cadence import facts_for, load_rules, next_follow_up, saved_step
 from .models import CadenceRule, CalendarFeed, Interaction, Notification, Plan, Promise
 from .windows import first_good_slot_on_or_after, local_zone
 
@@ -275,7 +275,8 @@ def cadence_rule_update(
     with transaction.atomic():
         rule, _created = CadenceRule.objects.select_for_update().get_or_create(code=code)
         before = {"days": rule.days, "deliveries": rule.deliveries, "next_step": rule.next_step}
-        rule.days, rule.deliveries, rule.next_step = days, deliveries, next_step[:200]
+        next_step = saved_step(code, next_step)[:200]
+        rule.days, rule.deliveries, rule.next_step = days, deliveries, next_step
         rule.save()
         after = {"days": days, "deliveries": deliveries, "next_step": rule.next_step}
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}

@@ -168,7 +168,7 @@ def team_view(request):
 def cadence_settings_view(request):
     if not request.user.is_admin:
         raise Http404
-    from .cadence import load_rules
+    from .cadence import default_step, load_rules, saved_step
 
     if request.method == "POST":
         errors = []
@@ -194,7 +194,13 @@ def cadence_settings_view(request):
             messages.success(request, _("Cadence rules saved."))
             return redirect("cadence_settings")
     rules = load_rules()
-    rows = [(code, label, rules[code]) for code, label in CadenceRule.Code.choices]
+    saved = dict(CadenceRule.objects.values_list("code", "next_step"))
+    rows = [
+        # The built-in next step is a translated placeholder, never a pre-filled value:
+        # saving the page unchanged must not store it (in English) for everyone.
+        (code, label, rules[code], saved_step(code, saved.get(code, "")), default_step(code))
+        for code, label in CadenceRule.Code.choices
+    ]
     return render(request, "interactions/cadence.html", {"rows": rows})
 
 
