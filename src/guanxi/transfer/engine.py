@@ -39,7 +39,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record
@@ -185,6 +185,10 @@ class ImportRun:
     # ---- the run ----------------------------------------------------------------------------
 
     def run(self) -> ImportJob:
+        with translation.override(self.options.get("language") or settings.LANGUAGE_CODE):
+            return self._run()
+
+    def _run(self) -> ImportJob:
         job = self.job
         self._set_state(
             ImportJob.State.IMPORTING, started_at=timezone.now(), finished_at=None, message=""

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -227,6 +228,8 @@ def import_configure(
             )
         job.mapping = _check_mapping(job, mapping)
         job.options = _check_options(actor, job, options, job.mapping)
+        # The worker reports errors in the language of whoever started the import.
+        job.options["language"] = get_language() or settings.LANGUAGE_CODE
         job.state = ImportJob.State.QUEUED if start else ImportJob.State.UPLOADED
         job.save(update_fields=["mapping", "options", "state"])
         ImportMapping.objects.update_or_create(
