@@ -206,6 +206,11 @@ class PipelineStage(models.Model):
         return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
 
 
+def stage_label(code: str) -> str:
+    """A stage code as its label in the active language (an unknown code as it is)."""
+    return str(PipelineStage.Code(code).label) if code in PipelineStage.Code.values else code
+
+
 STAGE_ORDER = [c for c in PipelineStage.Code.values]
 OPEN_STAGES = STAGE_ORDER[: STAGE_ORDER.index("paid")]
 DEPOSIT_STAGES = ("small_deposit", "large_deposit")
@@ -290,6 +295,18 @@ class Deal(models.Model):
 class DealEvent(models.Model):
     """What happened to a deal: stage moves, deposits, agreements, changes, payments."""
 
+    # `kind` and the stages are stored as codes; people read these labels.
+    KIND_LABELS = {
+        "created": _("Deal opened"),
+        "stage": _("Deal moved"),
+        "payment": _("Payment received"),
+        "amendment": _("Agreement amended"),
+        "schedule": _("Payment schedule set"),
+        "change_requested": _("Change requested"),
+        "unit_change": _("Unit changed (换房)"),
+        "name_change": _("Name changed (换名)"),
+    }
+
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=30)
     from_stage = models.CharField(max_length=20, blank=True)
@@ -305,6 +322,15 @@ class DealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal} {self.kind}"
+
+    def get_kind_display(self) -> str:
+        return str(self.KIND_LABELS.get(self.kind, self.kind))
+
+    def get_from_stage_display(self) -> str:
+        return stage_label(self.from_stage)
+
+    def get_to_stage_display(self) -> str:
+        return stage_label(self.to_stage)
 
 
 class Quote(models.Model):

@@ -4,22 +4,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.timeline import TimelineEvent
 
-from .models import DealEvent, Payment, PipelineStage, Quote
-
-KIND_TITLES = {
-    "created": _("Deal opened"),
-    "stage": _("Deal moved"),
-    "payment": _("Payment received"),
-    "amendment": _("Agreement amended"),
-    "schedule": _("Payment schedule set"),
-    "change_requested": _("Change requested"),
-    "unit_change": _("Unit changed (换房)"),
-    "name_change": _("Name changed (换名)"),
-}
-
-
-def _stage_label(code: str) -> str:
-    return str(PipelineStage.Code(code).label) if code in PipelineStage.Code.values else code
+from .models import DealEvent, Payment, Quote
 
 
 def deal_events(*, customer, viewer, limit: int):
@@ -30,11 +15,11 @@ def deal_events(*, customer, viewer, limit: int):
     ):
         body = event.deal.title
         if event.kind == "stage":
-            body += f": {_stage_label(event.from_stage)} → {_stage_label(event.to_stage)}"
+            body += f": {event.get_from_stage_display()} → {event.get_to_stage_display()}"
         yield TimelineEvent(
             at=event.at,
             kind="deal",
-            title=str(KIND_TITLES.get(event.kind, event.kind)),
+            title=event.get_kind_display(),
             body=body,
             actor=str(event.actor or ""),
             icon="briefcase",
