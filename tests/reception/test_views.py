@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -191,6 +192,15 @@ def test_stats_page_and_csv_export(day_of_visits, client, manager, trio):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["Day", "New visitors", "Returning visitors", "Calls"]
     assert rows[1][1:4] == ["3", "1", "2"] and rows[1][-1] == "6"
+
+
+def test_stats_group_labels_follow_each_viewers_language(day_of_visits, client, manager, trio):
+    client.force_login(manager)
+    for language, label in (("en", "Day"), ("zh-hans", "日期"), ("en", "Day")):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = client.get("/reception/stats/", {"group": "day", "export": "csv"})
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][0] == label
 
 
 def test_stats_excel_export(day_of_visits, client, receptionist, trio):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
@@ -306,7 +307,12 @@ def redistribute_view(request):
     return render(request, "reception/redistribute.html", {"people": people})
 
 
-STAT_GROUPS = {"day": _("Day"), "salesperson": _("Salesperson"), "source": _("Source")}
+# Lazy: the labels are read per request, in that request's language.
+STAT_GROUPS = {
+    "day": gettext_lazy("Day"),
+    "salesperson": gettext_lazy("Salesperson"),
+    "source": gettext_lazy("Source"),
+}
 
 
 def _stat_params(request):
