@@ -112,12 +112,13 @@ def test_a_deal_settles_ownership_beyond_protection(received, desk, trio, clock)
 
 def test_salespersons_own_record_is_protected_from_its_creation(desk, trio, clock):
     """A customer a salesperson typed in (a phone enquiry) before any desk visit: its
-    registration starts the period, even though no protection end was written yet."""
+    registration starts the period, written down at creation."""
     from tests.conftest import new_customer
 
     a, b, c = trio
     own = new_customer(c, "孙先生", ("13933330000",))
-    assert own.owner_id == c.pk and own.protected_until is None
+    assert own.owner_id == c.pk
+    assert own.protected_until == own.created_at + timedelta(days=60)
     visit = desk.walk_in("13933330000")
     own.refresh_from_db()
     assert (visit.case_number, visit.receiver_id, own.owner_id) == (1, c.pk, c.pk)

@@ -17,6 +17,7 @@ from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.webhooks import customer_payload, webhook_emit
 
+from .hooks import run_customer_hooks
 from .keys import InvalidPhone, email_key, fold, normalize_phone, pinyin_keys
 from .models import (
     ContactPerson,
@@ -278,6 +279,13 @@ def customer_create(
                 "phones", "duplicate_phone", _("This phone already belongs to another customer.")
             ) from exc
         _set_tags(customer, list(tags))
+        # Other apps' rules on a new record (hooks.py): the first registration's protection
+        # period (C3), the first follow-up of the cadence (C2).
+        hooked = run_customer_hooks(
+            customer=customer, created=True, changed=data.keys(), now=customer.created_at
+        )
+        if hooked:
+            customer.save(update_fields=hooked)
         audit_record(
             actor=actor,
             verb="customer.create",
@@ -320,8 +328,13 @@ def customer_update(
         if tags is not None:
             _set_tags(customer, tags)
         customer.updated_at = timezone.now()
-        customer.save()
         changes = diff_fields(before, _snapshot(customer))
+        # Other apps' rules on a change (hooks.py), e.g. a new relationship type reschedules
+        # the follow-up (C2); what they set is saved with the rest.
+        run_customer_hooks(
+            customer=customer, created=False, changed=changes.keys(), now=customer.updated_at
+        )
+        customer.save()
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
             webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))

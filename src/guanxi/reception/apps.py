@@ -9,7 +9,10 @@ class ReceptionConfig(AppConfig):
 
     def ready(self):
         from guanxi.core.timeline import register_timeline_source
+        from guanxi.customers.hooks import register_customer_hook
 
+        from .services import protect_new_customer
         from .timeline import visit_events
 
         register_timeline_source("visit", _("Visits and calls"), visit_events)
+        register_customer_hook("reception.protection", protect_new_customer)

@@ -316,7 +316,10 @@ def visit_register(
                 allow_similar=True,
             )
             if customer.owner_id is not None or customer.org_unit_id != branch.pk:
-                Customer.objects.filter(pk=customer.pk).update(owner=None, org_unit=branch)
+                # The protection the creating salesperson's record got starts at reception.
+                Customer.objects.filter(pk=customer.pk).update(
+                    owner=None, org_unit=branch, protected_until=None
+                )
                 customer.refresh_from_db()
             if registration.household_phone:
                 member = _find_by_phone(registration.household_phone, "household_phone")
@@ -368,7 +371,7 @@ def _claim_valid(customer: Customer, now, protection_days: int) -> bool:
     protection end yet: its registration, created_at, starts the period (首访原则).
     """
     if customer.protected_until is None and customer.ownership_settled_at is None:
-        return customer.created_at + timedelta(days=protection_days) >= now
+        return _protection_end(customer.created_at, protection_days) >= now
     return customer.claim_is_valid(now)
 
 
@@ -553,11 +556,31 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
     )
 
 
+def _protection_end(start, protection_days: int):
+    """A claim taken at `start` holds up to this instant (建档有效期, C3; inclusive)."""
+    return start + timedelta(days=protection_days)
+
+
+def protect_new_customer(*, customer: Customer, created: bool, changed, now) -> list[str]:
+    """Customer hook (customers/hooks.py): the first registration owns the customer (首访原则).
+
+    A record created with an owner outside the desk (the web form, the API) is that owner's
+    first registration: it is protected from its creation for the protection period of the
+    owner's branch, as a reception at the desk is (`_take_ownership`). A record created
+    without an owner (the desk's, until received) gets its period when someone takes it.
+    """
+    if not created or customer.owner_id is None or customer.protected_until is not None:
+        return []
+    config = settings_for(customer.org_unit.branch())
+    customer.protected_until = _protection_end(now, config.protection_days)
+    return ["protected_until"]
+
+
 def _take_ownership(customer: Customer, user_id: int, now, protection_days: int) -> None:
     user = User.objects.select_related("org_unit").get(pk=user_id)
     customer.owner = user
     customer.org_unit = user.org_unit or customer.org_unit
-    customer.protected_until = now + timedelta(days=protection_days)
+    customer.protected_until = _protection_end(now, protection_days)
     customer.in_pool_since = None
     customer.save(update_fields=["owner", "org_unit", "protected_until", "in_pool_since"])
 
@@ -599,7 +622,7 @@ def credit_record(
         elif customer.protected_until is None and customer.ownership_settled_at is None:
             # The owner's own record, entered before any desk visit: its period runs from
             # its creation, and is now written down.
-            customer.protected_until = customer.created_at + timedelta(days=protection_days)
+            customer.protected_until = _protection_end(customer.created_at, protection_days)
             customer.save(update_fields=["protected_until"])
     return record
 

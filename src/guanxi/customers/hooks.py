@@ -1,0 +1,49 @@
+"""Other apps' rules that follow the creation or change of a customer record.
+
+`customers` sits below `reception` and `interactions`: they import it, never the other way.
+Yet some of their rules must act when this app's services create or change a record: the
+first registration's protection period (C3, reception) and the first follow-up and its
+rescheduling when the relationship type or stage changes (C2, interactions). Each such app
+registers a hook in its AppConfig.ready(), as timeline sources are registered in
+`core.timeline`; the customers service calls every hook inside its own transaction, on the
+saved (and, for changes, locked) row.
+
+A hook is `hook(*, customer, created, changed, now)`: `created` is True for a new record,
+`changed` names the editable fields whose value changed (all the fields set, for a new one).
+It sets fields on `customer` and returns their names; the service saves them. It does not
+save, send mail or call out: it is a rule about the row, part of the service's one change.
+
+Not a Django signal: STYLE.md keeps every state change in a service, and this is an
+explicit, ordered call made by the service, visible from its code and covered by its
+transaction, rather than a receiver fired by any `save()`.
+"""
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+CustomerHook = Callable[..., Iterable[str]]
+
+_HOOKS: dict[str, CustomerHook] = {}
+
+
+def register_customer_hook(name: str, hook: CustomerHook) -> None:
+    """Register (or replace) the hook called `name`; hooks run in registration order."""
+    _HOOKS[name] = hook
+
+
+def unregister_customer_hook(name: str) -> None:
+    """Remove a hook again (tests, or an app switched off); unknown names are ignored."""
+    _HOOKS.pop(name, None)
+
+
+def run_customer_hooks(
+    *, customer, created: bool, changed: Iterable[str], now: datetime
+) -> list[str]:
+    """Call every hook; the names of the fields they set, for the caller to save."""
+    changed = frozenset(changed)
+    fields: list[str] = []
+    for hook in list(_HOOKS.values()):
+        for name in hook(customer=customer, created=created, changed=changed, now=now) or ():
+            if name not in fields:
+                fields.append(name)
+    return fields
