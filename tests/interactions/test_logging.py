@@ -28,12 +28,13 @@ def test_log_is_one_transaction(clock, owner, customer, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("scheduler down")
 
+    scheduled = customer.next_follow_up_at  # the first follow-up, set at creation
     monkeypatch.setattr(services, "schedule_follow_up", broken)
     with pytest.raises(RuntimeError):
         log(owner, customer, promises=[("Send a quote", date(2026, 3, 5))])
     customer.refresh_from_db()
     assert (Interaction.objects.count(), Promise.objects.count()) == (0, 0)
-    assert (customer.last_contact_at, customer.next_follow_up_at) == (None, None)
+    assert (customer.last_contact_at, customer.next_follow_up_at) == (None, scheduled)
 
 
 def test_a_note_does_not_count_as_contact(clock, owner, customer):

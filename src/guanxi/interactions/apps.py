@@ -9,8 +9,11 @@ class InteractionsConfig(AppConfig):
 
     def ready(self):
         from guanxi.core.timeline import register_timeline_source
+        from guanxi.customers.hooks import register_customer_hook
 
+        from .hooks import schedule_on_customer_change
         from .timeline import interaction_events, promise_events
 
         register_timeline_source("interaction", _("Interactions"), interaction_events)
         register_timeline_source("promise", _("Promises"), promise_events)
+        register_customer_hook("interactions.cadence", schedule_on_customer_change)
