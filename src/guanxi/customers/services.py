@@ -456,7 +456,15 @@ def customer_reassign(*, actor: User, customer_id: int, to: User, reason: str) -
 
 
 def household_link(*, actor: User, customer_id: int, member_id: int, role: str = "") -> Household:
-    """Put two customers in one household (they count as one for ownership, C3 case 11)."""
+    """Put two customers in one household (they count as one for ownership, C3 case 11).
+
+    When both already belong to different households, the member's whole household joins the
+    customer's. That moves records besides the two named, so the actor must be allowed to
+    edit every one of them; if any is not theirs to edit (another salesperson's customer),
+    nothing is linked and Forbidden says why. Moving only the records the actor may edit was
+    rejected: it would split the other family without its owner's knowledge, and a family
+    counts as one for ownership (C3 case 11), so a split moves credit between salespeople.
+    """
     if customer_id == member_id:
         raise ValidationFailed.single("member_id", "same_customer", _("Choose another customer."))
     if role and role not in Customer.HouseholdRole.values:
@@ -469,12 +477,30 @@ def household_link(*, actor: User, customer_id: int, member_id: int, role: str =
         household = customer.household or member.household
         if household is None:
             household = Household.objects.create(name=_("%s's family") % customer.name)
+        moved = 0
         if (
             member.household_id
             and customer.household_id
             and member.household_id != customer.household_id
         ):
-            Customer.objects.filter(household_id=member.household_id).update(household=household)
+            family = list(
+                Customer.objects.select_for_update()
+                .filter(household_id=member.household_id)
+                .exclude(pk=member.pk)
+                .order_by("pk")  # lock in id order: no deadlock with a concurrent link
+            )
+            if not all(can_edit(actor, relative) for relative in family):
+                raise Forbidden(
+                    _(
+                        "The other household includes customers you may not edit, and linking "
+                        "would move them too. Ask their owner or a manager to link the "
+                        "households."
+                    ),
+                    code="household_not_editable",
+                )
+            moved = Customer.objects.filter(pk__in=[r.pk for r in family]).update(
+                household=household
+            )
         for person in (customer, member):
             person.household = household
         member.household_role = role or member.household_role
@@ -484,7 +510,7 @@ def household_link(*, actor: User, customer_id: int, member_id: int, role: str =
             actor=actor,
             verb="customer.household_link",
             target=customer,
-            changes={"member": [None, member.id]},
+            changes={"member": [None, member.id], **({"moved": moved} if moved else {})},
         )
     return household
 
