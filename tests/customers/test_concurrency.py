@@ -43,3 +43,38 @@ def test_concurrent_creates_with_the_same_phone_leave_one_customer_with_it(owner
         (created[0].pk, "+8613812345678")
     ]
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opposite_household_links_at_once_both_finish_without_deadlock(manager, owner):
+    """A links B while B links A: the rows are locked in id order, so one waits for the
+    other instead of each holding one lock and waiting for the other's (PostgreSQL would
+    abort one with "deadlock detected"). Several rounds, each on a fresh pair."""
+    from guanxi.customers.services import household_link
+    from tests.conftest import new_customer
+
+    def link(start, failures, first, second):
+        try:
+            start.wait(timeout=10)
+            household_link(actor=manager, customer_id=first, member_id=second)
+        except Exception as exc:  # any failure, a deadlock included, is the finding
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    for round_ in range(5):
+        a = new_customer(owner, f"甲{round_}", ())
+        b = new_customer(owner, f"乙{round_}", ())
+        start, failures = threading.Barrier(2), []
+        threads = [
+            threading.Thread(target=link, args=(start, failures, a.pk, b.pk)),
+            threading.Thread(target=link, args=(start, failures, b.pk, a.pk)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert failures == []
+        a.refresh_from_db()
+        b.refresh_from_db()
+        assert a.household_id is not None and a.household_id == b.household_id

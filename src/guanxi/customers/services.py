@@ -470,8 +470,12 @@ def household_link(*, actor: User, customer_id: int, member_id: int, role: str =
     if role and role not in Customer.HouseholdRole.values:
         raise ValidationFailed.single("role", "invalid_choice", _("Unknown household role."))
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        member = customer_get(viewer=actor, pk=member_id, for_update=True)
+        # Locked in id order: two opposite links at once wait for each other, never deadlock.
+        locked = {
+            pk: customer_get(viewer=actor, pk=pk, for_update=True)
+            for pk in sorted((customer_id, member_id))
+        }
+        customer, member = locked[customer_id], locked[member_id]
         if not (can_edit(actor, customer) and can_edit(actor, member)):
             raise Forbidden(_("Only the owner or a manager may link households."))
         household = customer.household or member.household
