@@ -9,7 +9,10 @@ registers a hook in its AppConfig.ready(), as timeline sources are registered in
 saved (and, for changes, locked) row.
 
 A hook is `hook(*, customer, created, changed, now)`: `created` is True for a new record,
-`changed` names the editable fields whose value changed (all the fields set, for a new one).
+`changed` names the editable fields whose value changed (all the fields set, for a new one),
+or is `{OWNER}` when the record passed to a new owner: a manager's reassignment here, a
+reception at the desk or a claim from the public pool in `reception`
+(`run_owner_change_hooks`).
 It sets fields on `customer` and returns their names; the service saves them. It does not
 save, send mail or call out: it is a rule about the row, part of the service's one change.
 
@@ -24,6 +27,9 @@ from datetime import datetime
 CustomerHook = Callable[..., Iterable[str]]
 
 _HOOKS: dict[str, CustomerHook] = {}
+
+# `changed` for a record that passed to a new owner (not an editable field).
+OWNER = "owner"
 
 
 def register_customer_hook(name: str, hook: CustomerHook) -> None:
@@ -47,3 +53,9 @@ def run_customer_hooks(
             if name not in fields:
                 fields.append(name)
     return fields
+
+
+def run_owner_change_hooks(*, customer, now: datetime) -> list[str]:
+    """The record now has a new owner (set on `customer`, not yet saved): call every hook
+    with `changed={OWNER}`; the names of the fields they set, for the caller to save."""
+    return run_customer_hooks(customer=customer, created=False, changed={OWNER}, now=now)

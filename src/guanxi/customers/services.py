@@ -17,7 +17,7 @@ from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.webhooks import customer_payload, webhook_emit
 
-from .hooks import run_customer_hooks
+from .hooks import run_customer_hooks, run_owner_change_hooks
 from .keys import InvalidPhone, email_key, fold, normalize_phone, pinyin_keys
 from .models import (
     ContactPerson,
@@ -444,7 +444,13 @@ def customer_reassign(*, actor: User, customer_id: int, to: User, reason: str) -
         customer.owner = owner
         customer.org_unit = owner.org_unit
         customer.updated_at = timezone.now()
-        customer.save(update_fields=["owner", "org_unit", "updated_at"])
+        fields = ["owner", "org_unit", "updated_at"]
+        if owner.id != before:
+            # Other apps' rules on a new owner (hooks.py): the follow-up on the cadence from
+            # now, unless an earlier one is still ahead (C2).
+            hooked = run_owner_change_hooks(customer=customer, now=customer.updated_at)
+            fields += [name for name in hooked if name not in fields]
+        customer.save(update_fields=fields)
         audit_record(
             actor=actor,
             verb="customer.reassign",

@@ -74,14 +74,18 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def schedule_follow_up(customer: Customer, *, now: datetime) -> None:
-    """Recompute the customer's next follow-up from the cadence rules (row already locked)."""
+def schedule_follow_up(customer: Customer, *, now: datetime, since: datetime | None = None) -> None:
+    """Recompute the customer's next follow-up from the cadence rules (row already locked).
+
+    The rules count from the last contact (now, for a customer never contacted), or from
+    `since` when given: a new owner's cadence starts when they take the customer.
+    """
     if customer.owner_id is None or customer.archived_at:
         customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step = None, "", ""
         return
     due = next_follow_up(
         customer=customer,
-        last_contact=customer.last_contact_at or now,
+        last_contact=since or customer.last_contact_at or now,
         facts=facts_for(customer),
         rules=load_rules(),
     )
