@@ -22,6 +22,7 @@ from guanxi.core.errors import (
     full_clean_or_fail,
 )
 from guanxi.core.models import AuditEntry, OrgUnit, Role, User
+from guanxi.customers.hooks import run_owner_change_hooks
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.customers.services import customer_create
@@ -577,12 +578,20 @@ def protect_new_customer(*, customer: Customer, created: bool, changed, now) -> 
 
 
 def _take_ownership(customer: Customer, user_id: int, now, protection_days: int) -> None:
+    """`user_id` owns the (locked) customer from `now`: a new protection period and, for a
+    new owner, the follow-up on the cadence counted from now (C2, through the customers
+    app's owner-change hooks: an earlier follow-up still ahead is kept)."""
     user = User.objects.select_related("org_unit").get(pk=user_id)
+    before = customer.owner_id
     customer.owner = user
     customer.org_unit = user.org_unit or customer.org_unit
     customer.protected_until = _protection_end(now, protection_days)
     customer.in_pool_since = None
-    customer.save(update_fields=["owner", "org_unit", "protected_until", "in_pool_since"])
+    fields = ["owner", "org_unit", "protected_until", "in_pool_since"]
+    if user.pk != before:
+        hooked = run_owner_change_hooks(customer=customer, now=now)
+        fields += [name for name in hooked if name not in fields]
+    customer.save(update_fields=fields)
 
 
 def credit_record(
