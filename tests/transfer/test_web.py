@@ -109,3 +109,29 @@ def test_stale_job_offers_a_rerun(client, manager, import_dir):
     assert client.post(f"/imports/{job.pk}/rerun/").status_code == 302
     job.refresh_from_db()
     assert job.state == ImportJob.State.QUEUED
+
+
+def test_running_job_shows_its_progress_with_grouped_counts(client, manager, import_dir):
+    """While the worker imports, the page polls the progress file: the phase, the share
+    done and the counts as people read them (1,234,567, not 1234567)."""
+    import json
+
+    from django.utils import timezone
+
+    from guanxi.transfer.engine import progress_path
+
+    client.force_login(manager)
+    client.post("/imports/", {"file": gbk_file([["姓名"], ["张三"]]), "kind": "customers"})
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.IMPORTING, started_at=timezone.now()
+    )
+    progress = {"state": "importing", "fraction": 0.5, "errors": 3, "total": 1234567}
+    progress_path(job).write_text(json.dumps({**progress, "written": 1200000}))
+    page = client.get(f"/imports/{job.pk}/progress/", headers={"HX-Request": "true"})
+    text = page.content.decode()
+    assert "checking and writing rows" in text and "50%" in text and "every 1s" in text
+    assert "1,234,567" in text and "1,200,000" in text
+    progress_path(job).write_text(json.dumps({**progress, "state": "finishing"}))
+    page = client.get(f"/imports/{job.pk}/progress/", headers={"HX-Request": "true"})
+    assert "rebuilding the search indexes" in page.content.decode()
