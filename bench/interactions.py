@@ -22,49 +22,40 @@ import os
 import platform
 import random
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PASSWORD = "bench-password-2026"
+import common
+from common import (
+    PASSWORD,
+    ROOT,
+    children,
+    cpu_seconds,
+    free_port,
+    log_in,
+    stop_server,
+    summary,
+    timed,
+    wait_until_up,
+)
+
 SECRET = "bench-only-" + "k" * 50
+WARMUP = 10  # untimed requests before each timed series
 
 KINDS = ["call_out"] * 5 + ["call_in"] * 2 + ["visit", "wechat", "wechat", "sms", "email", "note"]
 OUTCOMES = ["answered", "answered", "no_answer", "call_back"]
 
 
 def env_for(workdir: Path, db: Path) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "guanxi.settings",
-        "DATABASE_URL": f"sqlite:///{db}",
-        "DEBUG": "0",
-        "GUANXI_HTTPS": "0",
-        "SECRET_KEY": SECRET,
-        "GUANXI_VAR_DIR": str(workdir),
-        "STATIC_ROOT": str(workdir / "static"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LANGUAGE_CODE": "zh-hans",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
+    return common.server_env(workdir, f"sqlite:///{db}", SECRET)
 
 
 def run_phase(phase: str, workdir: Path, db: Path, **options) -> dict:
     """Run `phase` of this script in a child process on `db`; it prints one JSON line."""
-    args = [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
-    for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
-    out = subprocess.run(
-        args, env=env_for(workdir, db), cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return common.run_phase(__file__, phase, workdir, env_for(workdir, db), **options)
 
 
 # --- phases run inside Django -------------------------------------------------------------
@@ -295,127 +286,21 @@ def phase_scan(args) -> dict:
 # --- the server and the measurements ------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(workdir: Path, db: Path, port: int, workers: int) -> subprocess.Popen:
-    env = env_for(workdir, db)
-    subprocess.run(
-        [BIN / "guanxi", "collectstatic", "--noinput", "--verbosity", "0"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-    )
-    log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
-    server = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "guanxi.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server.log = log
-    return server
-
-
-def wait_until_up(client, server) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see gunicorn.log in the work directory")
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except Exception:  # not listening yet
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 30 s")
-
-
-def log_in(client, username: str) -> None:
-    client.get("/login/")
-    response = client.post(
-        "/login/",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": client.cookies["csrftoken"],
-        },
-    )
-    if response.status_code != 302:
-        raise SystemExit(f"login failed: HTTP {response.status_code}")
-
-
 def workers_cpu_seconds(master_pid: int) -> float:
     """User + system CPU seconds of the gunicorn workers (the children of the master)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(fields[1]) == master_pid:  # ppid
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / ticks
+    return sum(map(cpu_seconds, children(master_pid)))
 
 
 def machine() -> dict:
     import sqlite3
 
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = common.cpu_model() or platform.processor()
     return {
         "cpu": cpu,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "load_before": [round(x, 1) for x in os.getloadavg()],
-    }
-
-
-def timed(client, path: str, count: int, must_contain: str = "") -> list[float]:
-    """Milliseconds of `count` sequential GETs of `path` (after a warm-up)."""
-    for _ in range(10):
-        client.get(path)
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200 or must_contain not in response.text:
-            raise SystemExit(f"{path}: HTTP {response.status_code}")
-    return times
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def summary(values: list[float]) -> dict:
-    return {
-        "n": len(values),
-        "p50": round(statistics.median(values), 1),
-        "p95": round(percentile(values, 95), 1),
-        "max": round(max(values), 1),
     }
 
 
@@ -447,7 +332,7 @@ def bench_my_day(workdir: Path, args) -> dict:
     )
     print(f"  loaded in {data['seconds']} s; {data['overdue_mine']} follow-ups overdue", flush=True)
     port = free_port()
-    server = start_server(workdir, db, port, args.workers)
+    server = common.start_server(workdir, env_for(workdir, db), port, args.workers)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             wait_until_up(client, server)
@@ -456,17 +341,17 @@ def bench_my_day(workdir: Path, args) -> dict:
                 wait_for_quiet(args.max_load)
             load = [round(x, 1) for x in os.getloadavg()]
             cpu_before = workers_cpu_seconds(server.pid)
-            my_day = timed(client, "/my-day/", args.requests, must_contain='id="overdue"')
+            my_day = timed(
+                client, "/my-day/", args.requests, must_contain='id="overdue"', warmup=WARMUP
+            )
             cpu_my_day = workers_cpu_seconds(server.pid) - cpu_before
-            healthz = timed(client, "/healthz", args.requests)
+            healthz = timed(client, "/healthz", args.requests, warmup=WARMUP)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-        server.log.close()
+        stop_server(server)
     result = {"data": data, "my_day_ms": summary(my_day), "healthz_ms": summary(healthz)}
     result["load_when_measuring"] = load
     # Server CPU per request (warm-up included): what the page costs, whatever else runs.
-    result["my_day_cpu_ms"] = round(cpu_my_day * 1000 / (args.requests + 10), 1)
+    result["my_day_cpu_ms"] = round(cpu_my_day * 1000 / (args.requests + WARMUP), 1)
     result["p95_ratio"] = round(result["my_day_ms"]["p95"] / result["healthz_ms"]["p95"], 1)
     return result
 
