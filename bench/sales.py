@@ -27,9 +27,6 @@ import os
 import random
 import re
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,11 +34,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-PASSWORD = "bench-password-2026"
+import common
+from common import PASSWORD, ROOT, free_port, log_in, stop_server, summary, wait_until_up
+
 SECRET = "bench-only-" + "s" * 50
 BENCH_DB = "guanxi_bench_sales"
+WARMUP = 5  # untimed requests before each timed series
 
 # Open stages and their share of the 50,000 deals.
 STAGE_WEIGHTS = {
@@ -62,35 +60,15 @@ UNIT_STATUS_OF = {
 
 
 def env_for(workdir: Path, database_url: str) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "guanxi.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "GUANXI_HTTPS": "0",
-        "SECRET_KEY": SECRET,
-        "GUANXI_VAR_DIR": str(workdir),
-        "STATIC_ROOT": str(workdir / "static"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "LANGUAGE_CODE": "zh-hans",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
+    # testserver: the in-process CPU phase uses Django's test client.
+    return common.server_env(
+        workdir, database_url, SECRET, allowed_hosts="127.0.0.1,localhost,testserver"
+    )
 
 
 def run_phase(phase: str, workdir: Path, database_url: str, **options) -> dict:
     """Run `phase` of this script in a child process; it prints one JSON line."""
-    args = [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
-    for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
-    out = subprocess.run(
-        args,
-        env=env_for(workdir, database_url),
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return common.run_phase(__file__, phase, workdir, env_for(workdir, database_url), **options)
 
 
 # --- the data, loaded inside Django ---------------------------------------------------------
@@ -265,96 +243,11 @@ def phase_cpu(args) -> dict:
 # --- the server and the measurements --------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(workdir: Path, database_url: str, port: int, workers: int) -> subprocess.Popen:
-    env = env_for(workdir, database_url)
-    subprocess.run(
-        [BIN / "guanxi", "collectstatic", "--noinput", "--verbosity", "0"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-    )
-    log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
-    server = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "guanxi.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server.log = log
-    return server
-
-
-def wait_until_up(client, server) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see gunicorn.log in the work directory")
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except Exception:  # not listening yet
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 30 s")
-
-
-def log_in(client, username: str) -> None:
-    client.get("/login/")
-    response = client.post(
-        "/login/",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": client.cookies["csrftoken"],
-        },
-    )
-    if response.status_code != 302:
-        raise SystemExit(f"login failed for {username}: HTTP {response.status_code}")
-
-
 def timed(
     client, path: str, count: int, must_contain: str = "", headers=None, status: int = 200
 ) -> list[float]:
     """Milliseconds of `count` sequential GETs of `path` (after a warm-up)."""
-    for _ in range(5):
-        client.get(path, headers=headers)
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        response = client.get(path, headers=headers)
-        times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != status or must_contain not in response.text:
-            raise SystemExit(f"{path}: HTTP {response.status_code}")
-    return times
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def summary(values: list[float]) -> dict:
-    return {
-        "n": len(values),
-        "p50": round(statistics.median(values), 1),
-        "p95": round(percentile(values, 95), 1),
-        "max": round(max(values), 1),
-    }
+    return common.timed(client, path, count, must_contain, headers, status, warmup=WARMUP)
 
 
 PAGES = [
@@ -468,7 +361,7 @@ def main() -> None:
             flush=True,
         )
         port = free_port()
-        server = start_server(workdir, database_url, port, args.workers)
+        server = common.start_server(workdir, env_for(workdir, database_url), port, args.workers)
         try:
             for role, username in (("manager", "manager"), ("salesperson", data["salesperson"])):
                 results[role] = measure(port, server, username, args.requests)
@@ -481,9 +374,7 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            server.terminate()
-            server.wait(timeout=20)
-            server.log.close()
+            stop_server(server)
         cpu = results["cpu_ms"] = run_phase(
             "cpu",
             workdir,
