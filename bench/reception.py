@@ -26,10 +26,7 @@ import json
 import os
 import platform
 import shutil
-import socket
 import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,44 +34,29 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+import common
+from common import (
+    ROOT,
+    ThrowawayPostgres,
+    cpu_seconds,
+    free_port,
+    process_tree,
+    stop_server,
+    wait_until_up,
+)
+
 SECRET = "bench-only-" + "r" * 50
 SECTION = "## Reception (C3)"
 REPORT_DATE = "2026-11-25"
 
 
 def env_for(workdir: Path, database_url: str) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "guanxi.settings",
-        "PYTHONPATH": str(ROOT / "src"),  # this checkout's code, whatever is installed
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "GUANXI_HTTPS": "0",
-        "SECRET_KEY": SECRET,
-        "GUANXI_VAR_DIR": str(workdir),
-        "STATIC_ROOT": str(workdir / "static"),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LANGUAGE_CODE": "zh-hans",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
+    return common.server_env(workdir, database_url, SECRET, src_on_path=True)
 
 
 def run_phase(phase: str, workdir: Path, database_url: str, **options) -> dict:
     """Run `phase` of this script in a child process on the database; it prints one JSON line."""
-    args = [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)]
-    for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
-    out = subprocess.run(
-        args,
-        env=env_for(workdir, database_url),
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return common.run_phase(__file__, phase, workdir, env_for(workdir, database_url), **options)
 
 
 # --- phases run inside Django -------------------------------------------------------------
@@ -150,165 +132,23 @@ def phase_check(args) -> dict:
     }
 
 
-# --- a throwaway PostgreSQL ---------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ThrowawayPostgres:
-    """initdb + pg_ctl from the Debian packages, on loopback, as the postgres user when root."""
-
-    def __init__(self, workdir: Path):
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-        if not bins:
-            raise SystemExit("PostgreSQL not installed (apt-get install postgresql)")
-        self.bin = bins[-1].parent
-        self.data = workdir / "pgdata"
-        self.port = free_port()
-        self.as_root = os.geteuid() == 0
-
-    def _run(self, *args: str) -> None:
-        command = [str(a) for a in args]
-        if self.as_root:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd="/tmp")
-
-    def start(self) -> str:
-        self.data.mkdir()
-        if self.as_root:
-            shutil.chown(self.data, "postgres")
-            shutil.chown(self.data.parent, "postgres")
-        self._run(
-            self.bin / "initdb",
-            "-D",
-            self.data,
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-        )
-        self._run(
-            self.bin / "pg_ctl",
-            "-D",
-            self.data,
-            "-l",
-            self.data / "server.log",
-            "-w",
-            "-o",
-            f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 "
-            "-c max_connections=50 -c shared_buffers=256MB",
-            "start",
-        )
-        self._run(
-            self.bin / "createdb",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "guanxi",
-        )
-        return f"postgres://postgres@127.0.0.1:{self.port}/guanxi"
-
-    def pid(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
-
-    def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
-
-
 # --- the server and the measurements ------------------------------------------------------
 
 
-def start_server(workdir: Path, database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(workdir: Path, database_url: str, port: int, workers: int):
     (workdir / "static").mkdir(exist_ok=True)  # the API serves no static files
-    log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
-    server = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "guanxi.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-        ],
-        env=env_for(workdir, database_url),
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server.log = log
-    return server
-
-
-def wait_until_up(client, server) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see gunicorn.log in the work directory")
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except Exception:  # not listening yet
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer within 30 s")
-
-
-def _process_tree(root: int) -> list[int]:
-    """`root` and every process below it (gunicorn's workers, PostgreSQL's backends)."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(parents.get(pid, []))
-    return tree
+    env = env_for(workdir, database_url)
+    return common.start_server(workdir, env, port, workers, collectstatic=False)
 
 
 def server_cpu_seconds(roots: list[int]) -> float:
-    """User + system CPU seconds used so far by the server processes (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for root in roots:
-        for pid in _process_tree(root):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+    """User + system CPU seconds used so far by the server processes and everything below
+    them (gunicorn's workers, PostgreSQL's backends)."""
+    return sum(cpu_seconds(pid) for root in roots for pid in process_tree(root))
 
 
 def summary(values: list[float]) -> dict:
-    return {
-        "n": len(values),
-        "p50": round(statistics.median(values), 1),
-        "p95": round(percentile(values, 95), 1),
-        "p99": round(percentile(values, 99), 1),
-        "max": round(max(values), 1),
-    }
+    return common.summary(values, p99=True)
 
 
 def assign(base_url: str, token: str, phones: list[str], errors: list) -> list[float]:
@@ -336,7 +176,7 @@ def bench_engine(engine: str, args) -> dict:
     postgres = None
     try:
         if engine == "postgresql":
-            postgres = ThrowawayPostgres(workdir)
+            postgres = ThrowawayPostgres(workdir, shared_buffers="256MB")
             database_url = postgres.start()
         else:
             database_url = f"sqlite:///{workdir / 'reception.sqlite3'}"
@@ -365,7 +205,7 @@ def bench_engine(engine: str, args) -> dict:
                 results[i] = assign(base_url, data["token"], shares[i], errors)
 
             threads = [threading.Thread(target=run, args=(i,)) for i in range(args.clients)]
-            roots = [server.pid] + ([postgres.pid()] if postgres else [])
+            roots = [server.pid] + ([postgres.postmaster_pid()] if postgres else [])
             cpu_before = server_cpu_seconds(roots)
             started = time.perf_counter()
             for thread in threads:
@@ -382,9 +222,7 @@ def bench_engine(engine: str, args) -> dict:
                     client.get("/healthz")
                     healthz.append((time.perf_counter() - t0) * 1000)
         finally:
-            server.terminate()
-            server.wait(timeout=20)
-            server.log.close()
+            stop_server(server)
         check = run_phase("check", workdir, database_url, roster=data["roster"])
     finally:
         if postgres is not None:
@@ -433,13 +271,7 @@ def bench_engine(engine: str, args) -> dict:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+    cpu = common.cpu_model() or "unknown CPU"
     memory = ""
     meminfo = Path("/proc/meminfo")
     if meminfo.exists():
