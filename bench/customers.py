@@ -19,7 +19,6 @@ Only 127.0.0.1 is contacted. Everything started here is stopped here.
 
 import argparse
 import contextlib
-import glob
 import json
 import math
 import os
@@ -35,20 +34,14 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "bench-password-2026"
+from common import PASSWORD, ROOT, ThrowawayPostgres, children, cpu_seconds, free_port
+
 LIST_P95_MS = 30.0
 SEARCH_P95_MS = 50.0
 
 
 def log(message: str) -> None:
     print(message, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:
@@ -58,81 +51,6 @@ def wait_until(predicate, timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"timed out waiting for {what}")
-
-
-# --- PostgreSQL: a throwaway cluster -------------------------------------------------------
-
-
-class Postgres:
-    """initdb + pg_ctl in a temporary directory, loopback only, trust auth, locale C.UTF-8."""
-
-    def __init__(self, workdir: Path):
-        candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-        if not candidates:
-            raise SystemExit("PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin")
-        self.bin = Path(candidates[-1]).parent
-        self.version = self.bin.parent.name
-        self.data = workdir / "pgdata"
-        self.socket_dir = workdir / "pgsock"
-        self.logfile = workdir / "postgres.log"
-        self.port = free_port()
-        self.started = False
-        # initdb refuses to run as root: run the cluster as the Debian "postgres" user then.
-        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def _run(self, *args: str) -> None:
-        subprocess.run([*self.as_user, *args], check=True, stdout=subprocess.DEVNULL, timeout=300)
-
-    def start(self) -> str:
-        for path in (self.data, self.socket_dir):
-            path.mkdir()
-        self.logfile.touch()
-        if self.as_user:
-            os.chmod(self.data.parent, 0o755)
-            shutil.chown(self.data, "postgres")
-            shutil.chown(self.socket_dir, "postgres")
-            shutil.chown(self.logfile, "postgres")
-        self._run(
-            str(self.bin / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--locale=C.UTF-8",
-            "--encoding=UTF8",
-        )
-        options = (
-            f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
-            "-c shared_buffers=512MB -c max_connections=50"
-        )
-        self._run(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.logfile),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
-        self.started = True
-        self._run(
-            str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-            "postgres", "guanxi",
-        )  # fmt: skip
-        return f"postgres://postgres@127.0.0.1:{self.port}/guanxi"
-
-    def postmaster_pid(self) -> int:
-        return int((self.data / "postmaster.pid").read_text().split()[0])
-
-    def stop(self) -> None:
-        if self.started:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
-            self.started = False
 
 
 # --- Data ----------------------------------------------------------------------------------
@@ -337,28 +255,12 @@ class Bench:
         return path
 
 
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) used by a process and its reaped children."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
 def tree_cpu(root: int) -> float:
     """CPU seconds of a server: its master and live children, plus the children it already
     reaped (counted in the master's cutime/cstime) — PostgreSQL backends come and go."""
-    return process_cpu(root) + sum(map(process_cpu, children(root)))
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in glob.glob("/proc/[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            if int(Path(stat).read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.split("/")[2]))
-    return found
+    return cpu_seconds(root, with_reaped_children=True) + sum(
+        cpu_seconds(pid, with_reaped_children=True) for pid in children(root)
+    )
 
 
 def cpu_pressure() -> str:
@@ -370,6 +272,8 @@ def cpu_pressure() -> str:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """Nearest rank (not common.percentile's rounded rank): this script's published figures
+    were computed so, and runs are compared against them."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
@@ -408,7 +312,9 @@ def main() -> int:
     env.pop("DATABASE_URL", None)
     # The server imports this checkout's code, like the in-process part below.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    postgres = Postgres(workdir) if args.database == "postgres" else None
+    postgres = None
+    if args.database == "postgres":
+        postgres = ThrowawayPostgres(workdir, shared_buffers="512MB")
     server = None
     results: dict = {"customers": args.customers, "database": args.database}
     try:
