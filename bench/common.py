@@ -71,6 +71,17 @@ def run_phase(script: str, phase: str, workdir: Path, env: dict, **options) -> d
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def serve_phase(args, phases: dict, **dump_options) -> bool:
+    """The child's side of `run_phase`: with --phase, run that phase with this checkout's
+    src/ importable and print its result as one JSON line; True if it did (nothing more to
+    do), False in the parent."""
+    if not args.phase:
+        return False
+    sys.path.insert(0, str(ROOT / "src"))
+    print(json.dumps(phases[args.phase](args), **dump_options))
+    return True
+
+
 # --- the server -----------------------------------------------------------------------------
 
 

@@ -22,7 +22,6 @@ import os
 import platform
 import random
 import shutil
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,6 @@ from pathlib import Path
 import common
 from common import (
     PASSWORD,
-    ROOT,
     children,
     cpu_seconds,
     free_port,
@@ -397,10 +395,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
-    if args.phase:
-        sys.path.insert(0, str(ROOT / "src"))
-        phase = {"populate-my-day": phase_populate_my_day, "scan": phase_scan}[args.phase]
-        print(json.dumps(phase(args), default=str))
+    phases = {"populate-my-day": phase_populate_my_day, "scan": phase_scan}
+    if common.serve_phase(args, phases, default=str):
         return
 
     if args.quick:

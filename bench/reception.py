@@ -372,10 +372,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write docs/performance.md")
     args = parser.parse_args()
 
-    if args.phase:
-        sys.path.insert(0, str(ROOT / "src"))
-        phase = {"populate": phase_populate, "check": phase_check}[args.phase]
-        print(json.dumps(phase(args), ensure_ascii=False))
+    phases = {"populate": phase_populate, "check": phase_check}
+    if common.serve_phase(args, phases, ensure_ascii=False):
         return
     if args.quick:
         args.visitors, args.healthz = 1_000, 200

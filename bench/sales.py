@@ -27,7 +27,6 @@ import os
 import random
 import re
 import shutil
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import common
-from common import PASSWORD, ROOT, free_port, log_in, stop_server, summary, wait_until_up
+from common import PASSWORD, free_port, log_in, stop_server, summary, wait_until_up
 
 SECRET = "bench-only-" + "s" * 50
 BENCH_DB = "guanxi_bench_sales"
@@ -319,10 +318,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
 
-    if args.phase:
-        sys.path.insert(0, str(ROOT / "src"))
-        phase = {"populate": phase_populate, "cpu": phase_cpu}[args.phase]
-        print(json.dumps(phase(args), default=str))
+    if common.serve_phase(args, {"populate": phase_populate, "cpu": phase_cpu}, default=str):
         return
 
     if args.quick:
