@@ -21,6 +21,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -269,6 +270,14 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="guanxi-bench-transfer-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        measure(args, work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)  # a million-row run leaves 1.4 GB
+
+
+def measure(args, work: Path) -> None:
     if args.export_only:
         figures = json.loads((work / "figures.json").read_text())
         var = work / "import"
