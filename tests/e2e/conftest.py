@@ -47,8 +47,12 @@ def _plain_http_cookies(settings):
     settings.CSRF_COOKIE_SECURE = False
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Chromium for one test module. Not for the whole session: while Playwright's sync API
+    runs, the main thread works in another context, and a test of another folder run after
+    it would open a database connection the end of the session cannot close (PostgreSQL
+    then refuses to drop the test database)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (run `make browser`)")
     from playwright.sync_api import sync_playwright
