@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from guanxi.customers.models import Customer
 from guanxi.interactions import services as interactions
 from guanxi.interactions.selectors import my_day
 from guanxi.reception import services
+from tests.conftest import new_customer
 
 from .conftest import NOW
 from .helpers import new_phone
@@ -101,8 +101,20 @@ def test_pool_claim_follows_the_relationship_type(pooled, fourth, clock):
     assert _follow_up(pooled) == ("2026-05-07 10:30", "rel_hesitant")
 
 
-def test_pool_claim_keeps_an_earlier_follow_up_still_ahead(desk, owner, teammate, clock):
-    """A left the company with a call set for the next day: whoever claims keeps it."""
+def test_pool_sweep_clears_the_follow_up_of_a_customer_nobody_owns(pooled):
+    """A's follow-up of 16 March lapsed with A; in the pool nobody is to make it."""
+    assert (pooled.next_follow_up_at, pooled.follow_up_rule, pooled.follow_up_step) == (
+        None,
+        "",
+        "",
+    )
+
+
+def test_pool_claim_after_a_leaver_set_a_follow_up_schedules_from_the_claim(
+    desk, owner, teammate, clock
+):
+    """A left the company with a call set for the next day: the sweep clears it with A, and
+    whoever claims the customer follows up on the cadence from the claim."""
     clock.move_to(NOW, tick=False)
     customer = Customer.objects.get(pk=desk.walk_in(new_phone(), "孤儿客户").customer_id)
     interactions.follow_up_set(
@@ -111,7 +123,90 @@ def test_pool_claim_keeps_an_earlier_follow_up_still_ahead(desk, owner, teammate
     owner.is_active = False
     owner.save(update_fields=["is_active"])
     assert services.pool_sweep() == 1
+    assert _follow_up(customer) == (None, "")
+    assert customer.follow_up_step == ""
+    clock.move_to(_local(2026, 3, 4, 10), tick=False)
     services.pool_claim(actor=teammate, customer_id=customer.pk)
-    assert _follow_up(customer) == ("2026-03-03 15:00", "manual")
-    assert customer.follow_up_step == "Bring the brochure"
-    assert timezone.now() < customer.next_follow_up_at
+    assert _follow_up(customer) == ("2026-03-18 10:30", "default")
+    assert customer.follow_up_step == "Keep in touch"
+
+
+# ---- case 12: a salesperson leaves, the manager redistributes their customers ---------------
+
+
+def _leavers_customers(owner, count):
+    """`count` customers of A, each called once on Monday 2 March (follow-up on 16 March)."""
+    customers = [new_customer(owner, f"客户{i}", phones=(new_phone(),)) for i in range(count)]
+    for customer in customers:
+        interactions.interaction_log(
+            actor=owner, customer_id=customer.pk, kind="call_out", summary="First call"
+        )
+        assert _follow_up(customer) == ("2026-03-16 10:30", "default")
+    return customers
+
+
+def _redistribute(manager, owner, to):
+    return services.redistribute(
+        actor=manager,
+        from_user_id=owner.pk,
+        to_user_ids=[u.pk for u in to],
+        method="even",
+        reason="张伟调离",
+    )
+
+
+def test_redistribution_schedules_each_new_owners_follow_ups_from_the_redistribution(
+    owner, teammate, third, manager, clock
+):
+    """A let the follow-ups of 16 March lapse and left on Friday 20 March: B and C each get
+    14 days from that day, and start with nothing overdue."""
+    clock.move_to(NOW, tick=False)
+    customers = _leavers_customers(owner, 4)
+    redistributed_at = _local(2026, 3, 20, 10)
+    clock.move_to(redistributed_at, tick=False)
+    assert _redistribute(manager, owner, [teammate, third]) == {teammate.pk: 2, third.pk: 2}
+    for customer in customers:
+        assert _follow_up(customer) == ("2026-04-03 10:30", "default")
+        assert customer.follow_up_step == "Keep in touch"
+    due_day = _local(2026, 4, 3, 9)
+    for user in (teammate, third):
+        mine = {c.pk for c in customers if c.owner_id == user.pk}
+        assert len(mine) == 2
+        assert my_day(user=user, now=redistributed_at).overdue == []
+        assert {c.pk for c in my_day(user=user, now=due_day).due_today} == mine
+
+
+def test_redistribution_gives_a_customer_without_a_follow_up_one(owner, teammate, manager, clock):
+    clock.move_to(NOW, tick=False)
+    (customer,) = _leavers_customers(owner, 1)
+    Customer.objects.filter(pk=customer.pk).update(
+        next_follow_up_at=None, follow_up_rule="", follow_up_step=""
+    )
+    clock.move_to(_local(2026, 3, 20, 10), tick=False)
+    _redistribute(manager, owner, [teammate])
+    assert _follow_up(customer) == ("2026-04-03 10:30", "default")
+    assert customer.owner_id == teammate.pk
+
+
+def test_redistribution_follows_the_relationship_type(owner, teammate, manager, clock):
+    clock.move_to(NOW, tick=False)
+    (customer,) = _leavers_customers(owner, 1)
+    Customer.objects.filter(pk=customer.pk).update(relationship="hesitant")
+    clock.move_to(_local(2026, 3, 20, 10), tick=False)
+    _redistribute(manager, owner, [teammate])
+    assert _follow_up(customer) == ("2026-03-23 10:30", "rel_hesitant")
+
+
+def test_redistribution_keeps_an_earlier_follow_up_still_ahead(owner, teammate, manager, clock):
+    """A set a call for the next afternoon before leaving: the new owner makes that call."""
+    clock.move_to(NOW, tick=False)
+    kept, lapsed = _leavers_customers(owner, 2)
+    interactions.follow_up_set(
+        actor=owner, customer_id=kept.pk, at=_local(2026, 3, 21, 15), note="Bring the brochure"
+    )
+    clock.move_to(_local(2026, 3, 20, 10), tick=False)
+    _redistribute(manager, owner, [teammate])
+    assert _follow_up(kept) == ("2026-03-21 15:00", "manual")
+    assert kept.follow_up_step == "Bring the brochure"
+    assert _follow_up(lapsed) == ("2026-04-03 10:30", "default")
+    assert {kept.owner_id, lapsed.owner_id} == {teammate.pk}

@@ -788,7 +788,7 @@ def redistribute(
 ) -> dict[int, int]:
     """Case 12: a salesperson leaves or takes long leave; the manager spreads their customers
     evenly (round robin) or at random among chosen colleagues. History stays; each new owner
-    is notified."""
+    is notified and finds the customers on the follow-up cadence counted from now (C2)."""
     from guanxi.interactions.models import Notification
 
     if method not in ("even", "random"):
@@ -816,24 +816,31 @@ def redistribute(
     now = timezone.now()
     counts = {t.pk: 0 for t in targets}
     with transaction.atomic():
-        ids = list(
+        moved = list(
             Customer.objects.select_for_update()
             .filter(owner_id=from_user_id, archived_at__isnull=True)
             .order_by("pk")
-            .values_list("pk", flat=True)
         )
         rng = random.Random(seed)
         assignment: dict[int, list[int]] = {t.pk: [] for t in targets}
-        for index, customer_id in enumerate(ids):
+        # Each moved customer passes to its new owner as in a reassignment: the owner-change
+        # hooks (customers/hooks.py) give the follow-up on the cadence counted from now, unless
+        # an earlier one is still ahead (C2). The rows are loaded once and written back in
+        # batches, in this transaction.
+        fields = ["owner", "org_unit", "updated_at"]
+        for index, customer in enumerate(moved):
             target = targets[index % len(targets)] if method == "even" else rng.choice(targets)
-            assignment[target.pk].append(customer_id)
+            assignment[target.pk].append(customer.pk)
+            customer.owner = target
+            customer.org_unit = target.org_unit
+            customer.updated_at = now
+            for name in run_owner_change_hooks(customer=customer, now=now):
+                if name not in fields:
+                    fields.append(name)
+        Customer.objects.bulk_update(moved, fields, batch_size=500)
         audits = []
         for target in targets:
             chosen = assignment[target.pk]
-            for start in range(0, len(chosen), 500):
-                Customer.objects.filter(pk__in=chosen[start : start + 500]).update(
-                    owner=target, org_unit=target.org_unit, updated_at=now
-                )
             counts[target.pk] = len(chosen)
             audits.extend(
                 AuditEntry(
@@ -915,6 +922,11 @@ def pool_sweep(now=None) -> int:
                         in_pool_since=now,
                         pool_previous_owner_id=owner_id,
                         pool_cooling_until=now + timedelta(days=config.pool_cooling_days),
+                        # Nobody owns it now, so nobody is to follow it up: the claim gives
+                        # the next owner a follow-up (owner-change hooks, C2).
+                        next_follow_up_at=None,
+                        follow_up_rule="",
+                        follow_up_step="",
                     )
                 AuditEntry.objects.bulk_create(
                     [
