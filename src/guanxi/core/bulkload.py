@@ -8,6 +8,8 @@ the table for the whole load, so there the indexes stay.
 """
 
 import contextlib
+import re
+from collections.abc import Collection
 
 from django.db import connection
 
@@ -17,14 +19,26 @@ LOAD_CACHE_KIB = -262_144  # SQLite's page cache during a load: 256 MiB
 BUILD_CACHE_KIB = -4096  # and while the indexes are built again: 4 MiB
 
 
+_PARTIAL_ON = re.compile(r' WHERE "(\w+)" IS NOT NULL$')
+
+
+def _partial_column(sql: str) -> str | None:
+    match = _PARTIAL_ON.search(sql)
+    return match[1] if match else None
+
+
 def worth_deferring(rows: int, existing: int) -> bool:
     return connection.vendor == "sqlite" and rows >= DEFER_INDEXES_FROM and rows >= existing
 
 
 @contextlib.contextmanager
-def deferred_indexes(tables: tuple[str, ...], *, keep: tuple[str, ...] = ()):
-    """Drop the plain secondary indexes of `tables` (not unique constraints, not partial
-    indexes, not `keep` — those a load still queries), yield, then build them again.
+def deferred_indexes(
+    tables: tuple[str, ...], *, keep: tuple[str, ...] = (), loaded_columns: Collection[str] = ()
+):
+    """Drop the plain secondary indexes of `tables` (not unique constraints, not `keep` —
+    those a load still queries), yield, then build them again. A partial index (`WHERE col
+    IS NOT NULL`) stays unless the load fills its column (`loaded_columns`): no new row
+    enters it, and building it again would scan the whole table.
 
     Must run inside the load's transaction, so a failure restores the dropped indexes."""
     if not connection.in_atomic_block:
@@ -39,7 +53,9 @@ def deferred_indexes(tables: tuple[str, ...], *, keep: tuple[str, ...] = ()):
         dropped = [
             (name, sql)
             for name, sql in cursor.fetchall()
-            if name not in keep and " WHERE " not in sql and not sql.startswith("CREATE UNIQUE")
+            if name not in keep
+            and not sql.startswith("CREATE UNIQUE")
+            and (" WHERE " not in sql or _partial_column(sql) in loaded_columns)
         ]
         for name, _sql in dropped:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")

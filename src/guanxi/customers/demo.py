@@ -27,7 +27,6 @@ Foreign keys stay on, so every row is checked like an ORM insert would be.
 import contextlib
 import gc
 import random
-import re
 import sqlite3
 from array import array
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +37,8 @@ from itertools import product
 from django.db import connection, transaction
 from django.utils import timezone
 from pypinyin import lazy_pinyin
+
+from guanxi.core.bulkload import DEFER_INDEXES_FROM, deferred_indexes, worth_deferring
 
 from .models import Customer, CustomerPhone, Household, Segment
 
@@ -70,9 +71,6 @@ EMAIL_SHARE = 0.4
 REFERRAL_SHARE = 0.05
 HOUSEHOLD_EVERY = 25  # customers 25k and 25k+1 form a household (head and spouse)
 BATCH = 50_000  # a multiple of HOUSEHOLD_EVERY: a household never straddles two batches
-# Drop and rebuild the secondary indexes when a load adds at least this many rows and at
-# least as many as the table holds: sorting once beats a million random b-tree inserts.
-REBUILD_INDEXES_FROM = 100_000
 
 
 def mobile_for(index: int) -> str:
@@ -128,7 +126,6 @@ COPIES = {"email_key": "email", "updated_at": "created_at"}
 PHONE_VARYING = ["id", "customer_id", "number", "national", "last4"]
 PHONE_FIXED = {"label": CustomerPhone.Label.MOBILE.value, "is_primary": True}
 HOUSEHOLD_VARYING = ["id", "name", "created_at"]
-PARTIAL_ON = re.compile(r' WHERE "(\w+)" IS NOT NULL$')  # the column a partial index covers
 
 
 class _Pools:
@@ -385,9 +382,6 @@ class _Loader:
     NULLS: dict = {}
     RIGHT4 = "right(primary_phone, 4)"
 
-    def __init__(self):
-        self.indexes: list[str] = []
-
     def literal(self, value) -> str:
         if value is None:
             return "NULL"
@@ -435,9 +429,6 @@ class _SqliteLoader(_Loader):
     # While loading: 256 MiB of page cache and no fsync. (Sorter threads, PRAGMA threads,
     # barely shorten the index builds and cost a third more CPU: not used.)
     TUNING = {"cache_size": -262_144, "synchronous": 0}
-    # While rebuilding the indexes: a small cache, so each sort runs in pieces of 4 MiB that
-    # fit the processor's cache, merged at the end.
-    INDEX_BUILD_CACHE = -4096
     # sqlite3 binds None through its adapter lookup, several times slower than a value: the
     # nullable columns get a stand-in instead, and NULLIF(?, stand-in) in the statement.
     NULLS = {
@@ -450,8 +441,8 @@ class _SqliteLoader(_Loader):
     }
 
     def __init__(self):
-        super().__init__()
         self.raw = connection.connection
+        self.deferred = contextlib.ExitStack()
         self.saved: dict = {}
 
     def execute(self, sql: str, params=()):
@@ -474,21 +465,11 @@ class _SqliteLoader(_Loader):
 
     def begin(self, count: int) -> None:
         """A big load into a smaller table rebuilds the secondary indexes once, at the end:
-        a sort instead of a million b-tree inserts. Partial indexes on a column the load
-        leaves empty stay (no row enters them; a rebuild would scan the whole table)."""
-        if count < REBUILD_INDEXES_FROM or count < Customer.objects.count():
-            return
-        rows = self.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name IN (%s, %s)",
-            self.TABLES,
-        ).fetchall()
-        for name, sql in rows:
-            partial = PARTIAL_ON.search(sql)
-            if partial and partial[1] not in VARYING:
-                continue
-            self.raw.execute(f'DROP INDEX "{name}"')
-            self.indexes.append(sql)
+        a sort instead of a million b-tree inserts (core.bulkload)."""
+        if worth_deferring(count, Customer.objects.count()):
+            self.deferred.enter_context(
+                deferred_indexes(self.TABLES, loaded_columns=VARYING + list(COPIES))
+            )
 
     def add_phones(self, first_customer: int, last_customer: int, first_phone: int) -> None:
         """As on PostgreSQL, but in number order, the ids given in that order (AUTOINCREMENT):
@@ -524,16 +505,7 @@ class _SqliteLoader(_Loader):
         )
 
     def end(self) -> None:
-        """The dropped indexes back. Each build sorts the keys in runs of the cache size,
-        then merges them: runs of a few MiB stay in the processor cache and sort faster than
-        one run of the whole index."""
-        if not self.indexes:
-            return
-        cache_size = self.pragma("cache_size")
-        self.pragma("cache_size", self.INDEX_BUILD_CACHE)
-        for sql in self.indexes:
-            self.raw.execute(sql)
-        self.pragma("cache_size", cache_size)
+        self.deferred.close()  # the dropped indexes back
 
     def restore(self) -> None:
         for name, value in self.saved.items():
@@ -556,7 +528,7 @@ class _PostgresLoader(_Loader):
     """COPY FROM STDIN of text rows built here (the values hold no tab, newline or \\)."""
 
     def __init__(self):
-        super().__init__()
+        self.indexes: list[str] = []
         self.cursor = connection.cursor()
 
     def execute(self, sql: str, params=()):
@@ -569,7 +541,7 @@ class _PostgresLoader(_Loader):
     def begin(self, count: int) -> None:
         """As on SQLite: a big load rebuilds the plain indexes (not constraints) at the end."""
         self.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        if count < REBUILD_INDEXES_FROM or count < Customer.objects.count():
+        if count < DEFER_INDEXES_FROM or count < Customer.objects.count():
             return
         rows = self.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s) "
