@@ -554,36 +554,6 @@ POTENTIAL = Customer.Stage.POTENTIAL.value
 
 
 class CustomerImport(ImportRun):
-    # Columns a new customer's row sets: first those this process fills in, then the
-    # ROW_COLUMNS a checking process prepares (`row["values"]`, already as stored).
-    WRITER_COLUMNS = ("id", "owner_id", "org_unit_id", "created_by_id", "created_at", "updated_at")
-    ROW_COLUMNS = (
-        "kind",
-        "name",
-        "gender",
-        "birthday",
-        "email",
-        "wechat_id",
-        "id_number",
-        "annual_income",
-        "province",
-        "city",
-        "district",
-        "address",
-        "company",
-        "title",
-        "segment_id",
-        "source",
-        "notes",
-        "stage",
-        "name_pinyin",
-        "name_initials",
-        "company_key",
-        "email_key",
-        "primary_phone",
-    )
-    # What matching and inserting read of a cleaned row.
-    INSERT_KEYS = ("name", "phones", "email", "key", "values", "same", "tags", "owner_id")
     # Fields a matched customer takes from the row in "update" mode (never owner or unit).
     UPDATABLE = (
         "kind",
@@ -604,6 +574,20 @@ class CustomerImport(ImportRun):
         "notes",
         "stage",
     )
+    # Columns a new customer's row sets: first those this process fills in, then the
+    # ROW_COLUMNS a checking process prepares (`row["values"]`, already as stored).
+    WRITER_COLUMNS = ("id", "owner_id", "org_unit_id", "created_by_id", "created_at", "updated_at")
+    ROW_COLUMNS = (
+        *UPDATABLE,
+        "email",
+        "name_pinyin",
+        "name_initials",
+        "company_key",
+        "email_key",
+        "primary_phone",
+    )
+    # What matching and inserting read of a cleaned row.
+    INSERT_KEYS = ("name", "phones", "email", "key", "values", "same", "tags", "owner_id")
 
     def prepare(self) -> None:
         actor = self.actor
@@ -772,7 +756,6 @@ class CustomerImport(ImportRun):
             row["name"],
             row.get("gender", ""),
             birthday.isoformat() if birthday and self.dates_as_text else birthday,
-            email,
             row.get("wechat_id", ""),
             row.get("id_number", ""),
             None if income is None else self.income_field.get_db_prep_save(income, connection),
@@ -786,6 +769,7 @@ class CustomerImport(ImportRun):
             row.get("source", OTHER_SOURCE),
             row.get("notes", ""),
             row.get("stage", POTENTIAL),
+            email,
             *row["name_keys"],
             company.lower()[:100],
             email_key(email) if email else "",
