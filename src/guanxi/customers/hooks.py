@@ -37,11 +37,6 @@ def register_customer_hook(name: str, hook: CustomerHook) -> None:
     _HOOKS[name] = hook
 
 
-def unregister_customer_hook(name: str) -> None:
-    """Remove a hook again (tests, or an app switched off); unknown names are ignored."""
-    _HOOKS.pop(name, None)
-
-
 def run_customer_hooks(
     *, customer, created: bool, changed: Iterable[str], now: datetime
 ) -> list[str]:
