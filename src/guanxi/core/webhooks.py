@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,17 +38,21 @@ from .audit import audit_record
 from .errors import Forbidden, NotFound, ValidationFailed
 from .models import User, Webhook, WebhookDelivery
 
-# The event catalogue. Events of apps that do not exist yet are declared so that receivers
-# can subscribe ahead; those apps call webhook_emit with these names.
-EVENTS = {
+# The event catalogue: core's own events here; every other app declares its events with
+# register_webhook_event() in its AppConfig.ready(), so a new app never edits this module.
+EVENTS: dict[str, str | Promise] = {
     "customer.created": gettext_lazy("Customer created"),
     "customer.updated": gettext_lazy("Customer updated"),
     "customer.merged": gettext_lazy("Customers merged"),
-    "deal.stage_changed": gettext_lazy("Deal stage changed"),
-    "payment.recorded": gettext_lazy("Payment recorded"),
-    "ticket.created": gettext_lazy("Ticket created"),
     "import.completed": gettext_lazy("Import completed"),
 }
+
+
+def register_webhook_event(name: str, label: str | Promise) -> None:
+    """Declare an event receivers can subscribe to; call from the emitting app's ready()."""
+    EVENTS[name] = label
+
+
 DEFAULT_BACKOFF = (60, 300, 1800, 7200, 43200)
 TIMEOUT_SECONDS = 10
 STALE_DELIVERING = timedelta(minutes=5)

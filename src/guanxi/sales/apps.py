@@ -9,6 +9,7 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         from guanxi.core.timeline import register_timeline_source
+        from guanxi.core.webhooks import register_webhook_event
         from guanxi.interactions.cadence import register_fact_provider
 
         from .cadence import deal_facts
@@ -16,3 +17,5 @@ class SalesConfig(AppConfig):
 
         register_timeline_source("deal", _("Deals, quotes and payments"), deal_events)
         register_fact_provider(deal_facts)
+        register_webhook_event("deal.stage_changed", _("Deal stage changed"))
+        register_webhook_event("payment.recorded", _("Payment recorded"))
