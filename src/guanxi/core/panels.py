@@ -1,7 +1,7 @@
 """Core's own home panels: the administrator's system health and the manager's recent
 activity in their scope."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -41,7 +41,7 @@ def system_health(user: User) -> dict | None:
     last_started = tasks["last_started"]
     backup_mtime = _last_backup()
     last_backup = (
-        timezone.datetime.fromtimestamp(backup_mtime, tz=timezone.get_current_timezone())
+        datetime.fromtimestamp(backup_mtime, tz=timezone.get_current_timezone())
         if backup_mtime
         else None
     )
