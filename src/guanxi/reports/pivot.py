@@ -133,12 +133,14 @@ def pivot_compute(*, viewer: User, spec: PivotSpec, page: int | None = 1) -> Piv
         table[(rkey, ckey)] = table.get((rkey, ckey), 0) + _value(cell["v"], measure.money)
     if not cols_dim:
         column_labels = {"total": str(measure.label)}
-    columns = sorted(column_labels.items(), key=lambda kv: _sort_key(kv[0], kv[1]))
+    columns = sorted(column_labels.items(), key=lambda kv: _sort_key(cols_dim, kv[0], kv[1]))
     if len(columns) > MAX_COLUMNS:
         columns, truncated = columns[:MAX_COLUMNS], True
     zero = Decimal("0.00") if measure.money else 0
     full_rows = []
-    for rkey, rlabel in sorted(row_labels.items(), key=lambda kv: _sort_key(kv[0], kv[1])):
+    for rkey, rlabel in sorted(
+        row_labels.items(), key=lambda kv: _sort_key(rows_dim, kv[0], kv[1])
+    ):
         values = [table.get((rkey, ckey), zero) for ckey, _l in columns]
         full_rows.append((rkey, rlabel, values, sum(values, zero)))
     pages = max(1, -(-len(full_rows) // ROWS_PER_PAGE))
@@ -163,13 +165,16 @@ def pivot_compute(*, viewer: User, spec: PivotSpec, page: int | None = 1) -> Piv
     )
 
 
-def _sort_key(key, label: str):
-    """Months and numbers in order, the empty group last, names alphabetically."""
+def _sort_key(dimension: Dimension | None, key, label: str) -> tuple:
+    """Months in order, coded values (stages…) in their declared order, names
+    alphabetically, the empty group last."""
     if key is None or key == "":
-        return (2, "")
+        return (3, 0, "")
     if isinstance(key, datetime | date):
-        return (0, key.isoformat())
-    return (1, label)
+        return (0, 0, key.isoformat())
+    if dimension is not None and key in dimension.choices:
+        return (1, list(dimension.choices).index(key), "")
+    return (2, 0, label)
 
 
 def pivot_table_rows(result: PivotResult) -> list[list]:

@@ -3,9 +3,9 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.formats import number_format
 
 register = template.Library()
+CENT = Decimal("0.01")
 
 
 @register.filter
@@ -15,4 +15,6 @@ def cny(value) -> str:
     except (InvalidOperation, TypeError, ValueError):
         return ""
     sign = "-" if amount < 0 else ""
-    return f"{sign}¥{number_format(abs(amount), 2, force_grouping=True)}"
+    # Chinese and English both group by thousands with commas; Django's zh-Hans formats set
+    # no grouping, so the grouping is done here.
+    return f"{sign}¥{abs(amount).quantize(CENT):,}"

@@ -19,14 +19,14 @@
                      type: "bar", data: data[key]});
       });
       return {
-        tooltip: {trigger: "axis"}, legend: {}, grid: {left: 40, right: 10, top: 30, bottom: 50},
+        tooltip: {trigger: "axis"}, legend: {top: 0}, grid: {left: 40, right: 10, top: 30, bottom: 50},
         xAxis: {type: "category", data: data.names || data.labels, axisLabel: {interval: 0, rotate: 30}},
         yAxis: {type: "value", minInterval: 1}, series: series,
       };
     }
     if (kind === "line") {
       return {
-        tooltip: {trigger: "axis"}, legend: {}, grid: {left: 60, right: 10, top: 30, bottom: 30},
+        tooltip: {trigger: "axis"}, legend: {top: 0}, grid: {left: 70, right: 10, top: 30, bottom: 30},
         xAxis: {type: "category", data: data.labels},
         yAxis: {type: "value"},
         series: data.series.map(function (s) { return {name: s.name, type: "line", data: s.data}; }),
