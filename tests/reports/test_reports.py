@@ -181,3 +181,13 @@ def test_saved_pivots_are_the_owners_and_shared_ones_are_listed_for_all(
     assert "各阶段" in client.get("/reports/pivot/").content.decode()
     client.post(f"/reports/pivot/{saved.pk}/delete/")
     assert SavedPivot.objects.filter(pk=saved.pk).exists()
+
+
+def test_pivot_rolls_departments_up_to_their_branch(office, admin_user, outsider, flat):
+    shanghai = new_customer(outsider, "王五", ("13800003333",))
+    open_deal(outsider, shanghai, flat, amount="500000")
+    result = pivot_compute(
+        viewer=admin_user, spec=PivotSpec("deals", rows="branch", measure="amount")
+    )
+    totals = {label: total for _key, label, _values, total in result.rows}
+    assert totals == {"北京分店": Decimal("6800000.00"), "上海分店": Decimal("500000.00")}

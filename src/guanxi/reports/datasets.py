@@ -24,6 +24,10 @@ class Dimension:
     month: bool = False  # group a datetime by its calendar month (in the current time zone)
     display: str = ""  # a field read for the label (e.g. a user's name beside owner_id)
     choices: dict = field(default_factory=dict)  # stored code → label
+    # After the database grouped by `path`, merge groups: the keys found → {key: (new key,
+    # label)}. Branches are not stored on a record (a record belongs to a department), so
+    # records are grouped by unit in the database and the few hundred units rolled up here.
+    regroup: Callable[[set], dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,12 +69,28 @@ def group_expression(dimension: Dimension):
 COUNT = Measure(_("Count"), lambda: Count("id"))
 
 
+def units_to_branches(unit_ids: set) -> dict:
+    """Each unit's branch (or head office), with its name."""
+    from guanxi.core.models import OrgUnit
+
+    units = OrgUnit.objects.filter(pk__in=[u for u in unit_ids if u is not None])
+    result = {}
+    for unit in units:
+        branch = unit.branch()
+        result[unit.pk] = (branch.pk, branch.name)
+    return result
+
+
+def branch_of(path: str) -> "Dimension":
+    return Dimension(_("Branch"), path, regroup=units_to_branches)
+
+
 def register_builtin() -> None:
     """Customers, deals, payments (revenue) and interactions: the data that exists in every
     installation."""
     from guanxi.customers.models import Customer
     from guanxi.interactions.models import Interaction
-    from guanxi.sales.models import Deal, Payment, PipelineStage
+    from guanxi.sales.models import Deal, Order, OrderItem, Payment, PipelineStage
 
     stage_labels = dict(PipelineStage.Code.choices)
     owner = Dimension(_("Salesperson"), "owner_id", display="owner__display_name")
@@ -82,6 +102,7 @@ def register_builtin() -> None:
             {
                 "owner": owner,
                 "unit": Dimension(_("Unit"), "org_unit_id", display="org_unit__name"),
+                "branch": branch_of("org_unit_id"),
                 "stage": Dimension(_("Stage"), "stage", choices=dict(Customer.Stage.choices)),
                 "relationship": Dimension(
                     _("Relationship"), "relationship", choices=dict(Customer.Relationship.choices)
@@ -111,6 +132,7 @@ def register_builtin() -> None:
                 "unit": Dimension(
                     _("Unit"), "customer__org_unit_id", display="customer__org_unit__name"
                 ),
+                "branch": branch_of("customer__org_unit_id"),
                 "created_month": Dimension(_("Month opened"), "created_at", month=True),
                 "closed_month": Dimension(_("Month closed"), "closed_at", month=True),
             },
@@ -137,6 +159,7 @@ def register_builtin() -> None:
                 "unit": Dimension(
                     _("Unit"), "customer__org_unit_id", display="customer__org_unit__name"
                 ),
+                "branch": branch_of("customer__org_unit_id"),
                 "province": Dimension(_("Province"), "customer__province"),
                 "customer": Dimension(_("Customer"), "customer_id", display="customer__name"),
                 "method": Dimension(_("Method"), "method", choices=dict(Payment.Method.choices)),
@@ -146,6 +169,48 @@ def register_builtin() -> None:
                 "amount": Measure(_("Amount"), lambda: Sum("amount"), money=True),
             },
             "received_at",
+        )
+    )
+    visible_customers = Customer.objects.visible_to
+    register_dataset(
+        Dataset(
+            "orders",
+            _("Retail orders"),
+            lambda user: Order.objects.filter(customer__in=visible_customers(user)),
+            {
+                "month": Dimension(_("Month"), "created_at", month=True),
+                "branch": branch_of("customer__org_unit_id"),
+                "unit": Dimension(
+                    _("Unit"), "customer__org_unit_id", display="customer__org_unit__name"
+                ),
+                "status": Dimension(_("Status"), "status", choices=dict(Order.Status.choices)),
+                "province": Dimension(_("Province"), "customer__province"),
+            },
+            {
+                "count": COUNT,
+                "total": Measure(_("Amount"), lambda: Sum("total"), money=True),
+            },
+            "created_at",
+        )
+    )
+    register_dataset(
+        Dataset(
+            "order_lines",
+            _("Order lines"),
+            lambda user: OrderItem.objects.filter(order__customer__in=visible_customers(user)),
+            {
+                "month": Dimension(_("Month"), "order__created_at", month=True),
+                "branch": branch_of("order__customer__org_unit_id"),
+                "product": Dimension(_("Product"), "product_id", display="product__name"),
+            },
+            {
+                "count": COUNT,
+                "quantity": Measure(_("Quantity"), lambda: Sum("quantity")),
+                "amount": Measure(
+                    _("Amount"), lambda: Sum(F("quantity") * F("unit_price")), money=True
+                ),
+            },
+            "order__created_at",
         )
     )
     register_dataset(

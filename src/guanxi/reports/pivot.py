@@ -121,6 +121,14 @@ def pivot_compute(*, viewer: User, spec: PivotSpec, page: int | None = 1) -> Piv
     )
     truncated = len(cells) > MAX_CELLS
     del cells[MAX_CELLS:]
+    regroup = {
+        name: dim.regroup({cell[name] for cell in cells})
+        for name, dim in (("r", rows_dim), ("c", cols_dim))
+        if dim is not None and dim.regroup
+    }
+    for name, mapping in regroup.items():
+        for cell in cells:
+            cell[name], cell[f"{name}_label"] = mapping.get(cell[name], (None, ""))
     row_labels: dict = {}
     column_labels: dict = {}
     table: dict = {}
