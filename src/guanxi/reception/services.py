@@ -21,16 +21,14 @@ from guanxi.core.errors import (
     ValidationFailed,
     full_clean_or_fail,
 )
-from guanxi.core.models import AuditEntry, OrgUnit, Role, User
-from guanxi.customers.hooks import run_owner_change_hooks
+from guanxi.core.models import OrgUnit, Role, User
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
+from guanxi.customers.ownership import KEEP, Reason, ownership_change_many
 from guanxi.customers.services import customer_create
 
 from . import rotation
 from .models import (
-    CommissionShare,
-    CreditDecision,
     Dispute,
     DutyRoster,
     DutySlot,
@@ -38,11 +36,8 @@ from .models import (
     ReceptionSettings,
     Visit,
 )
+from .ownership import claim_valid, credit_record, settings_for, take_ownership
 from .rules import DEPARTMENT, HUNDRED, Decision, Splits, VisitFacts, decide
-
-
-def settings_for(branch: OrgUnit) -> ReceptionSettings:
-    return ReceptionSettings.objects.get_or_create(branch=branch)[0]
 
 
 def splits_for(config: ReceptionSettings) -> Splits:
@@ -309,19 +304,15 @@ def visit_register(
             }
             if referrer:
                 data["referred_by_id"] = referrer.pk
-            # Owned by nobody until received; the desk's unit holds the record meanwhile.
+            # Owned by nobody until received; the desk's unit holds the record meanwhile, and
+            # the protection starts at reception.
             customer = customer_create(
                 actor=actor,
                 data=data,
                 phones=[registration.phone],
                 allow_similar=True,
+                unowned_unit=branch,
             )
-            if customer.owner_id is not None or customer.org_unit_id != branch.pk:
-                # The protection the creating salesperson's record got starts at reception.
-                Customer.objects.filter(pk=customer.pk).update(
-                    owner=None, org_unit=branch, protected_until=None
-                )
-                customer.refresh_from_db()
             if registration.household_phone:
                 member = _find_by_phone(registration.household_phone, "household_phone")
                 if member:
@@ -365,21 +356,10 @@ def _link_household(customer: Customer, member: Customer) -> None:
     customer.household = household
 
 
-def _claim_valid(customer: Customer, now, protection_days: int) -> bool:
-    """Whether the owner's claim stands at `now` (valid while now <= protected_until).
-
-    A record created outside the desk (a salesperson typing in a phone enquiry) has no
-    protection end yet: its registration, created_at, starts the period (首访原则).
-    """
-    if customer.protected_until is None and customer.ownership_settled_at is None:
-        return _protection_end(customer.created_at, protection_days) >= now
-    return customer.claim_is_valid(now)
-
-
 def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None, bool, str]:
     """Who holds a claim on this customer: own owner, else the household's or referrer's."""
     if customer.owner_id:
-        return customer.owner_id, _claim_valid(customer, now, protection_days), ""
+        return customer.owner_id, claim_valid(customer, now, protection_days), ""
     if customer.household_id:
         first = (
             Visit.objects.filter(
@@ -391,7 +371,7 @@ def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None
             .first()
         )
         if first:
-            valid = _claim_valid(first.customer, now, protection_days)
+            valid = claim_valid(first.customer, now, protection_days)
             return first.receiver_id, valid, "household"
     if customer.referred_by_id:
         referrer = customer.referred_by
@@ -541,9 +521,20 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
             actor=None,
             now=now,
             protection_days=config.protection_days,
+            audit_actor=actor,
         )
     elif visit.receiver_id and customer.owner_id is None:
-        _take_ownership(customer, visit.receiver_id, now, config.protection_days)
+        # The receiver follows the visitor up; the credit waits for the manager's decision.
+        take_ownership(
+            customer,
+            visit.receiver_id,
+            now,
+            config.protection_days,
+            reason=Reason.DESK_RECEPTION,
+            actor=actor,
+            credit=KEEP,
+            note=decision.explanation,
+        )
     audit_record(
         actor=actor,
         verb="visit.receive",
@@ -555,85 +546,6 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
         },
         note=decision.explanation,
     )
-
-
-def _protection_end(start, protection_days: int):
-    """A claim taken at `start` holds up to this instant (建档有效期, C3; inclusive)."""
-    return start + timedelta(days=protection_days)
-
-
-def protect_new_customer(*, customer: Customer, created: bool, changed, now) -> list[str]:
-    """Customer hook (customers/hooks.py): the first registration owns the customer (首访原则).
-
-    A record created with an owner outside the desk (the web form, the API) is that owner's
-    first registration: it is protected from its creation for the protection period of the
-    owner's branch, as a reception at the desk is (`_take_ownership`). A record created
-    without an owner (the desk's, until received) gets its period when someone takes it.
-    """
-    if not created or customer.owner_id is None or customer.protected_until is not None:
-        return []
-    config = settings_for(customer.org_unit.branch())
-    customer.protected_until = _protection_end(now, config.protection_days)
-    return ["protected_until"]
-
-
-def _take_ownership(customer: Customer, user_id: int, now, protection_days: int) -> None:
-    """`user_id` owns the (locked) customer from `now`: a new protection period and, for a
-    new owner, the follow-up on the cadence counted from now (C2, through the customers
-    app's owner-change hooks: an earlier follow-up still ahead is kept)."""
-    user = User.objects.select_related("org_unit").get(pk=user_id)
-    before = customer.owner_id
-    customer.owner = user
-    customer.org_unit = user.org_unit or customer.org_unit
-    customer.protected_until = _protection_end(now, protection_days)
-    customer.in_pool_since = None
-    fields = ["owner", "org_unit", "protected_until", "in_pool_since"]
-    if user.pk != before:
-        hooked = run_owner_change_hooks(customer=customer, now=now)
-        fields += [name for name in hooked if name not in fields]
-    customer.save(update_fields=fields)
-
-
-def credit_record(
-    *, customer, visit, decision: Decision, actor, now, protection_days
-) -> CreditDecision:
-    """Write the current credit decision and its commission lines; the holder follows up."""
-    total = sum(decision.split.values(), Decimal("0"))
-    if total != HUNDRED:
-        raise ValidationFailed.single(
-            "split", "split_sum", _("The commission split must add up to 100%.")
-        )
-    CreditDecision.objects.filter(customer=customer, is_current=True).update(is_current=False)
-    department = customer.org_unit if decision.credit == DEPARTMENT else None
-    record = CreditDecision.objects.create(
-        customer=customer,
-        visit=visit,
-        case_number=decision.case,
-        explanation=decision.explanation,
-        credit_user_id=decision.credit if isinstance(decision.credit, int) else None,
-        credit_department=department,
-        decided_by=actor,
-    )
-    CommissionShare.objects.bulk_create(
-        CommissionShare(
-            decision=record,
-            percent=pct,
-            salesperson_id=party if isinstance(party, int) else None,
-            department=department if party == DEPARTMENT else None,
-        )
-        for party, pct in decision.split.items()
-        if pct > 0
-    )
-    # Follow-up and after-sales belong to whoever holds the credit (case 9).
-    if isinstance(decision.credit, int):
-        if customer.owner_id != decision.credit or not _claim_valid(customer, now, protection_days):
-            _take_ownership(customer, decision.credit, now, protection_days)
-        elif customer.protected_until is None and customer.ownership_settled_at is None:
-            # The owner's own record, entered before any desk visit: its period runs from
-            # its creation, and is now written down.
-            customer.protected_until = _protection_end(customer.created_at, protection_days)
-            customer.save(update_fields=["protected_until"])
-    return record
 
 
 # ---- disputes ------------------------------------------------------------------------------
@@ -753,6 +665,7 @@ def dispute_decide(
             actor=actor,
             now=now,
             protection_days=settings_for(dispute.branch).protection_days,
+            reason=Reason.DISPUTE_DECISION,
         )
         dispute.state, dispute.decided_by, dispute.decided_at = Dispute.State.DECIDED, actor, now
         dispute.reason, dispute.decision = reason.strip()[:2000], record
@@ -823,38 +736,20 @@ def redistribute(
         )
         rng = random.Random(seed)
         assignment: dict[int, list[int]] = {t.pk: [] for t in targets}
-        # Each moved customer passes to its new owner as in a reassignment: the owner-change
-        # hooks (customers/hooks.py) give the follow-up on the cadence counted from now, unless
-        # an earlier one is still ahead (C2). The rows are loaded once and written back in
-        # batches, in this transaction.
-        fields = ["owner", "org_unit", "updated_at"]
+        moves = []
         for index, customer in enumerate(moved):
             target = targets[index % len(targets)] if method == "even" else rng.choice(targets)
             assignment[target.pk].append(customer.pk)
-            customer.owner = target
-            customer.org_unit = target.org_unit
-            customer.updated_at = now
-            for name in run_owner_change_hooks(customer=customer, now=now):
-                if name not in fields:
-                    fields.append(name)
-        Customer.objects.bulk_update(moved, fields, batch_size=500)
-        audits = []
+            moves.append((customer, target))
+        # Each moved customer passes to its new owner, the credit with it, as in a
+        # reassignment: the owner-change hooks give the follow-up on the cadence counted from
+        # now, unless an earlier one is still ahead (C2). One audit entry per customer.
+        ownership_change_many(
+            moves=moves, reason=Reason.REDISTRIBUTION, actor=actor, now=now, note=reason
+        )
         for target in targets:
             chosen = assignment[target.pk]
             counts[target.pk] = len(chosen)
-            audits.extend(
-                AuditEntry(
-                    actor=actor,
-                    actor_unit_id=actor.org_unit_id,
-                    verb="customer.reassign",
-                    target_type="customers.customer",
-                    target_id=cid,
-                    target_label="",
-                    changes={"owner_id": [from_user_id, target.pk]},
-                    note=reason[:500],
-                )
-                for cid in chosen
-            )
             if chosen:
                 Notification.objects.get_or_create(
                     user=target,
@@ -865,7 +760,6 @@ def redistribute(
                         "url": f"/customers/?owner={target.pk}",
                     },
                 )
-        AuditEntry.objects.bulk_create(audits, batch_size=1000)
         audit_record(
             actor=actor,
             verb="customers.redistribute",
@@ -914,34 +808,19 @@ def pool_sweep(now=None) -> int:
             )
         for qs in (lapsed, orphaned):
             with transaction.atomic():
-                rows = list(qs.select_for_update().values_list("pk", "owner_id")[:5000])
-                for pk, owner_id in rows:
-                    Customer.objects.filter(pk=pk, owner_id=owner_id).update(
-                        owner=None,
-                        org_unit=config.branch,
-                        in_pool_since=now,
-                        pool_previous_owner_id=owner_id,
-                        pool_cooling_until=now + timedelta(days=config.pool_cooling_days),
-                        # Nobody owns it now, so nobody is to follow it up: the claim gives
-                        # the next owner a follow-up (owner-change hooks, C2).
-                        next_follow_up_at=None,
-                        follow_up_rule="",
-                        follow_up_step="",
-                    )
-                AuditEntry.objects.bulk_create(
-                    [
-                        AuditEntry(
-                            actor=None,
-                            verb="customer.to_pool",
-                            target_type="customers.customer",
-                            target_id=pk,
-                            changes={"owner_id": [owner_id, None]},
-                        )
-                        for pk, owner_id in rows
-                    ],
-                    batch_size=1000,
+                rows = list(qs.select_for_update(of=("self",)).order_by("pk")[:5000])
+                # Nobody owns them now, so nobody holds the credit or is to follow them up
+                # (the owner-change hooks clear the follow-up; a claim gives the next owner
+                # one, C2); the previous owner cools off before reclaiming.
+                moved += ownership_change_many(
+                    moves=[(customer, None) for customer in rows],
+                    reason=Reason.POOL_SWEEP,
+                    actor=None,
+                    now=now,
+                    org_unit=config.branch,
+                    to_pool=True,
+                    cooling_until=now + timedelta(days=config.pool_cooling_days),
                 )
-                moved += len(rows)
     return moved
 
 
@@ -985,15 +864,10 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         if held >= config.pool_max_held:
             raise Conflict(_("You hold as many pool customers as allowed."), code="holding_limit")
         PoolClaim.objects.create(customer=customer, salesperson=actor, claimed_at=now)
-        _take_ownership(customer, actor.pk, now, config.protection_days)
-        Customer.objects.filter(pk=customer.pk).update(
-            pool_previous_owner=None, pool_cooling_until=None
-        )
-        audit_record(
-            actor=actor,
-            verb="customer.pool_claim",
-            target=customer,
-            changes={"owner_id": [None, actor.pk]},
+        # A new claim: a new protection period, and the credit is the claimer's (the old
+        # holder's lapsed with the sweep).
+        take_ownership(
+            customer, actor.pk, now, config.protection_days, reason=Reason.POOL_CLAIM, actor=actor
         )
     return customer
 

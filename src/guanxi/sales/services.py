@@ -18,7 +18,9 @@ from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_edit, manages
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
+from guanxi.customers.ownership import Reason, ownership_change
 from guanxi.customers.selectors import customer_get
+from guanxi.reception.selectors import current_credit_split
 
 from .models import (
     DEPOSIT_STAGES,
@@ -306,9 +308,15 @@ def deal_move(*, actor: User, deal_id: int, to_stage: str, lost_reason: str = ""
             if deal.unit_id:
                 _unit_move(deal.unit, Unit.SIGNED, deal=deal, actor=actor)
             # A deal closes the ownership question (SPEC C3).
-            Customer.objects.filter(pk=deal.customer_id, ownership_settled_at__isnull=True).update(
-                ownership_settled_at=timezone.now()
-            )
+            customer = Customer.objects.select_for_update().get(pk=deal.customer_id)
+            if customer.ownership_settled_at is None:
+                ownership_change(
+                    customer=customer,
+                    reason=Reason.DEAL_SETTLEMENT,
+                    actor=actor,
+                    settle=True,
+                    note=deal.title,
+                )
             _complete_if_paid(deal, actor)
     return deal
 
@@ -716,25 +724,15 @@ def commission_settle(deal: Deal) -> list[CommissionEntry]:
     or all to the deal's owner when there is none."""
     rate = SalesSettings.current().commission_rate_pct
     base = (deal.amount * rate / Decimal("100")).quantize(CENT, rounding=ROUND_HALF_UP)
-    lines: list[tuple[int | None, int | None, Decimal, int | None]] = []
-    try:
-        from guanxi.reception.models import CreditDecision
-    except ImportError:  # pragma: no cover - reception is part of the product
-        CreditDecision = None
-    decision = (
-        CreditDecision.objects.filter(customer_id=deal.customer_id, is_current=True)
-        .prefetch_related("shares")
-        .first()
-        if CreditDecision
-        else None
-    )
-    if decision and decision.shares.exists():
-        for share in decision.shares.all():
-            lines.append(
-                (share.salesperson_id, share.department_id, share.percent, decision.case_number)
-            )
-    else:
-        lines.append((deal.owner_id, None, Decimal("100"), None))
+    # Whoever holds the credit now (reception's selector): after a redistribution, a pool
+    # claim, a dispute decision or a reassignment, the new holder; nobody for a customer
+    # whose credit lapsed to the public pool.
+    customer = Customer.objects.get(pk=deal.customer_id)
+    lines = current_credit_split(customer)
+    if not lines and customer.credit_since is None and customer.in_pool_since is None:
+        # A record that never had a credit holder (created by someone who is not a
+        # salesperson, before any reception): the deal's owner, as before the desk existed.
+        lines = [(deal.owner_id, None, Decimal("100"), None)]
     entries = []
     allotted = Decimal("0.00")
     for index, (person, department, pct, case) in enumerate(lines):
