@@ -223,6 +223,9 @@ class Visit(models.Model):
     received_at = models.DateTimeField(null=True, blank=True)
     case_number = models.PositiveSmallIntegerField(null=True, blank=True)
     explanation = models.TextField(blank=True)
+    # The claim this visit gave lapsed to the public pool: it counts for nobody's credit, and
+    # the customer's next visit is a new claim (not a return, not case 8).
+    lapsed = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("visit")

@@ -441,14 +441,17 @@ def visit_receive(
         customer = Customer.objects.select_for_update().get(pk=visit.customer_id)
         config = settings_for(visit.branch)
         previous, claim_valid, via = _claim_of(customer, now, config.protection_days)
+        # A customer back from the public pool is a new claim: the visits before the sweep
+        # count for nobody (not case 8), nor as a return.
+        history = Visit.objects.filter(customer=customer, lapsed=False).exclude(pk=visit.pk)
+        visit_number = history.count() + 1
         earlier = (
             tuple(
-                Visit.objects.filter(customer=customer, receiver__isnull=False)
-                .exclude(pk=visit.pk)
+                history.filter(receiver__isnull=False)
                 .order_by("registered_at")
                 .values_list("receiver_id", flat=True)
             )
-            if visit.visit_number > 1
+            if visit_number > 1
             else ()
         )
         facts = VisitFacts(
@@ -457,7 +460,7 @@ def visit_receive(
             claim_valid=claim_valid,
             claim_via=via,
             earlier_receivers=earlier,
-            visit_number=visit.visit_number,
+            visit_number=visit_number,
             named=tuple(named),
             prefers=prefers,
             refuses=refuses,
@@ -812,6 +815,8 @@ def pool_sweep(now=None) -> int:
                 # Nobody owns them now, so nobody holds the credit or is to follow them up
                 # (the owner-change hooks clear the follow-up; a claim gives the next owner
                 # one, C2); the previous owner cools off before reclaiming.
+                # Their visits gave a claim that lapsed: a return is a new claim (not case 8).
+                Visit.objects.filter(customer__in=rows).update(lapsed=True)
                 moved += ownership_change_many(
                     moves=[(customer, None) for customer in rows],
                     reason=Reason.POOL_SWEEP,
