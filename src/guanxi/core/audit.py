@@ -1,5 +1,7 @@
 """The audit trail: one function writes it, inside the caller's transaction."""
 
+from collections.abc import Sequence
+
 from django.db import models
 
 from .models import AuditEntry, User
@@ -46,7 +48,7 @@ def audit_records(
     *,
     actor: User | None,
     verb: str,
-    entries: list[tuple[models.Model, dict]],
+    entries: Sequence[tuple[models.Model, dict]],
     note: str = "",
 ) -> list[AuditEntry]:
     """The bulk twin of audit_record: one entry per (target, changes), written in batches."""
