@@ -6,6 +6,8 @@ from decimal import Decimal
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from guanxi.core.ids import Id
+
 from . import services
 from .models import DutySlot, Visit
 from .selectors import desk_state
@@ -18,9 +20,9 @@ class Strict(Schema):
 
 
 class RosterIn(Strict):
-    salesperson_ids: list[int]
+    salesperson_ids: list[Id]
     date: dt.date | None = None
-    branch_id: int | None = None
+    branch_id: Id | None = None
 
 
 class SlotOut(Schema):
@@ -62,7 +64,7 @@ def _desk(branch) -> DeskOut:
 
 
 @router.get("/desk", response=DeskOut)
-def desk(request, branch_id: int | None = None):
+def desk(request, branch_id: Id | None = None):
     """Today's queue and who receives the next new visitor (and who waits after them)."""
     return _desk(services._desk_branch(request.user, branch_id))
 
@@ -83,7 +85,7 @@ class SlotStateIn(Strict):
 
 
 @router.post("/slots/{slot_id}/state", response=SlotOut)
-def slot_state(request, slot_id: int, payload: SlotStateIn):
+def slot_state(request, slot_id: Id, payload: SlotStateIn):
     slot = services.slot_set_state(actor=request.user, slot_id=slot_id, state=payload.state)
     return SlotOut(
         id=slot.pk,
@@ -106,25 +108,25 @@ class VisitIn(Strict):
     notes: str = Field(default="", max_length=500)
     referred_by_phone: str = ""
     household_phone: str = ""
-    branch_id: int | None = None
+    branch_id: Id | None = None
     receive: bool = True
-    named: list[int] = []
-    prefers: int | None = None
-    refuses: int | None = None
+    named: list[Id] = []
+    prefers: Id | None = None
+    refuses: Id | None = None
     complaint: bool = False
     discount_seeking: bool = False
     forgot_receiver: bool = False
-    event_assignee: int | None = None
+    event_assignee: Id | None = None
 
 
 class ReceiveIn(Strict):
-    named: list[int] = []
-    prefers: int | None = None
-    refuses: int | None = None
+    named: list[Id] = []
+    prefers: Id | None = None
+    refuses: Id | None = None
     complaint: bool = False
     discount_seeking: bool = False
     forgot_receiver: bool = False
-    event_assignee: int | None = None
+    event_assignee: Id | None = None
 
 
 class ShareOut(Schema):
@@ -217,7 +219,7 @@ def visit_create(request, payload: VisitIn):
 
 
 @router.post("/visits/{visit_id}/receive", response=VisitOut)
-def visit_receive(request, visit_id: int, payload: ReceiveIn):
+def visit_receive(request, visit_id: Id, payload: ReceiveIn):
     visit = services.visit_receive(
         actor=request.user, visit_id=visit_id, **_receive_kwargs(payload)
     )
@@ -239,7 +241,7 @@ class DisputeOut(Schema):
 
 
 @router.post("/disputes/{dispute_id}/decide", response=DisputeOut)
-def dispute_decide(request, dispute_id: int, payload: DisputeDecideIn):
+def dispute_decide(request, dispute_id: Id, payload: DisputeDecideIn):
     return services.dispute_decide(
         actor=request.user,
         dispute_id=dispute_id,
@@ -257,7 +259,7 @@ class ClaimOut(Schema):
 
 
 @router.post("/pool/{customer_id}/claim", response=ClaimOut)
-def pool_claim(request, customer_id: int):
+def pool_claim(request, customer_id: Id):
     customer = services.pool_claim(actor=request.user, customer_id=customer_id)
     return ClaimOut(
         customer_id=customer.pk,
@@ -267,8 +269,8 @@ def pool_claim(request, customer_id: int):
 
 
 class RedistributeIn(Strict):
-    from_user_id: int
-    to_user_ids: list[int]
+    from_user_id: Id
+    to_user_ids: list[Id]
     method: str = "even"
     reason: str = ""
 

@@ -226,6 +226,9 @@ class Visit(models.Model):
     # The claim this visit gave lapsed to the public pool: it counts for nobody's credit, and
     # the customer's next visit is a new claim (not a return, not case 8).
     lapsed = models.BooleanField(default=False)
+    # The phone given belongs to another branch's customer: this visit's customer is a new
+    # record of this branch without it, and a dispute asks the managers to settle it.
+    phone_elsewhere = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("visit")

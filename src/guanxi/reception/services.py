@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import (
@@ -21,11 +22,13 @@ from guanxi.core.errors import (
     ValidationFailed,
     full_clean_or_fail,
 )
+from guanxi.core.ids import id_in_range
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.customers.ownership import KEEP, Reason, ownership_change_many
 from guanxi.customers.services import customer_create
+from guanxi.notifications.services import notify
 
 from . import rotation
 from .models import (
@@ -51,6 +54,12 @@ def splits_for(config: ReceptionSettings) -> Splits:
         config.case8_designated_pct,
         config.case8_earlier_pct,
     )
+
+
+def _ids_in_range(ids, field: str) -> None:
+    """Ids typed or posted are refused with their field before any query sees them."""
+    if not all(id_in_range(pk) for pk in ids):
+        raise ValidationFailed.single(field, "invalid_user", _("Unknown salesperson."))
 
 
 def _desk_branch(actor: User, branch_id: int | None = None) -> OrgUnit:
@@ -93,6 +102,7 @@ def roster_set(
     if not _can_manage_desk(actor, branch):
         raise Forbidden(_("Only the front desk or a manager sets the duty roster."))
     day = day or timezone.localdate()
+    _ids_in_range(salesperson_ids, "salespeople")
     if len(set(salesperson_ids)) != len(salesperson_ids):
         raise ValidationFailed.single("salespeople", "duplicate", _("Someone is listed twice."))
     people = {
@@ -258,7 +268,10 @@ def _validate_registration(reg: Registration) -> list[FieldError]:
     return errors
 
 
-def _find_by_phone(raw: str, field: str) -> Customer | None:
+def _find_by_phone(raw: str, field: str, branch: OrgUnit) -> tuple[Customer | None, bool]:
+    """The customer with this phone whom the desk of `branch` may see, and whether the phone
+    belongs to another branch's customer instead (whom the desk must neither link, change
+    nor name: issue 12, branch scope)."""
     try:
         phone = normalize_phone(raw)
     except InvalidPhone as exc:
@@ -269,25 +282,32 @@ def _find_by_phone(raw: str, field: str) -> Customer | None:
     customer = match.customer if match else None
     while customer is not None and customer.merged_into_id:
         customer = customer.merged_into
-    return customer
+    if customer is not None and customer.org_unit_id not in branch.subtree_ids():
+        return None, True
+    return customer, False
 
 
 def visit_register(
     *, actor: User, registration: Registration, branch_id: int | None = None
 ) -> Visit:
-    """来人/来电登记: find the customer by phone, or create them; the visit waits to be received."""
+    """来人/来电登记: find the customer by phone, or create them; the visit waits to be received.
+
+    Only the branch's own customers are found. A phone registered with another branch's
+    customer gives a new record here, without that phone, and a dispute for the managers to
+    settle with the other branch: that customer is neither changed nor named.
+    """
     branch = _desk_branch(actor, branch_id)
     errors = _validate_registration(registration)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        customer = _find_by_phone(registration.phone, "phone")
+        customer, elsewhere = _find_by_phone(registration.phone, "phone", branch)
         is_new = customer is None
         if is_new:
             if not registration.name.strip():
                 raise ValidationFailed.single("name", "required", _("A new visitor needs a name."))
             referrer = (
-                _find_by_phone(registration.referred_by_phone, "referred_by_phone")
+                _find_by_phone(registration.referred_by_phone, "referred_by_phone", branch)[0]
                 if registration.referred_by_phone
                 else None
             )
@@ -309,12 +329,12 @@ def visit_register(
             customer = customer_create(
                 actor=actor,
                 data=data,
-                phones=[registration.phone],
+                phones=[] if elsewhere else [registration.phone],
                 allow_similar=True,
                 unowned_unit=branch,
             )
             if registration.household_phone:
-                member = _find_by_phone(registration.household_phone, "household_phone")
+                member = _find_by_phone(registration.household_phone, "household_phone", branch)[0]
                 if member:
                     _link_household(customer, member)
         elif customer.archived_at:
@@ -336,7 +356,21 @@ def visit_register(
             notes=registration.notes.strip(),
             is_new_customer=is_new,
             visit_number=earlier + 1,
+            phone_elsewhere=elsewhere,
         )
+        if elsewhere:
+            Dispute.objects.create(
+                customer=customer,
+                visit=visit,
+                branch=branch,
+                opened_by=actor,
+                description=_(
+                    "The phone %(phone)s is registered with a customer of another branch. This "
+                    "visitor was recorded here without it: settle with that branch who the "
+                    "customer belongs to (merge the records or keep them apart)."
+                )
+                % {"phone": normalize_phone(registration.phone).e164},
+            )
         audit_record(
             actor=actor,
             verb="visit.register",
@@ -386,6 +420,57 @@ def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None
     return None, False, ""
 
 
+def _check_people(actor: User, branch: OrgUnit, **fields) -> None:
+    """The salespeople a visitor names, asks for, refuses or is assigned to are active
+    salespeople of this sales office; a salesperson at the desk never names themselves to
+    skip the queue. Anything else is refused with the field, before anything is written."""
+    wanted: dict[int, str] = {}
+    errors: dict[str, FieldError] = {}
+    for field_name, value in fields.items():
+        ids = value if isinstance(value, tuple | list) else () if value is None else (value,)
+        for pk in ids:
+            if not id_in_range(pk):
+                errors.setdefault(
+                    field_name,
+                    FieldError(
+                        field_name, "invalid_user", _("Choose a salesperson of this branch.")
+                    ),
+                )
+            else:
+                wanted.setdefault(pk, field_name)
+    known = set(
+        User.objects.filter(
+            pk__in=list(wanted),
+            is_active=True,
+            roles__role=Role.SALES,
+            org_unit_id__in=branch.subtree_ids(),
+        ).values_list("pk", flat=True)
+    )
+    for pk, field_name in wanted.items():
+        if pk not in known:
+            errors.setdefault(
+                field_name,
+                FieldError(field_name, "invalid_user", _("Choose a salesperson of this branch.")),
+            )
+    if not _can_manage_desk(actor, branch):
+        for field_name in ("named", "prefers", "event_assignee"):
+            value = fields.get(field_name)
+            if actor.pk in (value if isinstance(value, tuple | list) else (value,)):
+                errors.setdefault(
+                    field_name,
+                    FieldError(
+                        field_name,
+                        "self_named",
+                        _(
+                            "You cannot name yourself: the desk or a manager records who the "
+                            "customer asks for."
+                        ),
+                    ),
+                )
+    if errors:
+        raise ValidationFailed(list(errors.values()))
+
+
 def visit_receive(
     *,
     actor: User,
@@ -423,6 +508,14 @@ def visit_receive(
             roster.slots.select_for_update(of=("self",))
             .select_related("salesperson")
             .order_by("position")
+        )
+        _check_people(
+            actor,
+            visit.branch,
+            named=tuple(named),
+            prefers=prefers,
+            refuses=refuses,
+            event_assignee=event_assignee,
         )
         # The time of receiving is taken once the queue is ours: two desks pressing "next"
         # together are recorded in the order the turns were actually given.
@@ -537,6 +630,16 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
             actor=actor,
             credit=KEEP,
             note=decision.explanation,
+        )
+    if visit.receiver_id and visit.receiver_id != actor.pk:
+        # Every visitor given to a salesperson reaches them at once (issue 11 item 3).
+        notify(
+            recipient=visit.receiver_id,
+            key=f"visit.received:{visit.pk}",
+            title=gettext_lazy("The desk gave you a visitor: %(name)s"),
+            params={"name": customer.name},
+            url=customer.get_absolute_url(),
+            kind="reception",
         )
     audit_record(
         actor=actor,
@@ -711,6 +814,7 @@ def redistribute(
         raise ValidationFailed.single("method", "invalid_choice", _("Even or random."))
     if not to_user_ids:
         raise ValidationFailed.single("to", "required", _("Choose who takes over."))
+    _ids_in_range(to_user_ids, "to")
     if from_user_id in to_user_ids:
         raise ValidationFailed.single(
             "to", "same_user", _("Choose colleagues, not the same person.")
