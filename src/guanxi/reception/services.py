@@ -808,8 +808,6 @@ def redistribute(
     """Case 12: a salesperson leaves or takes long leave; the manager spreads their customers
     evenly (round robin) or at random among chosen colleagues. History stays; each new owner
     is notified and finds the customers on the follow-up cadence counted from now (C2)."""
-    from guanxi.notifications.models import Notification
-
     if method not in ("even", "random"):
         raise ValidationFailed.single("method", "invalid_choice", _("Even or random."))
     if not to_user_ids:
@@ -858,14 +856,13 @@ def redistribute(
             chosen = assignment[target.pk]
             counts[target.pk] = len(chosen)
             if chosen:
-                Notification.objects.get_or_create(
-                    user=target,
+                notify(
+                    recipient=target,
                     key=f"redistribution:{from_user_id}:{now:%Y%m%d%H%M%S}",
-                    defaults={
-                        "title": _("%(n)d customers of %(who)s are now yours")
-                        % {"n": len(chosen), "who": source},
-                        "url": f"/customers/?owner={target.pk}",
-                    },
+                    title=gettext_lazy("%(n)d customers of %(who)s are now yours"),
+                    params={"n": len(chosen), "who": str(source)},
+                    url=f"/customers/?owner={target.pk}",
+                    kind="reception",
                 )
         audit_record(
             actor=actor,
