@@ -68,6 +68,21 @@ def open_disputes(viewer: User):
     return qs.filter(branch_id__in=viewer.managed_unit_ids)
 
 
+def disputes_for(
+    viewer: User, *, state: str | None = None, customer_id: int | None = None, limit: int = 200
+):
+    """The disputes of the branches the viewer manages (all, for an administrator), newest
+    first, optionally only open or decided ones, or one customer's."""
+    qs = Dispute.objects.select_related("customer", "visit").order_by("-opened_at", "-id")
+    if not viewer.is_admin:
+        qs = qs.filter(branch_id__in=viewer.managed_unit_ids)
+    if state:
+        qs = qs.filter(state=state)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return qs[:limit]
+
+
 def pool_customers(viewer: User, limit: int = 100):
     rows = list(
         Customer.objects.filter(

@@ -664,6 +664,9 @@ def dispute_open(
 
     if not description.strip():
         raise ValidationFailed.single("description", "required", _("Describe what happened."))
+    _ids_in_range(party_ids, "party_ids")
+    if not id_in_range(customer_id):
+        raise NotFound(_("Customer not found."))
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
         dispute = Dispute.objects.create(
@@ -672,7 +675,19 @@ def dispute_open(
             opened_by=actor,
             description=description.strip()[:2000],
         )
-        dispute.parties.set(User.objects.filter(pk__in=party_ids))
+        parties = list(
+            User.objects.filter(
+                pk__in=party_ids,
+                is_active=True,
+                roles__role=Role.SALES,
+                org_unit_id__in=dispute.branch.subtree_ids(),
+            ).distinct()
+        )
+        if len(parties) != len(set(party_ids)):
+            raise ValidationFailed.single(
+                "party_ids", "invalid_user", _("Choose a salesperson of this branch.")
+            )
+        dispute.parties.set(parties)
         audit_record(actor=actor, verb="dispute.open", target=customer, note=description[:500])
     return dispute
 
