@@ -218,6 +218,7 @@ class ChangeIn(Strict):
     unit_id: Id | None = None
     new_name: str = ""
     fee: Decimal | None = None  # a name change without one pays the default fee
+    price: Decimal | None = None  # a price change (改价): the new price
 
 
 @router.post("/deals/{deal_id}/changes", response={201: dict})
@@ -231,6 +232,7 @@ def change_request(request, deal_id: Id, payload: ChangeIn):
             "unit_id": payload.unit_id,
             "new_name": payload.new_name,
             "fee": None if payload.fee is None else str(payload.fee),
+            **({"price": str(payload.price)} if payload.price is not None else {}),
         },
     )
     return Status(201, {"id": change.pk, "status": change.status})
