@@ -355,6 +355,7 @@ def pool_list(request):
 class SettingsOut(Schema):
     branch_id: int
     protection_days: int
+    protection_months: int
     pool_daily_claims: int
     pool_max_held: int
     pool_cooling_days: int
@@ -369,6 +370,7 @@ def settings_read(request, branch_id: Id | None = None):
     return SettingsOut(
         branch_id=branch.pk,
         protection_days=config.protection_days,
+        protection_months=config.protection_months,
         pool_daily_claims=config.pool_daily_claims,
         pool_max_held=config.pool_max_held,
         pool_cooling_days=config.pool_cooling_days,

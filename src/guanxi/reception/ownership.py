@@ -2,9 +2,11 @@
 and the credit decisions of the desk and of a manager. The change itself is always made by
 `guanxi.customers.ownership` (one primitive, one audit entry, the owner-change hooks)."""
 
-from datetime import datetime, timedelta
+import calendar
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ValidationFailed
@@ -13,16 +15,34 @@ from guanxi.customers.models import Customer
 from guanxi.customers.ownership import FOLLOWS_OWNER, KEEP, Reason, ownership_change
 
 from .models import CommissionShare, CreditDecision, ReceptionSettings
-from .rules import DEPARTMENT, HUNDRED, Decision
+from .rules import DEPARTMENT, HUNDRED, Decision, Protection
 
 
 def settings_for(branch: OrgUnit) -> ReceptionSettings:
     return ReceptionSettings.objects.get_or_create(branch=branch)[0]
 
 
-def protection_end_after(start: datetime, protection_days: int) -> datetime:
-    """A claim taken at `start` holds up to this instant (建档有效期, C3; inclusive)."""
-    return start + timedelta(days=protection_days)
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day when it is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def protection_end_after(start: datetime, protection: Protection | int) -> datetime:
+    """A claim taken at `start` holds up to this instant (建档有效期, C3; inclusive).
+
+    In calendar months: to the end of the day `months` months after the day of `start`, in
+    the office's time zone (taken on 3 March for 2 months: valid to 3 May, 23:59:59). In
+    days: `days` days after `start`, to the instant.
+    """
+    if isinstance(protection, int):
+        protection = Protection(days=protection)
+    if protection.months:
+        zone = timezone.get_current_timezone()
+        last_day = _add_months(timezone.localtime(start, zone).date(), protection.months)
+        return datetime.combine(last_day, time.max).replace(tzinfo=zone)
+    return start + timedelta(days=protection.days)
 
 
 def protection_policy(customer: Customer, start: datetime) -> datetime | None:
@@ -31,10 +51,10 @@ def protection_policy(customer: Customer, start: datetime) -> datetime | None:
     if customer.org_unit_id is None:
         return None
     config = settings_for(customer.org_unit.branch())
-    return protection_end_after(start, config.protection_days)
+    return protection_end_after(start, config.protection)
 
 
-def claim_valid(customer: Customer, now, protection_days: int) -> bool:
+def claim_valid(customer: Customer, now, protection_days: Protection | int) -> bool:
     """Whether the owner's claim stands at `now` (valid while now <= protected_until).
 
     A record created outside the desk before protection was recorded at creation has no
@@ -49,7 +69,7 @@ def take_ownership(
     customer: Customer,
     user_id: int,
     now,
-    protection_days: int,
+    protection_days: Protection | int,
     *,
     reason: Reason,
     actor: User | None,

@@ -33,6 +33,16 @@ HUNDRED = Decimal("100")
 
 
 @dataclass(frozen=True)
+class Protection:
+    """The protection period (建档有效期) of a branch: `months` calendar months when set (the
+    claim holds to the end of the last day, in the office's time zone), else `days` days to
+    the instant."""
+
+    days: int = 60
+    months: int = 0
+
+
+@dataclass(frozen=True)
 class Splits:
     case2_receiver: Decimal = Decimal("80")
     case2_previous: Decimal = Decimal("20")

@@ -39,8 +39,14 @@ from .models import (
     ReceptionSettings,
     Visit,
 )
-from .ownership import claim_valid, credit_record, settings_for, take_ownership
-from .rules import DEPARTMENT, HUNDRED, Decision, Splits, VisitFacts, decide
+from .ownership import (
+    claim_valid,
+    credit_record,
+    protection_end_after,
+    settings_for,
+    take_ownership,
+)
+from .rules import DEPARTMENT, HUNDRED, Decision, Protection, Splits, VisitFacts, decide
 
 
 def splits_for(config: ReceptionSettings) -> Splits:
@@ -390,7 +396,7 @@ def _link_household(customer: Customer, member: Customer) -> None:
     customer.household = household
 
 
-def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None, bool, str]:
+def _claim_of(customer: Customer, now, protection_days: Protection) -> tuple[int | None, bool, str]:
     """Who holds a claim on this customer: own owner, else the household's or referrer's."""
     if customer.owner_id:
         return customer.owner_id, claim_valid(customer, now, protection_days), ""
@@ -533,7 +539,7 @@ def visit_receive(
                 )
         customer = Customer.objects.select_for_update().get(pk=visit.customer_id)
         config = settings_for(visit.branch)
-        previous, claim_valid, via = _claim_of(customer, now, config.protection_days)
+        previous, claim_valid, via = _claim_of(customer, now, config.protection)
         # A customer back from the public pool is a new claim: the visits before the sweep
         # count for nobody (not case 8), nor as a return.
         history = Visit.objects.filter(customer=customer, lapsed=False).exclude(pk=visit.pk)
@@ -616,7 +622,7 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
             decision=decision,
             actor=None,
             now=now,
-            protection_days=config.protection_days,
+            protection_days=config.protection,
             audit_actor=actor,
         )
     elif visit.receiver_id and customer.owner_id is None:
@@ -625,7 +631,7 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
             customer,
             visit.receiver_id,
             now,
-            config.protection_days,
+            config.protection,
             reason=Reason.DESK_RECEPTION,
             actor=actor,
             credit=KEEP,
@@ -785,7 +791,7 @@ def dispute_decide(
             decision=decision,
             actor=actor,
             now=now,
-            protection_days=settings_for(dispute.branch).protection_days,
+            protection_days=settings_for(dispute.branch).protection,
             reason=Reason.DISPUTE_DECISION,
         )
         dispute.state, dispute.decided_by, dispute.decided_at = Dispute.State.DECIDED, actor, now
@@ -907,7 +913,8 @@ def pool_sweep(now=None) -> int:
     for branch in branches:
         config = settings_for(branch)
         units = config.branch.subtree_ids()
-        recent_contact = now - timedelta(days=config.protection_days)
+        # A documented contact within one protection period before now keeps the customer.
+        recent_contact = now - (protection_end_after(now, config.protection) - now)
         lapsed = Customer.objects.filter(
             org_unit_id__in=units,
             owner__isnull=False,
@@ -988,7 +995,7 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         # A new claim: a new protection period, and the credit is the claimer's (the old
         # holder's lapsed with the sweep).
         take_ownership(
-            customer, actor.pk, now, config.protection_days, reason=Reason.POOL_CLAIM, actor=actor
+            customer, actor.pk, now, config.protection, reason=Reason.POOL_CLAIM, actor=actor
         )
     return customer
 
