@@ -55,6 +55,7 @@ run: install
 
 test: install system-deps
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/guanxi makemigrations --check --dry-run

@@ -53,7 +53,11 @@ def domain_error(request, exc: DomainError):
 def validation_error(request, exc: NinjaValidationError):
     errors = []
     for err in exc.errors:
-        loc = [str(part) for part in err.get("loc", []) if part not in ("body", "payload", "query")]
+        loc = [
+            str(part)
+            for part in err.get("loc", [])
+            if part not in ("body", "payload", "query", "path")
+        ]
         code = (
             "unknown_field" if err.get("type") == "extra_forbidden" else err.get("type", "invalid")
         )

@@ -106,8 +106,10 @@ def test_an_issued_agreement_is_never_altered(owner, deal, units):
 def test_amendments_are_numbered_and_leave_the_original_alone(owner, deal, units):
     agreement = to_subscription(owner, deal, units[0])
     original = dict(Agreement.objects.get(pk=agreement.pk).content)
+    # (Issue 12 item 2: the buyer changes only through an approved 换名, so the first
+    # amendment here is the measured area, as the second.)
     first = services.agreement_amend(
-        actor=owner, agreement_id=agreement.pk, changes={"buyer": "张三、李梅"}, reason="加名"
+        actor=owner, agreement_id=agreement.pk, changes={"area": "118.80"}, reason="初测面积"
     )
     second = services.agreement_amend(
         actor=owner, agreement_id=agreement.pk, changes={"area": "120.00"}, reason="实测面积"
@@ -118,11 +120,11 @@ def test_amendments_are_numbered_and_leave_the_original_alone(owner, deal, units
         agreement.pk,
         agreement.number,
     )
-    assert first.content["buyer"] == "张三、李梅" and second.content["area"] == "120.00"
+    assert first.content["area"] == "118.80" and second.content["area"] == "120.00"
     assert Agreement.objects.get(pk=agreement.pk).content == original
     pages = pdf_pages(agreement_pdf(first))
     assert len(pages) == 4
-    assert "补充协议" in pages[0] and first.number in pages[0] and "加名" in pages[0]
+    assert "补充协议" in pages[0] and first.number in pages[0] and "初测面积" in pages[0]
     with pytest.raises(ValidationFailed):
         services.agreement_amend(actor=owner, agreement_id=agreement.pk, changes={}, reason=" ")
 

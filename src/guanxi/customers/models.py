@@ -231,6 +231,20 @@ class Customer(models.Model):
         db_index=False,  # partial index in Meta
     )
     pool_cooling_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the deal credit now (C3): commission is settled for them. Nobody while the
+    # customer is in the public pool or the credit went to the department. A credit decision
+    # of the desk (reception) older than `credit_since` no longer holds: the credit passed
+    # since (redistribution, reassignment, pool). Written only by customers/ownership.py.
+    credit_holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("credit holder"),
+        db_index=False,  # nothing lists customers by credit holder; users are never deleted
+    )
+    credit_since = models.DateTimeField(_("credit held since"), null=True, blank=True)
 
     # Search keys, kept in step with name / company / email by the services.
     name_pinyin = models.CharField(max_length=300, editable=False, default="")

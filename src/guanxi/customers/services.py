@@ -13,11 +13,11 @@ from guanxi.core.errors import (
     ValidationFailed,
     full_clean_or_fail,
 )
-from guanxi.core.models import Role, User
+from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.webhooks import customer_payload, webhook_emit
 
-from .hooks import run_customer_hooks, run_owner_change_hooks
+from .hooks import run_customer_hooks
 from .keys import InvalidPhone, email_key, fold, normalize_phone, pinyin_keys
 from .models import (
     ContactPerson,
@@ -28,6 +28,7 @@ from .models import (
     ImportantDate,
     Tag,
 )
+from .ownership import Reason, ownership_change, ownership_initial
 from .selectors import customer_get, find_duplicates
 
 # What a user may set through the UI or the API; everything else is kept by services.
@@ -251,16 +252,23 @@ def customer_create(
     tags: list[str] = (),
     owner: User | None = None,
     allow_similar: bool = False,
+    unowned_unit: OrgUnit | None = None,
 ) -> Customer:
+    """A new customer record. `unowned_unit`: the desk's mode, a record nobody owns yet,
+    held by that unit until someone receives the visitor (reception)."""
     if not can_create(actor):
         raise Forbidden(_("You may not create customers."))
-    owner = _resolve_owner(actor, owner)
-    unit = (owner or actor).org_unit
+    if unowned_unit is not None:
+        owner, unit = None, unowned_unit
+    else:
+        owner = _resolve_owner(actor, owner)
+        unit = (owner or actor).org_unit
     if unit is None:
         raise ValidationFailed.single(
             "owner_id", "no_org_unit", _("The owner has no organisation unit.")
         )
-    customer = Customer(owner=owner, org_unit=unit, created_by=actor)
+    customer = Customer(created_by=actor)
+    ownership_initial(customer, owner=owner, org_unit=unit, now=customer.created_at)
     _apply(customer, data)
     normalized = _normalize_phones(list(phones))
     _check_phone_owners(normalized, None)
@@ -440,22 +448,13 @@ def customer_reassign(*, actor: User, customer_id: int, to: User, reason: str) -
         if not manages(actor, customer):
             raise Forbidden(_("Only a manager may reassign customers."))
         owner = _resolve_owner(actor, to)
-        before = customer.owner_id
-        customer.owner = owner
-        customer.org_unit = owner.org_unit
-        customer.updated_at = timezone.now()
-        fields = ["owner", "org_unit", "updated_at"]
-        if owner.id != before:
-            # Other apps' rules on a new owner (hooks.py): the follow-up on the cadence from
-            # now, unless an earlier one is still ahead (C2).
-            hooked = run_owner_change_hooks(customer=customer, now=customer.updated_at)
-            fields += [name for name in hooked if name not in fields]
-        customer.save(update_fields=fields)
-        audit_record(
+        # The credit passes with the customer: the next deal's commission is the new owner's.
+        ownership_change(
+            customer=customer,
+            reason=Reason.MANUAL_REASSIGNMENT,
             actor=actor,
-            verb="customer.reassign",
-            target=customer,
-            changes={"owner_id": [before, owner.id]},
+            owner=owner,
+            org_unit=owner.org_unit,
             note=reason,
         )
     return customer

@@ -6,9 +6,12 @@ from decimal import Decimal
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from guanxi.core.ids import Id
+from guanxi.customers.selectors import customer_get
+
 from . import services
-from .models import DutySlot, Visit
-from .selectors import desk_state
+from .models import Dispute, DutySlot, Visit
+from .selectors import current_credit_split, desk_state, disputes_for, pool_customers
 
 router = Router()
 
@@ -18,9 +21,9 @@ class Strict(Schema):
 
 
 class RosterIn(Strict):
-    salesperson_ids: list[int]
+    salesperson_ids: list[Id]
     date: dt.date | None = None
-    branch_id: int | None = None
+    branch_id: Id | None = None
 
 
 class SlotOut(Schema):
@@ -62,7 +65,7 @@ def _desk(branch) -> DeskOut:
 
 
 @router.get("/desk", response=DeskOut)
-def desk(request, branch_id: int | None = None):
+def desk(request, branch_id: Id | None = None):
     """Today's queue and who receives the next new visitor (and who waits after them)."""
     return _desk(services._desk_branch(request.user, branch_id))
 
@@ -83,7 +86,7 @@ class SlotStateIn(Strict):
 
 
 @router.post("/slots/{slot_id}/state", response=SlotOut)
-def slot_state(request, slot_id: int, payload: SlotStateIn):
+def slot_state(request, slot_id: Id, payload: SlotStateIn):
     slot = services.slot_set_state(actor=request.user, slot_id=slot_id, state=payload.state)
     return SlotOut(
         id=slot.pk,
@@ -106,25 +109,25 @@ class VisitIn(Strict):
     notes: str = Field(default="", max_length=500)
     referred_by_phone: str = ""
     household_phone: str = ""
-    branch_id: int | None = None
+    branch_id: Id | None = None
     receive: bool = True
-    named: list[int] = []
-    prefers: int | None = None
-    refuses: int | None = None
+    named: list[Id] = []
+    prefers: Id | None = None
+    refuses: Id | None = None
     complaint: bool = False
     discount_seeking: bool = False
     forgot_receiver: bool = False
-    event_assignee: int | None = None
+    event_assignee: Id | None = None
 
 
 class ReceiveIn(Strict):
-    named: list[int] = []
-    prefers: int | None = None
-    refuses: int | None = None
+    named: list[Id] = []
+    prefers: Id | None = None
+    refuses: Id | None = None
     complaint: bool = False
     discount_seeking: bool = False
     forgot_receiver: bool = False
-    event_assignee: int | None = None
+    event_assignee: Id | None = None
 
 
 class ShareOut(Schema):
@@ -217,7 +220,7 @@ def visit_create(request, payload: VisitIn):
 
 
 @router.post("/visits/{visit_id}/receive", response=VisitOut)
-def visit_receive(request, visit_id: int, payload: ReceiveIn):
+def visit_receive(request, visit_id: Id, payload: ReceiveIn):
     visit = services.visit_receive(
         actor=request.user, visit_id=visit_id, **_receive_kwargs(payload)
     )
@@ -236,11 +239,57 @@ class DisputeOut(Schema):
     customer_id: int
     state: str
     reason: str
+    branch_id: int | None = None
+    visit_id: int | None = None
+    description: str = ""
+    opened_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
+    party_ids: list[int] = []
+
+
+def _dispute_out(dispute) -> DisputeOut:
+    return DisputeOut(
+        id=dispute.pk,
+        customer_id=dispute.customer_id,
+        state=dispute.state,
+        reason=dispute.reason,
+        branch_id=dispute.branch_id,
+        visit_id=dispute.visit_id,
+        description=dispute.description,
+        opened_at=dispute.opened_at,
+        decided_at=dispute.decided_at,
+        party_ids=[p.pk for p in dispute.parties.all()],
+    )
+
+
+class DisputeIn(Strict):
+    customer_id: Id
+    description: str = Field(max_length=2000)
+    party_ids: list[Id] = []
+
+
+@router.post("/disputes", response={201: DisputeOut})
+def dispute_open(request, payload: DisputeIn):
+    """Open a dispute by hand: anything the rules do not cover, for the manager to decide."""
+    dispute = services.dispute_open(
+        actor=request.user,
+        customer_id=payload.customer_id,
+        description=payload.description,
+        party_ids=payload.party_ids,
+    )
+    return Status(201, _dispute_out(dispute))
+
+
+@router.get("/disputes", response=list[DisputeOut])
+def dispute_list(request, state: Dispute.State | None = None, customer_id: Id | None = None):
+    """The disputes of the branches the caller manages, newest first."""
+    rows = disputes_for(request.user, state=state, customer_id=customer_id)
+    return [_dispute_out(d) for d in rows.prefetch_related("parties")]
 
 
 @router.post("/disputes/{dispute_id}/decide", response=DisputeOut)
-def dispute_decide(request, dispute_id: int, payload: DisputeDecideIn):
-    return services.dispute_decide(
+def dispute_decide(request, dispute_id: Id, payload: DisputeDecideIn):
+    dispute = services.dispute_decide(
         actor=request.user,
         dispute_id=dispute_id,
         credit=payload.credit,
@@ -248,6 +297,7 @@ def dispute_decide(request, dispute_id: int, payload: DisputeDecideIn):
         reason=payload.reason,
         quarrel=payload.quarrel,
     )
+    return _dispute_out(dispute)
 
 
 class ClaimOut(Schema):
@@ -257,7 +307,7 @@ class ClaimOut(Schema):
 
 
 @router.post("/pool/{customer_id}/claim", response=ClaimOut)
-def pool_claim(request, customer_id: int):
+def pool_claim(request, customer_id: Id):
     customer = services.pool_claim(actor=request.user, customer_id=customer_id)
     return ClaimOut(
         customer_id=customer.pk,
@@ -267,8 +317,8 @@ def pool_claim(request, customer_id: int):
 
 
 class RedistributeIn(Strict):
-    from_user_id: int
-    to_user_ids: list[int]
+    from_user_id: Id
+    to_user_ids: list[Id]
     method: str = "even"
     reason: str = ""
 
@@ -281,4 +331,79 @@ def redistribute(request, payload: RedistributeIn):
         to_user_ids=payload.to_user_ids,
         method=payload.method,
         reason=payload.reason,
+    )
+
+
+class PoolOut(Schema):
+    customer_id: int
+    name: str
+    in_pool_since: dt.datetime
+    org_unit_id: int
+
+
+@router.get("/pool", response=list[PoolOut])
+def pool_list(request):
+    """The public pool (公海) of the caller's branch, newest first."""
+    return [
+        PoolOut(
+            customer_id=c.pk, name=c.name, in_pool_since=c.in_pool_since, org_unit_id=c.org_unit_id
+        )
+        for c in pool_customers(request.user)
+    ]
+
+
+class SettingsOut(Schema):
+    branch_id: int
+    protection_days: int
+    protection_months: int
+    pool_daily_claims: int
+    pool_max_held: int
+    pool_cooling_days: int
+    splits: dict[str, Decimal]
+
+
+@router.get("/settings", response=SettingsOut)
+def settings_read(request, branch_id: Id | None = None):
+    """The branch's protection period, pool limits and commission splits."""
+    branch = services._desk_branch(request.user, branch_id)
+    config = services.settings_for(branch)
+    return SettingsOut(
+        branch_id=branch.pk,
+        protection_days=config.protection_days,
+        protection_months=config.protection_months,
+        pool_daily_claims=config.pool_daily_claims,
+        pool_max_held=config.pool_max_held,
+        pool_cooling_days=config.pool_cooling_days,
+        splits={name: getattr(config, name) for pair in config.PAIRS for name in pair},
+    )
+
+
+class CreditOut(Schema):
+    customer_id: int
+    owner_id: int | None
+    credit_holder_id: int | None
+    credit_since: dt.datetime | None
+    protected_until: dt.datetime | None
+    ownership_settled_at: dt.datetime | None
+    in_pool_since: dt.datetime | None
+    split: list[ShareOut]
+
+
+@router.get("/customers/{customer_id}/credit", response=CreditOut)
+def customer_credit(request, customer_id: Id):
+    """Who owns the customer and who holds the deal credit now, with the commission split
+    the next deal would be settled by."""
+    customer = customer_get(viewer=request.user, pk=customer_id)
+    return CreditOut(
+        customer_id=customer.pk,
+        owner_id=customer.owner_id,
+        credit_holder_id=customer.credit_holder_id,
+        credit_since=customer.credit_since,
+        protected_until=customer.protected_until,
+        ownership_settled_at=customer.ownership_settled_at,
+        in_pool_since=customer.in_pool_since,
+        split=[
+            ShareOut(salesperson_id=person, department_id=department, percent=pct)
+            for person, department, pct, _case in current_credit_split(customer)
+        ],
     )

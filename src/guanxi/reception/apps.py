@@ -9,13 +9,15 @@ class ReceptionConfig(AppConfig):
 
     def ready(self):
         from guanxi.core.timeline import register_timeline_source
-        from guanxi.customers.hooks import register_customer_hook
+        from guanxi.customers.ownership import register_protection_policy
 
-        from .services import protect_new_customer
+        from .ownership import protection_policy
         from .timeline import visit_events
 
         register_timeline_source("visit", _("Visits and calls"), visit_events)
-        register_customer_hook("reception.protection", protect_new_customer)
+        # The first registration's protection period (首访原则, C3), asked for by the
+        # ownership primitive when a record gets its first owner.
+        register_protection_policy(protection_policy)
 
         from . import panels
 

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .rules import Protection
+
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
@@ -22,6 +24,10 @@ class ReceptionSettings(models.Model):
         "core.OrgUnit", on_delete=models.CASCADE, related_name="reception_settings"
     )
     protection_days = models.PositiveSmallIntegerField(_("protection period (days)"), default=60)
+    # "2 months" as SPEC C3 means it: calendar months, to the end of the last day (inclusive).
+    protection_months = models.PositiveSmallIntegerField(
+        _("protection period (calendar months; 0 counts days)"), default=0
+    )
     case2_receiver_pct = models.DecimalField(
         _("case 2: new receiver %"),
         max_digits=5,
@@ -97,6 +103,10 @@ class ReceptionSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch}"
+
+    @property
+    def protection(self) -> Protection:
+        return Protection(days=self.protection_days, months=self.protection_months)
 
 
 class DutyRoster(models.Model):
@@ -223,6 +233,12 @@ class Visit(models.Model):
     received_at = models.DateTimeField(null=True, blank=True)
     case_number = models.PositiveSmallIntegerField(null=True, blank=True)
     explanation = models.TextField(blank=True)
+    # The claim this visit gave lapsed to the public pool: it counts for nobody's credit, and
+    # the customer's next visit is a new claim (not a return, not case 8).
+    lapsed = models.BooleanField(default=False)
+    # The phone given belongs to another branch's customer: this visit's customer is a new
+    # record of this branch without it, and a dispute asks the managers to settle it.
+    phone_elsewhere = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("visit")

@@ -33,6 +33,16 @@ HUNDRED = Decimal("100")
 
 
 @dataclass(frozen=True)
+class Protection:
+    """The protection period (建档有效期) of a branch: `months` calendar months when set (the
+    claim holds to the end of the last day, in the office's time zone), else `days` days to
+    the instant."""
+
+    days: int = 60
+    months: int = 0
+
+
+@dataclass(frozen=True)
 class Splits:
     case2_receiver: Decimal = Decimal("80")
     case2_previous: Decimal = Decimal("20")
@@ -282,6 +292,22 @@ def _decide(facts: VisitFacts, splits: Splits) -> Decision:
     named = facts.named[0] if facts.named else None
     if facts.forgot_receiver and named is None:
         return _case_7(facts, splits)
+    if named is not None and b_claims and named != b:
+        # Naming someone never takes a protected customer away silently (issue 11 item 4):
+        # the one named attends (a colleague if absent); the credit stays with the earlier
+        # receiver until the manager decides.
+        return Decision(
+            None,
+            named if named in present else ROTATION,
+            b,
+            _all(b),
+            dispute=True,
+            explanation=msgid(
+                "The customer names another salesperson while the earlier receiver's "
+                "protection still holds: the earlier receiver keeps the credit until the "
+                "manager decides."
+            ),
+        )
     claimant = named if named is not None else (b if b_claims else None)
     if claimant is not None:
         via = {"household": 11, "referral": 10}.get(facts.claim_via)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -12,7 +13,8 @@ from guanxi.customers.models import Customer
 from guanxi.customers.selectors import mark_masking
 
 from . import rotation
-from .models import Dispute, DutyRoster, DutySlot, Visit
+from .models import CreditDecision, Dispute, DutyRoster, DutySlot, Visit
+from .rules import HUNDRED
 
 
 @dataclass
@@ -64,6 +66,21 @@ def open_disputes(viewer: User):
     if viewer.is_admin:
         return qs
     return qs.filter(branch_id__in=viewer.managed_unit_ids)
+
+
+def disputes_for(
+    viewer: User, *, state: str | None = None, customer_id: int | None = None, limit: int = 200
+):
+    """The disputes of the branches the viewer manages (all, for an administrator), newest
+    first, optionally only open or decided ones, or one customer's."""
+    qs = Dispute.objects.select_related("customer", "visit").order_by("-opened_at", "-id")
+    if not viewer.is_admin:
+        qs = qs.filter(branch_id__in=viewer.managed_unit_ids)
+    if state:
+        qs = qs.filter(state=state)
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    return qs[:limit]
 
 
 def pool_customers(viewer: User, limit: int = 100):
@@ -136,3 +153,35 @@ def visit_statistics(branch: OrgUnit, start: date, end: date, group: str) -> lis
     if group == "salesperson":
         result.sort(key=lambda r: r.key)
     return result
+
+
+# ---- the credit (read by sales for the commission ledger) ------------------------------------
+
+
+def current_credit_split(
+    customer: Customer,
+) -> list[tuple[int | None, int | None, Decimal, int | None]]:
+    """Who the commission of `customer`'s next deal is settled for: (salesperson, department,
+    percent, case) lines adding up to 100, or none at all when nobody holds the credit (the
+    customer is in the public pool: a lapsed credit pays nobody).
+
+    The desk's (or a manager's) current split holds while the credit has not passed since it
+    was decided; once it passed (redistribution, reassignment, pool claim), the current
+    holder takes it all.
+    """
+    decision = (
+        CreditDecision.objects.filter(customer_id=customer.pk, is_current=True)
+        .prefetch_related("shares")
+        .first()
+    )
+    if decision is not None and (
+        customer.credit_since is None or decision.created_at >= customer.credit_since
+    ):
+        shares = list(decision.shares.all())
+        if shares:
+            return [
+                (s.salesperson_id, s.department_id, s.percent, decision.case_number) for s in shares
+            ]
+    if customer.credit_holder_id is not None:
+        return [(customer.credit_holder_id, None, HUNDRED, None)]
+    return []

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import (
@@ -21,16 +22,16 @@ from guanxi.core.errors import (
     ValidationFailed,
     full_clean_or_fail,
 )
-from guanxi.core.models import AuditEntry, OrgUnit, Role, User
-from guanxi.customers.hooks import run_owner_change_hooks
+from guanxi.core.ids import id_in_range
+from guanxi.core.models import OrgUnit, Role, User
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
+from guanxi.customers.ownership import KEEP, Reason, ownership_change_many
 from guanxi.customers.services import customer_create
+from guanxi.notifications.services import notify
 
 from . import rotation
 from .models import (
-    CommissionShare,
-    CreditDecision,
     Dispute,
     DutyRoster,
     DutySlot,
@@ -38,11 +39,14 @@ from .models import (
     ReceptionSettings,
     Visit,
 )
-from .rules import DEPARTMENT, HUNDRED, Decision, Splits, VisitFacts, decide
-
-
-def settings_for(branch: OrgUnit) -> ReceptionSettings:
-    return ReceptionSettings.objects.get_or_create(branch=branch)[0]
+from .ownership import (
+    claim_valid,
+    credit_record,
+    protection_end_after,
+    settings_for,
+    take_ownership,
+)
+from .rules import DEPARTMENT, HUNDRED, Decision, Protection, Splits, VisitFacts, decide
 
 
 def splits_for(config: ReceptionSettings) -> Splits:
@@ -56,6 +60,12 @@ def splits_for(config: ReceptionSettings) -> Splits:
         config.case8_designated_pct,
         config.case8_earlier_pct,
     )
+
+
+def _ids_in_range(ids, field: str) -> None:
+    """Ids typed or posted are refused with their field before any query sees them."""
+    if not all(id_in_range(pk) for pk in ids):
+        raise ValidationFailed.single(field, "invalid_user", _("Unknown salesperson."))
 
 
 def _desk_branch(actor: User, branch_id: int | None = None) -> OrgUnit:
@@ -98,6 +108,7 @@ def roster_set(
     if not _can_manage_desk(actor, branch):
         raise Forbidden(_("Only the front desk or a manager sets the duty roster."))
     day = day or timezone.localdate()
+    _ids_in_range(salesperson_ids, "salespeople")
     if len(set(salesperson_ids)) != len(salesperson_ids):
         raise ValidationFailed.single("salespeople", "duplicate", _("Someone is listed twice."))
     people = {
@@ -263,7 +274,10 @@ def _validate_registration(reg: Registration) -> list[FieldError]:
     return errors
 
 
-def _find_by_phone(raw: str, field: str) -> Customer | None:
+def _find_by_phone(raw: str, field: str, branch: OrgUnit) -> tuple[Customer | None, bool]:
+    """The customer with this phone whom the desk of `branch` may see, and whether the phone
+    belongs to another branch's customer instead (whom the desk must neither link, change
+    nor name: issue 12, branch scope)."""
     try:
         phone = normalize_phone(raw)
     except InvalidPhone as exc:
@@ -274,25 +288,32 @@ def _find_by_phone(raw: str, field: str) -> Customer | None:
     customer = match.customer if match else None
     while customer is not None and customer.merged_into_id:
         customer = customer.merged_into
-    return customer
+    if customer is not None and customer.org_unit_id not in branch.subtree_ids():
+        return None, True
+    return customer, False
 
 
 def visit_register(
     *, actor: User, registration: Registration, branch_id: int | None = None
 ) -> Visit:
-    """来人/来电登记: find the customer by phone, or create them; the visit waits to be received."""
+    """来人/来电登记: find the customer by phone, or create them; the visit waits to be received.
+
+    Only the branch's own customers are found. A phone registered with another branch's
+    customer gives a new record here, without that phone, and a dispute for the managers to
+    settle with the other branch: that customer is neither changed nor named.
+    """
     branch = _desk_branch(actor, branch_id)
     errors = _validate_registration(registration)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        customer = _find_by_phone(registration.phone, "phone")
+        customer, elsewhere = _find_by_phone(registration.phone, "phone", branch)
         is_new = customer is None
         if is_new:
             if not registration.name.strip():
                 raise ValidationFailed.single("name", "required", _("A new visitor needs a name."))
             referrer = (
-                _find_by_phone(registration.referred_by_phone, "referred_by_phone")
+                _find_by_phone(registration.referred_by_phone, "referred_by_phone", branch)[0]
                 if registration.referred_by_phone
                 else None
             )
@@ -309,21 +330,17 @@ def visit_register(
             }
             if referrer:
                 data["referred_by_id"] = referrer.pk
-            # Owned by nobody until received; the desk's unit holds the record meanwhile.
+            # Owned by nobody until received; the desk's unit holds the record meanwhile, and
+            # the protection starts at reception.
             customer = customer_create(
                 actor=actor,
                 data=data,
-                phones=[registration.phone],
+                phones=[] if elsewhere else [registration.phone],
                 allow_similar=True,
+                unowned_unit=branch,
             )
-            if customer.owner_id is not None or customer.org_unit_id != branch.pk:
-                # The protection the creating salesperson's record got starts at reception.
-                Customer.objects.filter(pk=customer.pk).update(
-                    owner=None, org_unit=branch, protected_until=None
-                )
-                customer.refresh_from_db()
             if registration.household_phone:
-                member = _find_by_phone(registration.household_phone, "household_phone")
+                member = _find_by_phone(registration.household_phone, "household_phone", branch)[0]
                 if member:
                     _link_household(customer, member)
         elif customer.archived_at:
@@ -345,7 +362,21 @@ def visit_register(
             notes=registration.notes.strip(),
             is_new_customer=is_new,
             visit_number=earlier + 1,
+            phone_elsewhere=elsewhere,
         )
+        if elsewhere:
+            Dispute.objects.create(
+                customer=customer,
+                visit=visit,
+                branch=branch,
+                opened_by=actor,
+                description=_(
+                    "The phone %(phone)s is registered with a customer of another branch. This "
+                    "visitor was recorded here without it: settle with that branch who the "
+                    "customer belongs to (merge the records or keep them apart)."
+                )
+                % {"phone": normalize_phone(registration.phone).e164},
+            )
         audit_record(
             actor=actor,
             verb="visit.register",
@@ -365,21 +396,10 @@ def _link_household(customer: Customer, member: Customer) -> None:
     customer.household = household
 
 
-def _claim_valid(customer: Customer, now, protection_days: int) -> bool:
-    """Whether the owner's claim stands at `now` (valid while now <= protected_until).
-
-    A record created outside the desk (a salesperson typing in a phone enquiry) has no
-    protection end yet: its registration, created_at, starts the period (首访原则).
-    """
-    if customer.protected_until is None and customer.ownership_settled_at is None:
-        return _protection_end(customer.created_at, protection_days) >= now
-    return customer.claim_is_valid(now)
-
-
-def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None, bool, str]:
+def _claim_of(customer: Customer, now, protection_days: Protection) -> tuple[int | None, bool, str]:
     """Who holds a claim on this customer: own owner, else the household's or referrer's."""
     if customer.owner_id:
-        return customer.owner_id, _claim_valid(customer, now, protection_days), ""
+        return customer.owner_id, claim_valid(customer, now, protection_days), ""
     if customer.household_id:
         first = (
             Visit.objects.filter(
@@ -391,7 +411,7 @@ def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None
             .first()
         )
         if first:
-            valid = _claim_valid(first.customer, now, protection_days)
+            valid = claim_valid(first.customer, now, protection_days)
             return first.receiver_id, valid, "household"
     if customer.referred_by_id:
         referrer = customer.referred_by
@@ -404,6 +424,57 @@ def _claim_of(customer: Customer, now, protection_days: int) -> tuple[int | None
         if original:
             return original, True, "referral"
     return None, False, ""
+
+
+def _check_people(actor: User, branch: OrgUnit, **fields) -> None:
+    """The salespeople a visitor names, asks for, refuses or is assigned to are active
+    salespeople of this sales office; a salesperson at the desk never names themselves to
+    skip the queue. Anything else is refused with the field, before anything is written."""
+    wanted: dict[int, str] = {}
+    errors: dict[str, FieldError] = {}
+    for field_name, value in fields.items():
+        ids = value if isinstance(value, tuple | list) else () if value is None else (value,)
+        for pk in ids:
+            if not id_in_range(pk):
+                errors.setdefault(
+                    field_name,
+                    FieldError(
+                        field_name, "invalid_user", _("Choose a salesperson of this branch.")
+                    ),
+                )
+            else:
+                wanted.setdefault(pk, field_name)
+    known = set(
+        User.objects.filter(
+            pk__in=list(wanted),
+            is_active=True,
+            roles__role=Role.SALES,
+            org_unit_id__in=branch.subtree_ids(),
+        ).values_list("pk", flat=True)
+    )
+    for pk, field_name in wanted.items():
+        if pk not in known:
+            errors.setdefault(
+                field_name,
+                FieldError(field_name, "invalid_user", _("Choose a salesperson of this branch.")),
+            )
+    if not _can_manage_desk(actor, branch):
+        for field_name in ("named", "prefers", "event_assignee"):
+            value = fields.get(field_name)
+            if actor.pk in (value if isinstance(value, tuple | list) else (value,)):
+                errors.setdefault(
+                    field_name,
+                    FieldError(
+                        field_name,
+                        "self_named",
+                        _(
+                            "You cannot name yourself: the desk or a manager records who the "
+                            "customer asks for."
+                        ),
+                    ),
+                )
+    if errors:
+        raise ValidationFailed(list(errors.values()))
 
 
 def visit_receive(
@@ -444,6 +515,14 @@ def visit_receive(
             .select_related("salesperson")
             .order_by("position")
         )
+        _check_people(
+            actor,
+            visit.branch,
+            named=tuple(named),
+            prefers=prefers,
+            refuses=refuses,
+            event_assignee=event_assignee,
+        )
         # The time of receiving is taken once the queue is ours: two desks pressing "next"
         # together are recorded in the order the turns were actually given.
         now = timezone.now()
@@ -460,15 +539,18 @@ def visit_receive(
                 )
         customer = Customer.objects.select_for_update().get(pk=visit.customer_id)
         config = settings_for(visit.branch)
-        previous, claim_valid, via = _claim_of(customer, now, config.protection_days)
+        previous, claim_valid, via = _claim_of(customer, now, config.protection)
+        # A customer back from the public pool is a new claim: the visits before the sweep
+        # count for nobody (not case 8), nor as a return.
+        history = Visit.objects.filter(customer=customer, lapsed=False).exclude(pk=visit.pk)
+        visit_number = history.count() + 1
         earlier = (
             tuple(
-                Visit.objects.filter(customer=customer, receiver__isnull=False)
-                .exclude(pk=visit.pk)
+                history.filter(receiver__isnull=False)
                 .order_by("registered_at")
                 .values_list("receiver_id", flat=True)
             )
-            if visit.visit_number > 1
+            if visit_number > 1
             else ()
         )
         facts = VisitFacts(
@@ -477,7 +559,7 @@ def visit_receive(
             claim_valid=claim_valid,
             claim_via=via,
             earlier_receivers=earlier,
-            visit_number=visit.visit_number,
+            visit_number=visit_number,
             named=tuple(named),
             prefers=prefers,
             refuses=refuses,
@@ -540,10 +622,31 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
             decision=decision,
             actor=None,
             now=now,
-            protection_days=config.protection_days,
+            protection_days=config.protection,
+            audit_actor=actor,
         )
     elif visit.receiver_id and customer.owner_id is None:
-        _take_ownership(customer, visit.receiver_id, now, config.protection_days)
+        # The receiver follows the visitor up; the credit waits for the manager's decision.
+        take_ownership(
+            customer,
+            visit.receiver_id,
+            now,
+            config.protection,
+            reason=Reason.DESK_RECEPTION,
+            actor=actor,
+            credit=KEEP,
+            note=decision.explanation,
+        )
+    if visit.receiver_id and visit.receiver_id != actor.pk:
+        # Every visitor given to a salesperson reaches them at once (issue 11 item 3).
+        notify(
+            recipient=visit.receiver_id,
+            key=f"visit.received:{visit.pk}",
+            title=gettext_lazy("The desk gave you a visitor: %(name)s"),
+            params={"name": customer.name},
+            url=customer.get_absolute_url(),
+            kind="reception",
+        )
     audit_record(
         actor=actor,
         verb="visit.receive",
@@ -557,85 +660,6 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
     )
 
 
-def _protection_end(start, protection_days: int):
-    """A claim taken at `start` holds up to this instant (建档有效期, C3; inclusive)."""
-    return start + timedelta(days=protection_days)
-
-
-def protect_new_customer(*, customer: Customer, created: bool, changed, now) -> list[str]:
-    """Customer hook (customers/hooks.py): the first registration owns the customer (首访原则).
-
-    A record created with an owner outside the desk (the web form, the API) is that owner's
-    first registration: it is protected from its creation for the protection period of the
-    owner's branch, as a reception at the desk is (`_take_ownership`). A record created
-    without an owner (the desk's, until received) gets its period when someone takes it.
-    """
-    if not created or customer.owner_id is None or customer.protected_until is not None:
-        return []
-    config = settings_for(customer.org_unit.branch())
-    customer.protected_until = _protection_end(now, config.protection_days)
-    return ["protected_until"]
-
-
-def _take_ownership(customer: Customer, user_id: int, now, protection_days: int) -> None:
-    """`user_id` owns the (locked) customer from `now`: a new protection period and, for a
-    new owner, the follow-up on the cadence counted from now (C2, through the customers
-    app's owner-change hooks: an earlier follow-up still ahead is kept)."""
-    user = User.objects.select_related("org_unit").get(pk=user_id)
-    before = customer.owner_id
-    customer.owner = user
-    customer.org_unit = user.org_unit or customer.org_unit
-    customer.protected_until = _protection_end(now, protection_days)
-    customer.in_pool_since = None
-    fields = ["owner", "org_unit", "protected_until", "in_pool_since"]
-    if user.pk != before:
-        hooked = run_owner_change_hooks(customer=customer, now=now)
-        fields += [name for name in hooked if name not in fields]
-    customer.save(update_fields=fields)
-
-
-def credit_record(
-    *, customer, visit, decision: Decision, actor, now, protection_days
-) -> CreditDecision:
-    """Write the current credit decision and its commission lines; the holder follows up."""
-    total = sum(decision.split.values(), Decimal("0"))
-    if total != HUNDRED:
-        raise ValidationFailed.single(
-            "split", "split_sum", _("The commission split must add up to 100%.")
-        )
-    CreditDecision.objects.filter(customer=customer, is_current=True).update(is_current=False)
-    department = customer.org_unit if decision.credit == DEPARTMENT else None
-    record = CreditDecision.objects.create(
-        customer=customer,
-        visit=visit,
-        case_number=decision.case,
-        explanation=decision.explanation,
-        credit_user_id=decision.credit if isinstance(decision.credit, int) else None,
-        credit_department=department,
-        decided_by=actor,
-    )
-    CommissionShare.objects.bulk_create(
-        CommissionShare(
-            decision=record,
-            percent=pct,
-            salesperson_id=party if isinstance(party, int) else None,
-            department=department if party == DEPARTMENT else None,
-        )
-        for party, pct in decision.split.items()
-        if pct > 0
-    )
-    # Follow-up and after-sales belong to whoever holds the credit (case 9).
-    if isinstance(decision.credit, int):
-        if customer.owner_id != decision.credit or not _claim_valid(customer, now, protection_days):
-            _take_ownership(customer, decision.credit, now, protection_days)
-        elif customer.protected_until is None and customer.ownership_settled_at is None:
-            # The owner's own record, entered before any desk visit: its period runs from
-            # its creation, and is now written down.
-            customer.protected_until = _protection_end(customer.created_at, protection_days)
-            customer.save(update_fields=["protected_until"])
-    return record
-
-
 # ---- disputes ------------------------------------------------------------------------------
 
 
@@ -646,6 +670,9 @@ def dispute_open(
 
     if not description.strip():
         raise ValidationFailed.single("description", "required", _("Describe what happened."))
+    _ids_in_range(party_ids, "party_ids")
+    if not id_in_range(customer_id):
+        raise NotFound(_("Customer not found."))
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
         dispute = Dispute.objects.create(
@@ -654,7 +681,19 @@ def dispute_open(
             opened_by=actor,
             description=description.strip()[:2000],
         )
-        dispute.parties.set(User.objects.filter(pk__in=party_ids))
+        parties = list(
+            User.objects.filter(
+                pk__in=party_ids,
+                is_active=True,
+                roles__role=Role.SALES,
+                org_unit_id__in=dispute.branch.subtree_ids(),
+            ).distinct()
+        )
+        if len(parties) != len(set(party_ids)):
+            raise ValidationFailed.single(
+                "party_ids", "invalid_user", _("Choose a salesperson of this branch.")
+            )
+        dispute.parties.set(parties)
         audit_record(actor=actor, verb="dispute.open", target=customer, note=description[:500])
     return dispute
 
@@ -752,7 +791,8 @@ def dispute_decide(
             decision=decision,
             actor=actor,
             now=now,
-            protection_days=settings_for(dispute.branch).protection_days,
+            protection_days=settings_for(dispute.branch).protection,
+            reason=Reason.DISPUTE_DECISION,
         )
         dispute.state, dispute.decided_by, dispute.decided_at = Dispute.State.DECIDED, actor, now
         dispute.reason, dispute.decision = reason.strip()[:2000], record
@@ -789,12 +829,11 @@ def redistribute(
     """Case 12: a salesperson leaves or takes long leave; the manager spreads their customers
     evenly (round robin) or at random among chosen colleagues. History stays; each new owner
     is notified and finds the customers on the follow-up cadence counted from now (C2)."""
-    from guanxi.notifications.models import Notification
-
     if method not in ("even", "random"):
         raise ValidationFailed.single("method", "invalid_choice", _("Even or random."))
     if not to_user_ids:
         raise ValidationFailed.single("to", "required", _("Choose who takes over."))
+    _ids_in_range(to_user_ids, "to")
     if from_user_id in to_user_ids:
         raise ValidationFailed.single(
             "to", "same_user", _("Choose colleagues, not the same person.")
@@ -823,49 +862,29 @@ def redistribute(
         )
         rng = random.Random(seed)
         assignment: dict[int, list[int]] = {t.pk: [] for t in targets}
-        # Each moved customer passes to its new owner as in a reassignment: the owner-change
-        # hooks (customers/hooks.py) give the follow-up on the cadence counted from now, unless
-        # an earlier one is still ahead (C2). The rows are loaded once and written back in
-        # batches, in this transaction.
-        fields = ["owner", "org_unit", "updated_at"]
+        moves = []
         for index, customer in enumerate(moved):
             target = targets[index % len(targets)] if method == "even" else rng.choice(targets)
             assignment[target.pk].append(customer.pk)
-            customer.owner = target
-            customer.org_unit = target.org_unit
-            customer.updated_at = now
-            for name in run_owner_change_hooks(customer=customer, now=now):
-                if name not in fields:
-                    fields.append(name)
-        Customer.objects.bulk_update(moved, fields, batch_size=500)
-        audits = []
+            moves.append((customer, target))
+        # Each moved customer passes to its new owner, the credit with it, as in a
+        # reassignment: the owner-change hooks give the follow-up on the cadence counted from
+        # now, unless an earlier one is still ahead (C2). One audit entry per customer.
+        ownership_change_many(
+            moves=moves, reason=Reason.REDISTRIBUTION, actor=actor, now=now, note=reason
+        )
         for target in targets:
             chosen = assignment[target.pk]
             counts[target.pk] = len(chosen)
-            audits.extend(
-                AuditEntry(
-                    actor=actor,
-                    actor_unit_id=actor.org_unit_id,
-                    verb="customer.reassign",
-                    target_type="customers.customer",
-                    target_id=cid,
-                    target_label="",
-                    changes={"owner_id": [from_user_id, target.pk]},
-                    note=reason[:500],
-                )
-                for cid in chosen
-            )
             if chosen:
-                Notification.objects.get_or_create(
-                    user=target,
+                notify(
+                    recipient=target,
                     key=f"redistribution:{from_user_id}:{now:%Y%m%d%H%M%S}",
-                    defaults={
-                        "title": _("%(n)d customers of %(who)s are now yours")
-                        % {"n": len(chosen), "who": source},
-                        "url": f"/customers/?owner={target.pk}",
-                    },
+                    title=gettext_lazy("%(n)d customers of %(who)s are now yours"),
+                    params={"n": len(chosen), "who": str(source)},
+                    url=f"/customers/?owner={target.pk}",
+                    kind="reception",
                 )
-        AuditEntry.objects.bulk_create(audits, batch_size=1000)
         audit_record(
             actor=actor,
             verb="customers.redistribute",
@@ -894,7 +913,8 @@ def pool_sweep(now=None) -> int:
     for branch in branches:
         config = settings_for(branch)
         units = config.branch.subtree_ids()
-        recent_contact = now - timedelta(days=config.protection_days)
+        # A documented contact within one protection period before now keeps the customer.
+        recent_contact = now - (protection_end_after(now, config.protection) - now)
         lapsed = Customer.objects.filter(
             org_unit_id__in=units,
             owner__isnull=False,
@@ -914,34 +934,21 @@ def pool_sweep(now=None) -> int:
             )
         for qs in (lapsed, orphaned):
             with transaction.atomic():
-                rows = list(qs.select_for_update().values_list("pk", "owner_id")[:5000])
-                for pk, owner_id in rows:
-                    Customer.objects.filter(pk=pk, owner_id=owner_id).update(
-                        owner=None,
-                        org_unit=config.branch,
-                        in_pool_since=now,
-                        pool_previous_owner_id=owner_id,
-                        pool_cooling_until=now + timedelta(days=config.pool_cooling_days),
-                        # Nobody owns it now, so nobody is to follow it up: the claim gives
-                        # the next owner a follow-up (owner-change hooks, C2).
-                        next_follow_up_at=None,
-                        follow_up_rule="",
-                        follow_up_step="",
-                    )
-                AuditEntry.objects.bulk_create(
-                    [
-                        AuditEntry(
-                            actor=None,
-                            verb="customer.to_pool",
-                            target_type="customers.customer",
-                            target_id=pk,
-                            changes={"owner_id": [owner_id, None]},
-                        )
-                        for pk, owner_id in rows
-                    ],
-                    batch_size=1000,
+                rows = list(qs.select_for_update(of=("self",)).order_by("pk")[:5000])
+                # Nobody owns them now, so nobody holds the credit or is to follow them up
+                # (the owner-change hooks clear the follow-up; a claim gives the next owner
+                # one, C2); the previous owner cools off before reclaiming.
+                # Their visits gave a claim that lapsed: a return is a new claim (not case 8).
+                Visit.objects.filter(customer__in=rows).update(lapsed=True)
+                moved += ownership_change_many(
+                    moves=[(customer, None) for customer in rows],
+                    reason=Reason.POOL_SWEEP,
+                    actor=None,
+                    now=now,
+                    org_unit=config.branch,
+                    to_pool=True,
+                    cooling_until=now + timedelta(days=config.pool_cooling_days),
                 )
-                moved += len(rows)
     return moved
 
 
@@ -985,15 +992,10 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         if held >= config.pool_max_held:
             raise Conflict(_("You hold as many pool customers as allowed."), code="holding_limit")
         PoolClaim.objects.create(customer=customer, salesperson=actor, claimed_at=now)
-        _take_ownership(customer, actor.pk, now, config.protection_days)
-        Customer.objects.filter(pk=customer.pk).update(
-            pool_previous_owner=None, pool_cooling_until=None
-        )
-        audit_record(
-            actor=actor,
-            verb="customer.pool_claim",
-            target=customer,
-            changes={"owner_id": [None, actor.pk]},
+        # A new claim: a new protection period, and the credit is the claimer's (the old
+        # holder's lapsed with the sweep).
+        take_ownership(
+            customer, actor.pk, now, config.protection, reason=Reason.POOL_CLAIM, actor=actor
         )
     return customer
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
+from guanxi.core.ids import MAX_ID
 from guanxi.core.models import Role, User
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.keys import InvalidPhone, normalize_phone
@@ -83,12 +84,13 @@ def desk_view(request):
         else:
             # Post/redirect/get: reloading the page must not register the visitor again.
             return redirect(f"{reverse('reception:desk')}?received={visit.pk}")
-    elif received := _int_or_none(request.GET.get("received")):
-        result = (
-            Visit.objects.filter(pk=received, branch=branch)
-            .select_related("customer", "receiver", "assistant")
-            .first()
-        )
+    elif (received := _int_or_none(request.GET.get("received"))) and received <= MAX_ID:
+        # Only the desk, or whoever registered the visit, reads its outcome: visit ids are
+        # sequential, and a salesperson must not read another's new customer this way.
+        visits = Visit.objects.filter(pk=received, branch=branch)
+        if not services._can_manage_desk(request.user, branch):
+            visits = visits.filter(registered_by=request.user)
+        result = visits.select_related("customer", "receiver", "assistant").first()
     context = {
         "state": desk_state(branch),
         "result": result,
@@ -100,6 +102,7 @@ def desk_view(request):
         "sources": Customer.Source.choices,
         "slot_states": DutySlot.State.choices,
         "can_manage": services._can_manage_desk(request.user, branch),
+        "other_branch": bool(result and result.phone_elsewhere),
     }
     return render(request, "reception/desk.html", context)
 

@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.errors import NotFound
+from guanxi.core.ids import Id
 
 from . import services
 from .models import Agreement, Payment, PipelineStage
@@ -37,10 +38,10 @@ class DealOut(Schema):
 
 
 class DealIn(Strict):
-    customer_id: int
+    customer_id: Id
     title: str = Field(max_length=120)
     amount: Decimal = Decimal("0")
-    product_id: int | None = None
+    product_id: Id | None = None
     expected_close: dt.date | None = None
 
 
@@ -58,7 +59,7 @@ def deal_create(request, payload: DealIn):
 
 
 @router.get("/deals/{deal_id}", response=DealOut)
-def deal_detail(request, deal_id: int):
+def deal_detail(request, deal_id: Id):
     return deal_get(viewer=request.user, pk=deal_id)
 
 
@@ -68,7 +69,7 @@ class MoveIn(Strict):
 
 
 @router.post("/deals/{deal_id}/move", response=DealOut)
-def deal_move(request, deal_id: int, payload: MoveIn):
+def deal_move(request, deal_id: Id, payload: MoveIn):
     """Move on the pipeline; the stage rules answer 409 with a `code` when refused."""
     return services.deal_move(
         actor=request.user, deal_id=deal_id, to_stage=payload.stage, lost_reason=payload.lost_reason
@@ -78,12 +79,12 @@ def deal_move(request, deal_id: int, payload: MoveIn):
 class DepositIn(Strict):
     kind: str = Field(pattern="^(small_deposit|large_deposit)$")
     amount: Decimal
-    unit_id: int | None = None
+    unit_id: Id | None = None
     due_date: dt.date | None = None
 
 
 @router.post("/deals/{deal_id}/deposit", response=DealOut)
-def deal_deposit(request, deal_id: int, payload: DepositIn):
+def deal_deposit(request, deal_id: Id, payload: DepositIn):
     """Take 小定 / 大定: the unit is checked and reserved in the same transaction."""
     return services.deal_take_deposit(
         actor=request.user,
@@ -105,7 +106,7 @@ class AgreementOut(Schema):
 
 
 @router.post("/deals/{deal_id}/agreement", response={201: AgreementOut})
-def agreement_issue(request, deal_id: int):
+def agreement_issue(request, deal_id: Id):
     return Status(201, services.agreement_issue(actor=request.user, deal_id=deal_id))
 
 
@@ -115,7 +116,7 @@ class AmendIn(Strict):
 
 
 @router.post("/agreements/{agreement_id}/amend", response={201: AgreementOut})
-def agreement_amend(request, agreement_id: int, payload: AmendIn):
+def agreement_amend(request, agreement_id: Id, payload: AmendIn):
     return Status(
         201,
         services.agreement_amend(
@@ -128,7 +129,7 @@ def agreement_amend(request, agreement_id: int, payload: AmendIn):
 
 
 @router.get("/agreements/{agreement_id}/pdf")
-def agreement_download(request, agreement_id: int):
+def agreement_download(request, agreement_id: Id):
     agreement = Agreement.objects.filter(pk=agreement_id).first()
     if agreement is None:
         raise NotFound(_("Agreement not found."))
@@ -145,7 +146,7 @@ class InstalmentIn(Strict):
 
 
 @router.put("/deals/{deal_id}/schedule", response=list[dict])
-def schedule_set(request, deal_id: int, payload: list[InstalmentIn]):
+def schedule_set(request, deal_id: Id, payload: list[InstalmentIn]):
     rows = services.schedule_set(
         actor=request.user, deal_id=deal_id, instalments=[p.dict() for p in payload]
     )
@@ -159,9 +160,9 @@ class PaymentIn(Strict):
     amount: Decimal
     method: Payment.Method
     receipt_number: str = Field(max_length=40)
-    deal_id: int | None = None
-    order_id: int | None = None
-    instalment_id: int | None = None
+    deal_id: Id | None = None
+    order_id: Id | None = None
+    instalment_id: Id | None = None
     received_at: dt.datetime | None = None
 
 
@@ -182,10 +183,10 @@ def payment_record(request, payload: PaymentIn):
 
 
 class QuoteIn(Strict):
-    customer_id: int
-    product_id: int
+    customer_id: Id
+    product_id: Id
     price: Decimal
-    deal_id: int | None = None
+    deal_id: Id | None = None
     note: str = ""
 
 
@@ -207,20 +208,21 @@ def quote_issue(request, payload: QuoteIn):
 
 
 @router.post("/quotes/{quote_id}/approve", response=QuoteOut)
-def quote_approve(request, quote_id: int, approve: bool = True):
+def quote_approve(request, quote_id: Id, approve: bool = True):
     return services.quote_decide(actor=request.user, quote_id=quote_id, approve=approve)
 
 
 class ChangeIn(Strict):
     kind: str
     reason: str
-    unit_id: int | None = None
+    unit_id: Id | None = None
     new_name: str = ""
     fee: Decimal | None = None  # a name change without one pays the default fee
+    price: Decimal | None = None  # a price change (改价): the new price
 
 
 @router.post("/deals/{deal_id}/changes", response={201: dict})
-def change_request(request, deal_id: int, payload: ChangeIn):
+def change_request(request, deal_id: Id, payload: ChangeIn):
     change = services.change_request(
         actor=request.user,
         deal_id=deal_id,
@@ -230,13 +232,14 @@ def change_request(request, deal_id: int, payload: ChangeIn):
             "unit_id": payload.unit_id,
             "new_name": payload.new_name,
             "fee": None if payload.fee is None else str(payload.fee),
+            **({"price": str(payload.price)} if payload.price is not None else {}),
         },
     )
     return Status(201, {"id": change.pk, "status": change.status})
 
 
 @router.post("/changes/{change_id}/decide", response=dict)
-def change_decide(request, change_id: int, approve: bool):
+def change_decide(request, change_id: Id, approve: bool):
     change = services.change_decide(actor=request.user, change_id=change_id, approve=approve)
     return {"id": change.pk, "status": change.status}
 
@@ -269,10 +272,10 @@ class UnitOut(Schema):
 
 
 @router.get("/units", response=list[UnitOut])
-def units(request, product_id: int | None = None):
+def units(request, product_id: Id | None = None):
     return list(board_units(product_id))
 
 
 @router.post("/units/{unit_id}/release", response=UnitOut)
-def unit_release(request, unit_id: int, release: bool = True):
+def unit_release(request, unit_id: Id, release: bool = True):
     return services.unit_set_release(actor=request.user, unit_id=unit_id, release=release)

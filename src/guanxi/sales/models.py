@@ -502,6 +502,7 @@ class ChangeRequest(models.Model):
         UNIT_CHANGE = "unit_change", _("Unit change (换房)")
         NAME_CHANGE = "name_change", _("Name change (换名)")
         REFUND = "refund", _("Refund (退房)")
+        PRICE_CHANGE = "price_change", _("Price change (改价)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")

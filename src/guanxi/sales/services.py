@@ -19,8 +19,10 @@ from guanxi.core.models import Role, User
 from guanxi.core.visibility import can_edit, manages
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
+from guanxi.customers.ownership import Reason, ownership_change
 from guanxi.customers.selectors import customer_get
 from guanxi.notifications.services import Notice, notify_many
+from guanxi.reception.selectors import current_credit_split
 
 from .models import (
     DEPOSIT_STAGES,
@@ -308,9 +310,15 @@ def deal_move(*, actor: User, deal_id: int, to_stage: str, lost_reason: str = ""
             if deal.unit_id:
                 _unit_move(deal.unit, Unit.SIGNED, deal=deal, actor=actor)
             # A deal closes the ownership question (SPEC C3).
-            Customer.objects.filter(pk=deal.customer_id, ownership_settled_at__isnull=True).update(
-                ownership_settled_at=timezone.now()
-            )
+            customer = Customer.objects.select_for_update().get(pk=deal.customer_id)
+            if customer.ownership_settled_at is None:
+                ownership_change(
+                    customer=customer,
+                    reason=Reason.DEAL_SETTLEMENT,
+                    actor=actor,
+                    settle=True,
+                    note=deal.title,
+                )
             _complete_if_paid(deal, actor)
     return deal
 
@@ -390,9 +398,10 @@ def deal_take_deposit(
                     actor=actor,
                 )
                 deal.unit = unit
-                if deal.amount == 0:
-                    deal.amount = unit.list_price
                 deal.product_id = deal.product_id or unit.product_id
+                if deal.amount == 0:
+                    # The approved quote's price, else the unit's list price.
+                    deal.amount = _standing_price(deal) or unit.list_price
         elif deal.product and deal.product.has_units:
             raise ValidationFailed.single("unit_id", "required", _("Choose the unit."))
         Instalment.objects.create(
@@ -454,6 +463,14 @@ def _snapshot(deal: Deal, deposits: Decimal) -> dict:
     }
 
 
+# Terms of the 认购书 that only an approved change request changes (换名, 换房, 改价), and the
+# figures that follow from them.
+CHANGE_REQUEST_TERMS = frozenset(
+    {"buyer", "unit", "building", "floor", "price", "deposit", "balance", "customer_id"}
+    | {"salesperson", "transfer_fee"}
+)
+
+
 def agreement_amend(*, actor: User, agreement_id: int, changes: dict, reason: str) -> Agreement:
     """Changes never touch an issued agreement: each is a numbered amendment."""
     if not reason.strip():
@@ -469,6 +486,18 @@ def agreement_amend(*, actor: User, agreement_id: int, changes: dict, reason: st
             raise NotFound(_("Agreement not found.")) from exc
         if not _can_work(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager amends the agreement."))
+        guarded = sorted(set(changes) & CHANGE_REQUEST_TERMS)
+        if guarded:
+            # 换名, 换房 and 改价 need the manager's approval (issue 12): they are change
+            # requests, which amend the agreement once approved, with the deal and schedule.
+            raise Conflict(
+                _(
+                    "The buyer, the unit and the price change only through a change request "
+                    "that a manager approves."
+                ),
+                code="change_request_required",
+                field="changes",
+            )
         count = original.amendments.count()
         content = {
             **original.content,
@@ -718,25 +747,15 @@ def commission_settle(deal: Deal) -> list[CommissionEntry]:
     or all to the deal's owner when there is none."""
     rate = SalesSettings.current().commission_rate_pct
     base = (deal.amount * rate / Decimal("100")).quantize(CENT, rounding=ROUND_HALF_UP)
-    lines: list[tuple[int | None, int | None, Decimal, int | None]] = []
-    try:
-        from guanxi.reception.models import CreditDecision
-    except ImportError:  # pragma: no cover - reception is part of the product
-        CreditDecision = None
-    decision = (
-        CreditDecision.objects.filter(customer_id=deal.customer_id, is_current=True)
-        .prefetch_related("shares")
-        .first()
-        if CreditDecision
-        else None
-    )
-    if decision and decision.shares.exists():
-        for share in decision.shares.all():
-            lines.append(
-                (share.salesperson_id, share.department_id, share.percent, decision.case_number)
-            )
-    else:
-        lines.append((deal.owner_id, None, Decimal("100"), None))
+    # Whoever holds the credit now (reception's selector): after a redistribution, a pool
+    # claim, a dispute decision or a reassignment, the new holder; nobody for a customer
+    # whose credit lapsed to the public pool.
+    customer = Customer.objects.get(pk=deal.customer_id)
+    lines = current_credit_split(customer)
+    if not lines and customer.credit_since is None and customer.in_pool_since is None:
+        # A record that never had a credit holder (created by someone who is not a
+        # salesperson, before any reception): the deal's owner, as before the desk existed.
+        lines = [(deal.owner_id, None, Decimal("100"), None)]
     entries = []
     allotted = Decimal("0.00")
     for index, (person, department, pct, case) in enumerate(lines):
@@ -840,17 +859,40 @@ def quote_issue(
 
 def _quote_moves_deal(quote: Quote, actor: User) -> None:
     """A standing quote on a deal still at lead or needs-confirmed moves it to quoted, at
-    the quoted price, with its history event like any other move."""
+    the quoted price, with its history event like any other move. Later, until the 认购书 is
+    issued, a standing (approved) quote still sets the deal's price: the agreement and the
+    payment schedule print what was approved. After the agreement, the price changes only
+    through an approved change request (改价)."""
     if not quote.deal_id:
         return
-    deal = (
-        Deal.objects.select_for_update(of=("self",))
-        .filter(pk=quote.deal_id, stage__in=[Stage.LEAD, Stage.NEEDS])
-        .first()
-    )
-    if deal is not None:
+    deal = Deal.objects.select_for_update(of=("self",)).filter(pk=quote.deal_id).first()
+    if deal is None:
+        return
+    if deal.stage in (Stage.LEAD, Stage.NEEDS):
         deal.amount = quote.price
         _set_stage(deal, Stage.QUOTED, actor, {"quote": str(quote.price)})
+    elif (
+        deal.stage in (Stage.QUOTED, *DEPOSIT_STAGES)
+        and not deal.agreements.exists()
+        and deal.amount != quote.price
+    ):
+        before = deal.amount
+        deal.amount, deal.updated_at = quote.price, timezone.now()
+        deal.save(update_fields=["amount", "updated_at"])
+        _event(deal, "price", actor, {"from": str(before), "to": str(quote.price)})
+
+
+def _standing_price(deal: Deal) -> Decimal | None:
+    """The standing (approved) quote's price for the deal's customer and product, if any."""
+    if not deal.product_id:
+        return None
+    return (
+        Quote.objects.filter(
+            customer_id=deal.customer_id, product_id=deal.product_id, status=Quote.Status.ACTIVE
+        )
+        .values_list("price", flat=True)
+        .first()
+    )
 
 
 def _list_price(product: Product) -> Decimal:
@@ -934,6 +976,17 @@ def _check_change_allowed(deal: Deal, kind: str, data: dict) -> None:
             )
         if deal.stage not in (*DEPOSIT_STAGES, Stage.SUBSCRIPTION):
             raise Conflict(_("Nothing to refund: the deal holds no deposit."), code="wrong_stage")
+    elif kind == ChangeRequest.Kind.PRICE_CHANGE:
+        if deal.stage in (Stage.PAID, Stage.DELIVERED):
+            raise Conflict(_("A sold unit is not changed."), code="deal_closed")
+        price = money(data.get("price"), "price")
+        scheduled = money_sum(deal.instalments.exclude(status=Instalment.Status.CANCELLED))
+        if price < scheduled:
+            raise ValidationFailed.single(
+                "price",
+                "below_schedule",
+                _("The payment schedule already asks for more: change the schedule first."),
+            )
     elif kind == ChangeRequest.Kind.NAME_CHANGE:
         if not signed:
             raise Conflict(_("A name change (换名) is for signed contracts."), code="not_signed")
@@ -977,9 +1030,12 @@ def change_decide(*, actor: User, change_id: int, approve: bool) -> ChangeReques
         )
         if approve:
             _check_change_allowed(deal, change.kind, change.data)
-            {"unit_change": _do_unit_change, "name_change": _do_name_change, "refund": _do_refund}[
-                change.kind
-            ](deal, change, actor)
+            {
+                "unit_change": _do_unit_change,
+                "name_change": _do_name_change,
+                "refund": _do_refund,
+                "price_change": _do_price_change,
+            }[change.kind](deal, change, actor)
         change.status = ChangeRequest.Status.DONE if approve else ChangeRequest.Status.REJECTED
         change.decided_by, change.decided_at = actor, timezone.now()
         # `data` too: a unit change records which units and the difference it made.
@@ -1019,7 +1075,7 @@ def _do_unit_change(deal: Deal, change: ChangeRequest, actor) -> None:
         "to_unit": new.code,
         "difference": str(difference),
     }
-    _amend_if_issued(deal, actor, {"unit": new.code, "price": str(new.list_price)}, change.reason)
+    _amend_if_issued(deal, actor, {"unit": new.code, **_price_terms(deal)}, change.reason)
     _event(deal, "unit_change", actor, change.data)
 
 
@@ -1040,6 +1096,28 @@ def _do_name_change(deal: Deal, change: ChangeRequest, actor) -> None:
     _event(
         deal, "name_change", actor, {"from": before, "to": deal.buyer_name, "fee": str(change.fee)}
     )
+
+
+def _do_price_change(deal: Deal, change: ChangeRequest, actor) -> None:
+    """改价: the approved price becomes the deal's amount and, once issued, the agreement's
+    (an amendment with the balance that follows)."""
+    before = deal.amount
+    deal.amount, deal.updated_at = money(change.data["price"], "price"), timezone.now()
+    deal.save(update_fields=["amount", "updated_at"])
+    change.data = {**change.data, "from": str(before), "to": str(deal.amount)}
+    _amend_if_issued(deal, actor, _price_terms(deal), change.reason)
+    _event(deal, "price_change", actor, change.data)
+
+
+def _price_terms(deal: Deal) -> dict:
+    """The agreement's money lines for the deal as it stands: the deposit the 认购书 recorded,
+    the new price and the balance that follows."""
+    terms = {"price": str(deal.amount)}
+    original = deal.agreements.filter(kind=Agreement.Kind.AGREEMENT).first()
+    if original is not None and original.content.get("deposit"):
+        deposit = Decimal(original.content["deposit"])
+        terms["balance"] = str(deal.amount - deposit)
+    return terms
 
 
 def _do_refund(deal: Deal, change: ChangeRequest, actor) -> None:

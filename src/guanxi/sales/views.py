@@ -258,6 +258,8 @@ def change_view(request, pk: int):
         "new_name": request.POST.get("new_name", ""),
         "fee": request.POST.get("fee", "").strip() or None,  # none given: the default fee
     }
+    if kind == "price_change":
+        data["price"] = request.POST.get("price", "").strip()
     return _deal_action(
         request,
         pk,
