@@ -1,6 +1,6 @@
 """Every change to customer data: one transaction, a permission check and an audit entry."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from guanxi.core.errors import (
     full_clean_or_fail,
 )
 from guanxi.core.models import Role, User
+from guanxi.core.validation import check_values
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.webhooks import customer_payload, webhook_emit
 
@@ -64,6 +65,8 @@ EDITABLE_FIELDS = (
     "consent_wechat",
     "consent_post",
 )
+# Free text that may hold line breaks; every other text field is one line (core.validation).
+MULTILINE_FIELDS = ("notes", "assets_note", "address")
 MAX_PHONES = 5
 MAX_TAGS = 20
 
@@ -166,7 +169,15 @@ def _apply(customer: Customer, data: dict) -> None:
     if unknown:
         name = sorted(unknown)[0]
         raise ValidationFailed.single(name, "unknown_field", _("Unknown field: %s") % name)
+    data = check_values(data, multiline=MULTILINE_FIELDS)
     for name, value in data.items():
+        model_field = Customer._meta.get_field(name)
+        if value is None and not model_field.null:
+            # null clears a text field (PATCH); elsewhere it is refused here, before the
+            # database's NOT NULL would turn it into a 500.
+            if not isinstance(model_field, models.CharField | models.TextField):
+                raise ValidationFailed.single(name, "null", _("This field cannot be empty."))
+            value = ""
         if isinstance(value, str):
             value = fold(value) if name not in ("notes",) else value.strip()
         setattr(customer, name, value)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User
+from guanxi.core.validation import check_money
 from guanxi.core.visibility import can_edit, manages
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
@@ -47,11 +48,12 @@ Unit = InventoryUnit.Status
 
 
 def money(value, field: str = "amount", allow_zero: bool = False) -> Decimal:
-    """Exact CNY with two places; floats are refused (they are never exact)."""
+    """Exact CNY with two places; floats are refused (they are never exact), and so are more
+    than two decimal places (core.validation: refused, never rounded)."""
     if isinstance(value, float):
         raise ValidationFailed.single(field, "inexact", _("Send amounts as strings or decimals."))
     try:
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = check_money(Decimal(str(value)), field=field).quantize(CENT)
     except (InvalidOperation, ValueError) as exc:
         raise ValidationFailed.single(field, "invalid", _("Enter an amount in yuan.")) from exc
     if amount < 0 or (amount == 0 and not allow_zero):

@@ -177,6 +177,8 @@ def xlsx_file(rows: Iterator[list]):
     """
     from openpyxl import Workbook
 
+    from guanxi.core.validation import strip_control
+
     workbook = Workbook(write_only=True)
     header = columns()
     sheet, count, number = None, EXCEL_MAX_ROWS, 0
@@ -186,7 +188,8 @@ def xlsx_file(rows: Iterator[list]):
             sheet = workbook.create_sheet(_("Customers") + (f" {number}" if number > 1 else ""))
             sheet.append(header)
             count = 0
-        sheet.append(row)
+        # A control character from an old import would make openpyxl refuse the whole file.
+        sheet.append([strip_control(v) if isinstance(v, str) else v for v in row])
         count += 1
     if sheet is None:
         workbook.create_sheet(_("Customers")).append(header)
