@@ -314,6 +314,16 @@ class Customer(models.Model):
                 for name in ("referred_by", "household", "merged_into", "pool_previous_owner")
             ),
         ]
+        constraints = [
+            # One live customer per e-mail (C1): the database decides between racing creates
+            # (services map the IntegrityError to a field error, as for phones). Merged-away
+            # records keep their address for the history; archived ones still hold it.
+            models.UniqueConstraint(
+                fields=["email_key"],
+                condition=~Q(email_key="") & Q(merged_into__isnull=True),
+                name="unique_live_customer_email",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -15,7 +15,13 @@ from guanxi.core.errors import (
 )
 from guanxi.core.models import Role, User
 from guanxi.core.validation import check_values
-from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
+from guanxi.core.visibility import (
+    can_create,
+    can_edit,
+    can_reveal,
+    customer_visibility_q,
+    manages,
+)
 from guanxi.core.webhooks import customer_payload, webhook_emit
 
 from .hooks import run_customer_hooks, run_owner_change_hooks
@@ -118,7 +124,15 @@ def _normalize_phones(raw_phones: list[str]) -> list:
     return phones
 
 
-def _check_phone_owners(phones, customer_id: int | None) -> None:
+def _sees(actor: User | None, customer_id: int) -> bool:
+    """Whether an error may name another record: only to someone who may see it (C8, no
+    existence oracle); everyone else learns only that the value is taken."""
+    return actor is not None and (
+        Customer.objects.filter(customer_visibility_q(actor), pk=customer_id).exists()
+    )
+
+
+def _check_phone_owners(phones, customer_id: int | None, actor: User | None = None) -> None:
     taken = (
         CustomerPhone.objects.filter(number__in=[p.e164 for p in phones])
         .exclude(customer_id=customer_id)
@@ -133,7 +147,10 @@ def _check_phone_owners(phones, customer_id: int | None) -> None:
                 "phone": p.number,
                 "id": p.customer_id,
                 "archived": _(" (archived: restore it instead)") if p.customer.archived_at else "",
-            },
+            }
+            if _sees(actor, p.customer_id)
+            else _("%(phone)s is already registered to another customer; ask a manager.")
+            % {"phone": p.number},
         )
         for p in taken
     ]
@@ -141,7 +158,15 @@ def _check_phone_owners(phones, customer_id: int | None) -> None:
         raise ValidationFailed(errors)
 
 
-def _check_email_unique(email: str, customer_id: int | None) -> None:
+def _email_taken() -> ValidationFailed:
+    return ValidationFailed.single(
+        "email",
+        "duplicate_email",
+        _("This e-mail is already registered to another customer; ask a manager."),
+    )
+
+
+def _check_email_unique(email: str, customer_id: int | None, actor: User | None = None) -> None:
     if not email:
         return
     clash = (
@@ -150,12 +175,32 @@ def _check_email_unique(email: str, customer_id: int | None) -> None:
         .values_list("id", flat=True)
         .first()
     )
-    if clash:
+    if clash and _sees(actor, clash):
         raise ValidationFailed.single(
             "email",
             "duplicate_email",
             _("This e-mail already belongs to customer #%(id)s.") % {"id": clash},
         )
+    if clash:
+        raise _email_taken()
+
+
+def _save_or_email_taken(customer: Customer) -> None:
+    """Save; a racing create or edit that took the e-mail first loses here, at the unique
+    index `unique_live_customer_email`, and gets the same field error as the check above."""
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        clash = (
+            customer.email_key
+            and Customer.objects.filter(email_key=customer.email_key, merged_into__isnull=True)
+            .exclude(pk=customer.pk)
+            .exists()
+        )
+        if clash:
+            raise _email_taken() from exc
+        raise
 
 
 def _set_search_keys(customer: Customer) -> None:
@@ -274,15 +319,15 @@ def customer_create(
     customer = Customer(owner=owner, org_unit=unit, created_by=actor)
     _apply(customer, data)
     normalized = _normalize_phones(list(phones))
-    _check_phone_owners(normalized, None)
-    _check_email_unique(customer.email, None)
+    _check_phone_owners(normalized, None, actor)
+    _check_email_unique(customer.email, None, actor)
     if not allow_similar:
         candidates = find_duplicates(viewer=actor, name=customer.name)
         if candidates.visible or candidates.hidden_count:
             raise SimilarCustomersFound(candidates)
     with transaction.atomic():
         customer.primary_phone = normalized[0].e164 if normalized else ""
-        customer.save()
+        _save_or_email_taken(customer)
         try:
             _set_phones(customer, normalized)
         except IntegrityError as exc:  # a racing create took the number first
@@ -325,7 +370,7 @@ def customer_update(
         _apply(customer, data)
         if phones is not None:
             normalized = _normalize_phones(phones)
-            _check_phone_owners(normalized, customer.pk)
+            _check_phone_owners(normalized, customer.pk, actor)
             try:
                 with transaction.atomic():
                     _set_phones(customer, normalized)
@@ -335,7 +380,7 @@ def customer_update(
                     "duplicate_phone",
                     _("This phone already belongs to another customer."),
                 ) from exc
-        _check_email_unique(customer.email, customer.pk)
+        _check_email_unique(customer.email, customer.pk, actor)
         if tags is not None:
             _set_tags(customer, tags)
         customer.updated_at = timezone.now()
@@ -345,7 +390,7 @@ def customer_update(
         run_customer_hooks(
             customer=customer, created=False, changed=changes.keys(), now=customer.updated_at
         )
-        customer.save()
+        _save_or_email_taken(customer)
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
             webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))
@@ -640,15 +685,16 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         nexts = [v for v in (keep.next_follow_up_at, other.next_follow_up_at) if v]
         keep.next_follow_up_at = min(nexts) if nexts else None
         keep.updated_at = timezone.now()
-        keep.save()
-        keep.refresh_from_db()
-
+        # `other` leaves the live records first: an e-mail filled from it onto `keep` is then
+        # still unique among live customers (unique_live_customer_email).
         other.merged_into = keep
         other.archived_at = timezone.now()
         other.primary_phone = ""
         other.order_count, other.points_balance = 0, 0
         other.revenue = 0
         other.save()
+        keep.save()
+        keep.refresh_from_db()
         audit_record(
             actor=actor,
             verb="customer.merge",
