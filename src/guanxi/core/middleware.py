@@ -9,8 +9,12 @@
   script or handler (they live in static/js/), so an injected `<script>` does not run.
 """
 
+import hashlib
+import time
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
@@ -80,3 +84,125 @@ class SecurityHeadersMiddleware:
                 "Content-Security-Policy", DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
             )
         return response
+
+
+FORM_TOKEN_FIELD = "once_token"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY_LENGTH = 200
+# A repeat that arrives while the first copy still runs waits this long for its answer.
+IN_PROGRESS_WAIT_SECONDS = 15.0
+# Answers that are not kept: the caller may retry the same key and be served afresh.
+NOT_KEPT = frozenset({401, 403, 408, 429})
+
+
+class IdempotencyMiddleware:
+    """A write runs once per key (C8, issue #12 item 3).
+
+    API: a POST/PUT/PATCH/DELETE with an `Idempotency-Key` header. Web: a form posted with
+    the `once_token` field of `{% once_token %}`. The first request inserts the key (a
+    unique index decides between simultaneous copies) and keeps its answer; every repeat
+    gets that answer (header `Idempotent-Replayed: true`) without running the view again.
+    An API key reused with a different body is refused (422 `idempotency_key_reused`).
+    Server errors and refusals of authentication are not kept, so the caller may retry.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in WRITE_METHODS:
+            return self.get_response(request)
+        api = request.path.startswith(API_PREFIX)
+        try:
+            if api:
+                key = request.headers.get("Idempotency-Key", "").strip()
+            else:
+                content_type = request.content_type or ""
+                form = content_type.startswith("application/x-www-form-urlencoded")
+                key = request.POST.get(FORM_TOKEN_FIELD, "").strip() if form else ""
+        except RequestDataTooBig:
+            return self.get_response(request)
+        owner = self._owner(request, api)
+        if not key or owner is None:
+            return self.get_response(request)
+        if len(key) > MAX_KEY_LENGTH:
+            return _error(
+                422, "invalid", _("The Idempotency-Key is too long."), field="Idempotency-Key"
+            )
+        fingerprint = self._fingerprint(request, api)
+        from .models import IdempotencyKey
+
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    owner=owner, key=key, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            return self._repeat(owner, key, fingerprint, api)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            record.delete()
+            raise
+        if response.streaming or response.status_code >= 500 or (response.status_code in NOT_KEPT):
+            record.delete()
+            return response
+        IdempotencyKey.objects.filter(pk=record.pk).update(
+            status_code=response.status_code,
+            content_type=response.get("Content-Type", ""),
+            location=response.get("Location", ""),
+            body=response.content,
+        )
+        return response
+
+    @staticmethod
+    def _owner(request: HttpRequest, api: bool) -> str | None:
+        header = request.headers.get("Authorization", "")
+        if api and header:
+            return "token:" + hashlib.sha256(header.encode()).hexdigest()[:40]
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        return None
+
+    @staticmethod
+    def _fingerprint(request: HttpRequest, api: bool) -> str:
+        digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
+        if api:
+            digest.update(request.body)
+        return digest.hexdigest()
+
+    def _repeat(self, owner: str, key: str, fingerprint: str, api: bool) -> HttpResponse:
+        from .models import IdempotencyKey
+
+        deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
+        while True:
+            record = IdempotencyKey.objects.filter(owner=owner, key=key).first()
+            if record is not None and api and record.fingerprint != fingerprint:
+                return _error(
+                    422,
+                    "idempotency_key_reused",
+                    _("This Idempotency-Key was used for a different request."),
+                    field="Idempotency-Key",
+                )
+            if record is not None and record.status_code is not None:
+                response = HttpResponse(
+                    bytes(record.body),
+                    status=record.status_code,
+                    content_type=record.content_type or None,
+                )
+                if record.location:
+                    response["Location"] = record.location
+                response["Idempotent-Replayed"] = "true"
+                return response
+            if time.monotonic() > deadline:
+                return _error(
+                    409,
+                    "idempotency_in_progress",
+                    _("The same request is still being processed; retry shortly."),
+                )
+            time.sleep(0.05)
+
+
+def _error(status: int, code: str, message, field: str | None = None) -> JsonResponse:
+    return JsonResponse({"code": code, "field": field, "message": str(message)}, status=status)

@@ -357,6 +357,11 @@ def deal_take_deposit(
             raise Forbidden(_("Only the deal's owner or a manager takes a deposit."))
         if deal.is_closed or STAGE_ORDER.index(deal.stage) > STAGE_ORDER.index(kind):
             raise Conflict(_("The deal is past this stage."), code="wrong_stage")
+        if deal.stage == kind:
+            # The deposit stages are reached only by taking that deposit, so this one is a
+            # repeat (double click, retry): the deal row lock makes the second request wait
+            # and see it, so it never becomes a second instalment.
+            raise Conflict(_("This deposit is already taken."), code="deposit_taken")
         unit_id = unit_id or deal.unit_id
         if unit_id:
             if deal.unit_id and deal.unit_id != unit_id:
@@ -528,6 +533,16 @@ def schedule_set(*, actor: User, deal_id: int, instalments: list[dict]) -> list[
 # ---- payments (finance only) ----------------------------------------------------------------
 
 
+def _refuse_own_money(actor: User, seller_id: int | None) -> None:
+    # Separation of duties (C4/C8): the person who sold never books the money for it, even
+    # when they hold the finance role as well.
+    if seller_id == actor.pk:
+        raise Forbidden(
+            _("You cannot record money for your own sale; ask another finance colleague."),
+            code="own_sale",
+        )
+
+
 def _require_finance(actor: User) -> None:
     if not actor.has_role(Role.FINANCE):
         raise Forbidden(_("Only finance records money received."), code="finance_only")
@@ -604,6 +619,7 @@ def _pay_deal(actor, deal_id, instalment_id, amount, method, receipt_number, rec
     )
     if deal is None or not Deal.objects.visible_to(actor).filter(pk=deal_id).exists():
         raise NotFound(_("Deal not found."))
+    _refuse_own_money(actor, deal.owner_id)
     if deal.stage == Stage.LOST:
         raise Conflict(_("This deal is lost."), code="deal_closed")
     due = deal.instalments.select_for_update().filter(status=Instalment.Status.DUE)
@@ -681,6 +697,7 @@ def _pay_order(actor, order_id, amount, method, receipt_number, received_at):
         or not Customer.objects.visible_to(actor).filter(pk=order.customer_id).exists()
     ):
         raise NotFound(_("Order not found."))
+    _refuse_own_money(actor, order.created_by_id)
     if order.status == Order.Status.CANCELLED:
         raise Conflict(_("This order is cancelled."), code="order_cancelled")
     if order.paid + amount > order.total:
