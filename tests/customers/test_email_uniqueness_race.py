@@ -75,3 +75,16 @@ def test_the_owner_still_sees_which_of_their_customers_has_the_phone(owner, cust
     with pytest.raises(ValidationFailed) as caught:
         new_customer(owner, "李四", (customer.primary_phone,))
     assert f"#{customer.pk}" in str(caught.value.message)
+
+
+def test_referred_by_accepts_only_a_visible_customer(owner, outsider, customer):
+    with pytest.raises(ValidationFailed) as caught:
+        new_customer(outsider, "李四", ("13900001111",), referred_by_id=customer.pk)
+    assert (caught.value.code, caught.value.field) == ("not_found", "referred_by_id")
+    missing_message = None
+    with pytest.raises(ValidationFailed) as missing:
+        new_customer(outsider, "李四", ("13900001111",), referred_by_id=10**9)
+    missing_message = str(missing.value.message)
+    assert str(caught.value.message) == missing_message  # hidden and missing read the same
+    referred = new_customer(owner, "王五", ("13900002222",), referred_by_id=customer.pk)
+    assert referred.referred_by_id == customer.pk

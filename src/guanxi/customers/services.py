@@ -185,6 +185,16 @@ def _check_email_unique(email: str, customer_id: int | None, actor: User | None 
         raise _email_taken()
 
 
+def _check_referrer(actor: User, customer: Customer, data: dict) -> None:
+    """`referred_by_id` names only a customer the actor may see: an id field is no way to
+    probe or link records one cannot see (C8). The same answer whether hidden or missing."""
+    referrer = data.get("referred_by_id")
+    if isinstance(referrer, int) and referrer and not _sees(actor, referrer):
+        raise ValidationFailed.single(
+            "referred_by_id", "not_found", _("No such customer among those you can see.")
+        )
+
+
 def _save_or_email_taken(customer: Customer) -> None:
     """Save; a racing create or edit that took the e-mail first loses here, at the unique
     index `unique_live_customer_email`, and gets the same field error as the check above."""
@@ -317,6 +327,7 @@ def customer_create(
             "owner_id", "no_org_unit", _("The owner has no organisation unit.")
         )
     customer = Customer(owner=owner, org_unit=unit, created_by=actor)
+    _check_referrer(actor, customer, data)
     _apply(customer, data)
     normalized = _normalize_phones(list(phones))
     _check_phone_owners(normalized, None, actor)
@@ -367,6 +378,8 @@ def customer_update(
         if customer.archived_at:
             raise Conflict(_("Restore this customer before editing."), code="archived")
         before = _snapshot(customer)
+        if data.get("referred_by_id") != before["referred_by_id"]:
+            _check_referrer(actor, customer, data)
         _apply(customer, data)
         if phones is not None:
             normalized = _normalize_phones(phones)

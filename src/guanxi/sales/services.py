@@ -357,11 +357,6 @@ def deal_take_deposit(
             raise Forbidden(_("Only the deal's owner or a manager takes a deposit."))
         if deal.is_closed or STAGE_ORDER.index(deal.stage) > STAGE_ORDER.index(kind):
             raise Conflict(_("The deal is past this stage."), code="wrong_stage")
-        if deal.stage == kind:
-            # The deposit stages are reached only by taking that deposit, so this one is a
-            # repeat (double click, retry): the deal row lock makes the second request wait
-            # and see it, so it never becomes a second instalment.
-            raise Conflict(_("This deposit is already taken."), code="deposit_taken")
         unit_id = unit_id or deal.unit_id
         if unit_id:
             if deal.unit_id and deal.unit_id != unit_id:
@@ -400,6 +395,11 @@ def deal_take_deposit(
                 deal.product_id = deal.product_id or unit.product_id
         elif deal.product and deal.product.has_units:
             raise ValidationFailed.single("unit_id", "required", _("Choose the unit."))
+        if deal.stage == kind:
+            # The deposit stages are reached only by taking that deposit, so this one is a
+            # repeat (double click, retry): the deal row lock makes the second request wait
+            # and see it, so it never becomes a second instalment.
+            raise Conflict(_("This deposit is already taken."), code="deposit_taken")
         Instalment.objects.create(
             deal=deal,
             label=_("Small deposit (小定)")
