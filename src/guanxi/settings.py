@@ -155,6 +155,15 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A lock ends on time even if guessing goes on; the real user is not kept out forever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client address: REMOTE_ADDR, or X-Forwarded-For only when sent by a trusted proxy
+# (comma-separated addresses of the TLS proxy in front, e.g. "127.0.0.1"). See
+# guanxi.core.login_throttle.
+AXES_CLIENT_IP_CALLABLE = "guanxi.core.login_throttle.client_ip"
+GUANXI_TRUSTED_PROXIES = env_list("GUANXI_TRUSTED_PROXIES", "")
+# Failed logins from one address across all usernames before it waits a cool-off.
+GUANXI_LOGIN_ADDRESS_LIMIT = int(os.environ.get("GUANXI_LOGIN_ADDRESS_LIMIT", "30"))
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
