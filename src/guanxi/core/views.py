@@ -1,7 +1,7 @@
 """Home per role, the audit log, user administration and API tokens."""
 
-from django.contrib import messages
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .errors import DomainError
 from .forms import TokenForm, UserForm
-from .models import ApiToken, AuditEntry, Role, User
 from .login_throttle import address_locked, locked_usernames
+from .models import ApiToken, AuditEntry, Role, User
 from .services import (
     token_create,
     token_revoke,
