@@ -7,13 +7,13 @@ stable `code`, a `message` and the offending `field`.
 from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from guanxi.core.api import router as core_router
 from guanxi.core.errors import DomainError
+from guanxi.core.openapi import GuanxiAPI
 from guanxi.core.services import token_authenticate
 from guanxi.core.validation import ValidatingParser
 from guanxi.customers.api import router as customers_router
@@ -31,7 +31,7 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+api = GuanxiAPI(
     title="Guanxi API",
     version="1",
     urls_namespace="api",
