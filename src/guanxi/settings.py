@@ -213,7 +213,10 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
+    ("guanxi.core.tasks.recover_stale_tasks", 60),
 ]
+# A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
+GUANXI_TASK_TIMEOUT_SECONDS = int(os.environ.get("GUANXI_TASK_TIMEOUT_SECONDS", "900"))
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
 GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
