@@ -4,16 +4,18 @@ Every handler calls the same services and selectors as the web UI. Errors are JS
 stable `code`, a `message` and the offending `field`.
 """
 
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from guanxi.core.api import router as core_router
 from guanxi.core.errors import DomainError
+from guanxi.core.openapi import GuanxiAPI
 from guanxi.core.services import token_authenticate
+from guanxi.core.validation import ValidatingParser
 from guanxi.customers.api import router as customers_router
 from guanxi.interactions.api import router as interactions_router
 from guanxi.reception.api import router as reception_router
@@ -29,12 +31,13 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+api = GuanxiAPI(
     title="Guanxi API",
     version="1",
     urls_namespace="api",
     auth=[TokenAuth(), django_auth],
     docs_url="/docs",
+    parser=ValidatingParser(),
 )
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("", core_router, tags=["account"])
@@ -79,6 +82,8 @@ def unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, DomainError):  # core.validation refused the body
+        return domain_error(request, exc.__cause__)
     code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 429: "throttled"}.get(
         exc.status_code, "error"
     )
@@ -91,4 +96,18 @@ def http_error(request, exc: HttpError):
 def not_found(request, exc):
     return api.create_response(
         request, {"code": "not_found", "message": _("Not found."), "field": None}, status=404
+    )
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request, exc):
+    """Last line of defence: a value the database cannot hold is the client's error, not a 500.
+
+    core.validation refuses such values first, with the field named; this catches the rest.
+    """
+    return api.create_response(
+        request,
+        {"code": "out_of_range", "message": _("A value is out of range."), "field": None},
+        status=422,
     )

@@ -76,11 +76,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "guanxi.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "guanxi.core.middleware.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -155,6 +157,15 @@ AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# A lock ends on time even if guessing goes on; the real user is not kept out forever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client address: REMOTE_ADDR, or X-Forwarded-For only when sent by a trusted proxy
+# (comma-separated addresses of the TLS proxy in front, e.g. "127.0.0.1"). See
+# guanxi.core.login_throttle.
+AXES_CLIENT_IP_CALLABLE = "guanxi.core.login_throttle.client_ip"
+GUANXI_TRUSTED_PROXIES = env_list("GUANXI_TRUSTED_PROXIES", "")
+# Failed logins from one address across all usernames before it waits a cool-off.
+GUANXI_LOGIN_ADDRESS_LIMIT = int(os.environ.get("GUANXI_LOGIN_ADDRESS_LIMIT", "30"))
 
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -208,7 +219,10 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
+    ("guanxi.core.tasks.recover_stale_tasks", 60),
 ]
+# A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
+GUANXI_TASK_TIMEOUT_SECONDS = int(os.environ.get("GUANXI_TASK_TIMEOUT_SECONDS", "900"))
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
 GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]

@@ -273,3 +273,30 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """One request that must not take effect twice (C8): an API write sent with an
+    `Idempotency-Key` header, or a web form's one-time token.
+
+    The first request inserts the row (the unique index decides between racing copies) and
+    stores its answer; a repeat gets the stored answer instead of running again.
+    """
+
+    owner = models.CharField(max_length=80)  # "user:<id>" or "token:<hash>": keys are per caller
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)  # method, path and body, hashed
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # null: in progress
+    content_type = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=2000, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="unique_idempotency_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_age")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

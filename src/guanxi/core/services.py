@@ -114,6 +114,20 @@ def user_set_active(*, actor: User, user_id: int, active: bool) -> User:
     return user
 
 
+def user_unlock(*, actor: User, user_id: int) -> User:
+    """An admin lifts every login lock on this user (django-axes), with an audit entry."""
+    from .login_throttle import unlock
+
+    _require_admin(actor)
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("User not found."))
+    with transaction.atomic():
+        removed = unlock(user.username)
+        audit_record(actor=actor, verb="user.unlock", target=user, note=str(removed))
+    return user
+
+
 def token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
     """A new token; the raw key is returned once and never stored."""
     name = name.strip()

@@ -6,7 +6,7 @@ from . import views, webhook_views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
@@ -17,6 +17,7 @@ urlpatterns = [
     path("users/new/", views.user_edit, name="user_create"),
     path("users/<int:pk>/", views.user_edit, name="user_edit"),
     path("users/<int:pk>/active/", views.user_toggle_active, name="user_toggle_active"),
+    path("users/<int:pk>/unlock/", views.user_unlock_view, name="user_unlock"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("webhooks/", webhook_views.webhook_list, name="webhook_list"),

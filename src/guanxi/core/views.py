@@ -1,6 +1,8 @@
 """Home per role, the audit log, user administration and API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, JsonResponse
@@ -11,9 +13,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .errors import DomainError
 from .forms import TokenForm, UserForm
 from .home import home_panels_for
+from .login_throttle import address_locked, locked_usernames
 from .models import ApiToken, Role, User
 from .selectors import audit_entries_for
-from .services import token_create, token_revoke, user_create, user_set_active, user_update
+from .services import (
+    token_create,
+    token_revoke,
+    user_create,
+    user_set_active,
+    user_unlock,
+    user_update,
+)
 from .visibility import can_create
 from .web import attach_errors
 
@@ -74,7 +84,11 @@ def user_list(request):
     users = User.objects.select_related("org_unit").prefetch_related("roles").order_by("username")
     if q:
         users = users.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
-    return render(request, "core/user_list.html", {"users": users[:200], "q": q})
+    users = list(users[:200])
+    locked = locked_usernames([u.username for u in users])
+    for u in users:
+        u.login_locked = u.username in locked
+    return render(request, "core/user_list.html", {"users": users, "q": q})
 
 
 @login_required
@@ -176,3 +190,25 @@ def token_revoke_view(request, pk: int):
     else:
         messages.success(request, _("Token revoked."))
     return redirect("tokens")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, refused (429) while this address is over its limit across usernames."""
+
+    def post(self, request, *args, **kwargs):
+        if address_locked(request):
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
+        return super().post(request, *args, **kwargs)
+
+
+@login_required
+@require_POST
+def user_unlock_view(request, pk: int):
+    _require_admin(request)
+    try:
+        user = user_unlock(actor=request.user, user_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(user)s may log in again.") % {"user": user})
+    return redirect("user_list")

@@ -81,6 +81,21 @@ def sees_unmasked(user: User, customer) -> bool:
     return customer.owner_id == user.id or manages(user, customer)
 
 
+# Marketers work on segments, never on individual contact details (SPEC Roles): a user whose
+# only working role is marketer reads these masked on the page, in the API and in exports.
+CONTACT_DETAIL_FIELDS = ("email", "wechat_id", "address", "notes", "assets_note")
+_CONTACT_ROLES = (Role.SALES, Role.MANAGER, Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE)
+
+
+def hides_contact_details(user: User, customer) -> bool:
+    return (
+        not user.is_admin
+        and user.has_role(Role.MARKETER)
+        and not user.has_role(*_CONTACT_ROLES)
+        and not sees_unmasked(user, customer)
+    )
+
+
 def can_edit(user: User, customer) -> bool:
     return user.is_active and (customer.owner_id == user.id or manages(user, customer))
 

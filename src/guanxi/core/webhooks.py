@@ -55,7 +55,10 @@ def register_webhook_event(name: str, label: str | Promise) -> None:
 
 DEFAULT_BACKOFF = (60, 300, 1800, 7200, 43200)
 TIMEOUT_SECONDS = 10
-STALE_DELIVERING = timedelta(minutes=5)
+# A send is over within TIMEOUT_SECONDS per phase; a row still "delivering" well past that
+# was caught mid-send by a dying worker and is retried at the next scan (every ~30 s), not
+# minutes later. Receivers deduplicate by X-Guanxi-Delivery (delivery is at least once).
+STALE_DELIVERING = timedelta(seconds=3 * TIMEOUT_SECONDS)
 BATCH = 100
 SIGNATURE_TOLERANCE = 300  # seconds a receiver accepts between the timestamp and its clock
 

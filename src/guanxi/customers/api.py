@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.models import User
+from guanxi.core.visibility import CONTACT_DETAIL_FIELDS
 
 from . import services
 from .models import Customer
@@ -163,7 +164,10 @@ def _detail(viewer: User, customer: Customer) -> CustomerOut:
     phones = customer_phones(viewer=viewer, customer=customer)
     return CustomerOut(
         **{
-            name: getattr(customer, name)
+            # Contact details read masked for marketers (core.visibility).
+            name: customer.contact_display(name)
+            if name in CONTACT_DETAIL_FIELDS
+            else getattr(customer, name)
             for name in (
                 "id",
                 "kind",

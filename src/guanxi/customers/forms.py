@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import Role, User
+from guanxi.core.validation import ValidatedFormMixin
 
 from .keys import InvalidPhone, normalize_phone
 from .models import Customer, ImportantDate, Segment
@@ -10,7 +11,7 @@ from .models import Customer, ImportantDate, Segment
 FIELD_MAP = {"segment_id": "segment", "referred_by_id": "referred_by", "owner_id": "owner"}
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(ValidatedFormMixin, forms.ModelForm):
     phones = forms.CharField(
         label=_("Phones"),
         required=False,
@@ -138,7 +139,7 @@ class CustomerForm(forms.ModelForm):
         ]
 
 
-class ImportantDateForm(forms.ModelForm):
+class ImportantDateForm(ValidatedFormMixin, forms.ModelForm):
     class Meta:
         model = ImportantDate
         fields = ["kind", "label", "date", "yearly"]

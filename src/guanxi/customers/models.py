@@ -328,6 +328,16 @@ class Customer(models.Model):
                 for name in ("referred_by", "household", "merged_into", "pool_previous_owner")
             ),
         ]
+        constraints = [
+            # One live customer per e-mail (C1): the database decides between racing creates
+            # (services map the IntegrityError to a field error, as for phones). Merged-away
+            # records keep their address for the history; archived ones still hold it.
+            models.UniqueConstraint(
+                fields=["email_key"],
+                condition=~Q(email_key="") & Q(merged_into__isnull=True),
+                name="unique_live_customer_email",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -353,6 +363,29 @@ class Customer(models.Model):
     # Display values honour masking. `viewer_unmasked` is set by the selectors for the viewer;
     # a code path that forgets it shows masked values — the safe default.
     viewer_unmasked = False
+    # Set for marketers (core.visibility.hides_contact_details): e-mail, WeChat, address and
+    # notes read masked too.
+    viewer_contact_hidden = False
+
+    def contact_display(self, name: str) -> str:
+        value = getattr(self, name) or ""
+        return MASKED if value and self.viewer_contact_hidden else value
+
+    @property
+    def email_display(self) -> str:
+        return self.contact_display("email")
+
+    @property
+    def wechat_id_display(self) -> str:
+        return self.contact_display("wechat_id")
+
+    @property
+    def address_display(self) -> str:
+        return self.contact_display("address")
+
+    @property
+    def notes_display(self) -> str:
+        return self.contact_display("notes")
 
     @property
     def phone_display(self) -> str:

@@ -17,6 +17,7 @@ from guanxi.core.models import User
 from guanxi.core.visibility import (
     customer_visibility_parts,
     customer_visibility_q,
+    hides_contact_details,
     sees_unmasked,
 )
 
@@ -32,6 +33,7 @@ def mark_masking(viewer: User, customers) -> None:
     """Set, per customer, whether this viewer reads its sensitive fields in clear."""
     for customer in customers:
         customer.viewer_unmasked = sees_unmasked(viewer, customer)
+        customer.viewer_contact_hidden = hides_contact_details(viewer, customer)
 
 
 def customer_get(*, viewer: User, pk: int, for_update: bool = False) -> Customer:
@@ -45,6 +47,7 @@ def customer_get(*, viewer: User, pk: int, for_update: bool = False) -> Customer
     if customer is None:
         raise NotFound(_("Customer not found."))
     customer.viewer_unmasked = sees_unmasked(viewer, customer)
+    customer.viewer_contact_hidden = hides_contact_details(viewer, customer)
     return customer
 
 

@@ -1,6 +1,6 @@
 """Every change to customer data: one transaction, a permission check and an audit entry."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,14 @@ from guanxi.core.errors import (
     full_clean_or_fail,
 )
 from guanxi.core.models import OrgUnit, Role, User
-from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
+from guanxi.core.validation import check_values
+from guanxi.core.visibility import (
+    can_create,
+    can_edit,
+    can_reveal,
+    customer_visibility_q,
+    manages,
+)
 from guanxi.core.webhooks import customer_payload, webhook_emit
 
 from .hooks import run_customer_hooks
@@ -65,6 +72,8 @@ EDITABLE_FIELDS = (
     "consent_wechat",
     "consent_post",
 )
+# Free text that may hold line breaks; every other text field is one line (core.validation).
+MULTILINE_FIELDS = ("notes", "assets_note", "address")
 MAX_PHONES = 5
 MAX_TAGS = 20
 
@@ -116,7 +125,15 @@ def _normalize_phones(raw_phones: list[str]) -> list:
     return phones
 
 
-def _check_phone_owners(phones, customer_id: int | None) -> None:
+def _sees(actor: User | None, customer_id: int) -> bool:
+    """Whether an error may name another record: only to someone who may see it (C8, no
+    existence oracle); everyone else learns only that the value is taken."""
+    return actor is not None and (
+        Customer.objects.filter(customer_visibility_q(actor), pk=customer_id).exists()
+    )
+
+
+def _check_phone_owners(phones, customer_id: int | None, actor: User | None = None) -> None:
     taken = (
         CustomerPhone.objects.filter(number__in=[p.e164 for p in phones])
         .exclude(customer_id=customer_id)
@@ -131,7 +148,10 @@ def _check_phone_owners(phones, customer_id: int | None) -> None:
                 "phone": p.number,
                 "id": p.customer_id,
                 "archived": _(" (archived: restore it instead)") if p.customer.archived_at else "",
-            },
+            }
+            if _sees(actor, p.customer_id)
+            else _("%(phone)s is already registered to another customer; ask a manager.")
+            % {"phone": p.number},
         )
         for p in taken
     ]
@@ -139,7 +159,15 @@ def _check_phone_owners(phones, customer_id: int | None) -> None:
         raise ValidationFailed(errors)
 
 
-def _check_email_unique(email: str, customer_id: int | None) -> None:
+def _email_taken() -> ValidationFailed:
+    return ValidationFailed.single(
+        "email",
+        "duplicate_email",
+        _("This e-mail is already registered to another customer; ask a manager."),
+    )
+
+
+def _check_email_unique(email: str, customer_id: int | None, actor: User | None = None) -> None:
     if not email:
         return
     clash = (
@@ -148,12 +176,42 @@ def _check_email_unique(email: str, customer_id: int | None) -> None:
         .values_list("id", flat=True)
         .first()
     )
-    if clash:
+    if clash and _sees(actor, clash):
         raise ValidationFailed.single(
             "email",
             "duplicate_email",
             _("This e-mail already belongs to customer #%(id)s.") % {"id": clash},
         )
+    if clash:
+        raise _email_taken()
+
+
+def _check_referrer(actor: User, customer: Customer, data: dict) -> None:
+    """`referred_by_id` names only a customer the actor may see: an id field is no way to
+    probe or link records one cannot see (C8). The same answer whether hidden or missing."""
+    referrer = data.get("referred_by_id")
+    if isinstance(referrer, int) and referrer and not _sees(actor, referrer):
+        raise ValidationFailed.single(
+            "referred_by_id", "not_found", _("No such customer among those you can see.")
+        )
+
+
+def _save_or_email_taken(customer: Customer) -> None:
+    """Save; a racing create or edit that took the e-mail first loses here, at the unique
+    index `unique_live_customer_email`, and gets the same field error as the check above."""
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        clash = (
+            customer.email_key
+            and Customer.objects.filter(email_key=customer.email_key, merged_into__isnull=True)
+            .exclude(pk=customer.pk)
+            .exists()
+        )
+        if clash:
+            raise _email_taken() from exc
+        raise
 
 
 def _set_search_keys(customer: Customer) -> None:
@@ -167,7 +225,15 @@ def _apply(customer: Customer, data: dict) -> None:
     if unknown:
         name = sorted(unknown)[0]
         raise ValidationFailed.single(name, "unknown_field", _("Unknown field: %s") % name)
+    data = check_values(data, multiline=MULTILINE_FIELDS)
     for name, value in data.items():
+        model_field = Customer._meta.get_field(name)
+        if value is None and not model_field.null:
+            # null clears a text field (PATCH); elsewhere it is refused here, before the
+            # database's NOT NULL would turn it into a 500.
+            if not isinstance(model_field, models.CharField | models.TextField):
+                raise ValidationFailed.single(name, "null", _("This field cannot be empty."))
+            value = ""
         if isinstance(value, str):
             value = fold(value) if name not in ("notes",) else value.strip()
         setattr(customer, name, value)
@@ -269,17 +335,18 @@ def customer_create(
         )
     customer = Customer(created_by=actor)
     ownership_initial(customer, owner=owner, org_unit=unit, now=customer.created_at)
+    _check_referrer(actor, customer, data)
     _apply(customer, data)
     normalized = _normalize_phones(list(phones))
-    _check_phone_owners(normalized, None)
-    _check_email_unique(customer.email, None)
+    _check_phone_owners(normalized, None, actor)
+    _check_email_unique(customer.email, None, actor)
     if not allow_similar:
         candidates = find_duplicates(viewer=actor, name=customer.name)
         if candidates.visible or candidates.hidden_count:
             raise SimilarCustomersFound(candidates)
     with transaction.atomic():
         customer.primary_phone = normalized[0].e164 if normalized else ""
-        customer.save()
+        _save_or_email_taken(customer)
         try:
             _set_phones(customer, normalized)
         except IntegrityError as exc:  # a racing create took the number first
@@ -319,10 +386,12 @@ def customer_update(
         if customer.archived_at:
             raise Conflict(_("Restore this customer before editing."), code="archived")
         before = _snapshot(customer)
+        if data.get("referred_by_id") != before["referred_by_id"]:
+            _check_referrer(actor, customer, data)
         _apply(customer, data)
         if phones is not None:
             normalized = _normalize_phones(phones)
-            _check_phone_owners(normalized, customer.pk)
+            _check_phone_owners(normalized, customer.pk, actor)
             try:
                 with transaction.atomic():
                     _set_phones(customer, normalized)
@@ -332,7 +401,7 @@ def customer_update(
                     "duplicate_phone",
                     _("This phone already belongs to another customer."),
                 ) from exc
-        _check_email_unique(customer.email, customer.pk)
+        _check_email_unique(customer.email, customer.pk, actor)
         if tags is not None:
             _set_tags(customer, tags)
         customer.updated_at = timezone.now()
@@ -342,7 +411,7 @@ def customer_update(
         run_customer_hooks(
             customer=customer, created=False, changed=changes.keys(), now=customer.updated_at
         )
-        customer.save()
+        _save_or_email_taken(customer)
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
             webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))
@@ -628,15 +697,16 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         nexts = [v for v in (keep.next_follow_up_at, other.next_follow_up_at) if v]
         keep.next_follow_up_at = min(nexts) if nexts else None
         keep.updated_at = timezone.now()
-        keep.save()
-        keep.refresh_from_db()
-
+        # `other` leaves the live records first: an e-mail filled from it onto `keep` is then
+        # still unique among live customers (unique_live_customer_email).
         other.merged_into = keep
         other.archived_at = timezone.now()
         other.primary_phone = ""
         other.order_count, other.points_balance = 0, 0
         other.revenue = 0
         other.save()
+        keep.save()
+        keep.refresh_from_db()
         audit_record(
             actor=actor,
             verb="customer.merge",

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record
-from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from guanxi.core.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User, hash_token
-from guanxi.core.visibility import manages
+from guanxi.core.visibility import can_edit, manages
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -129,6 +129,15 @@ def interaction_log(
         customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
         if customer.archived_at:
             raise ValidationFailed.single("customer", "archived", _("This customer is archived."))
+        if next_follow_up_at and not can_edit(actor, customer):
+            # Same right as the follow-up form (follow_up_set): a receptionist or teammate
+            # logging a contact does not move the owner's plan by hand.
+            raise DomainError(
+                _("Only the owner or a manager reschedules follow-ups."),
+                code="follow_up_owner_only",
+                field="next_follow_up_at",
+                status=403,
+            )
         interaction = Interaction.objects.create(
             customer=customer,
             actor=actor,
@@ -173,7 +182,6 @@ def interaction_log(
 
 def follow_up_set(*, actor: User, customer_id: int, at: datetime, note: str = "") -> Customer:
     """Move a customer's next follow-up by hand (owner or manager)."""
-    from guanxi.core.visibility import can_edit
 
     at = _aware(at)
     if at < timezone.now() - FUTURE_TOLERANCE:

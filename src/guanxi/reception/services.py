@@ -958,6 +958,10 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         raise Forbidden(_("Only salespeople claim from the pool."))
     now = timezone.now()
     with transaction.atomic():
+        # The claimant's own row is the lock for their daily and holding limits: two claims
+        # by one person run one after the other, so the counts below are exact (PostgreSQL
+        # READ COMMITTED would let twelve simultaneous claims each see the same count).
+        User.objects.select_for_update().filter(pk=actor.pk).first()
         customer = (
             Customer.objects.select_for_update()
             .filter(pk=customer_id, archived_at__isnull=True)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User
+from guanxi.core.validation import check_money
 from guanxi.core.visibility import can_edit, manages
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
@@ -51,11 +52,12 @@ Unit = InventoryUnit.Status
 
 
 def money(value, field: str = "amount", allow_zero: bool = False) -> Decimal:
-    """Exact CNY with two places; floats are refused (they are never exact)."""
+    """Exact CNY with two places; floats are refused (they are never exact), and so are more
+    than two decimal places (core.validation: refused, never rounded)."""
     if isinstance(value, float):
         raise ValidationFailed.single(field, "inexact", _("Send amounts as strings or decimals."))
     try:
-        amount = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+        amount = check_money(Decimal(str(value)), field=field).quantize(CENT)
     except (InvalidOperation, ValueError) as exc:
         raise ValidationFailed.single(field, "invalid", _("Enter an amount in yuan.")) from exc
     if amount < 0 or (amount == 0 and not allow_zero):
@@ -404,6 +406,11 @@ def deal_take_deposit(
                     deal.amount = _standing_price(deal) or unit.list_price
         elif deal.product and deal.product.has_units:
             raise ValidationFailed.single("unit_id", "required", _("Choose the unit."))
+        if deal.stage == kind:
+            # The deposit stages are reached only by taking that deposit, so this one is a
+            # repeat (double click, retry): the deal row lock makes the second request wait
+            # and see it, so it never becomes a second instalment.
+            raise Conflict(_("This deposit is already taken."), code="deposit_taken")
         Instalment.objects.create(
             deal=deal,
             label=_("Small deposit (小定)")
@@ -557,6 +564,16 @@ def schedule_set(*, actor: User, deal_id: int, instalments: list[dict]) -> list[
 # ---- payments (finance only) ----------------------------------------------------------------
 
 
+def _refuse_own_money(actor: User, seller_id: int | None) -> None:
+    # Separation of duties (C4/C8): the person who sold never books the money for it, even
+    # when they hold the finance role as well.
+    if seller_id == actor.pk:
+        raise Forbidden(
+            _("You cannot record money for your own sale; ask another finance colleague."),
+            code="own_sale",
+        )
+
+
 def _require_finance(actor: User) -> None:
     if not actor.has_role(Role.FINANCE):
         raise Forbidden(_("Only finance records money received."), code="finance_only")
@@ -633,6 +650,7 @@ def _pay_deal(actor, deal_id, instalment_id, amount, method, receipt_number, rec
     )
     if deal is None or not Deal.objects.visible_to(actor).filter(pk=deal_id).exists():
         raise NotFound(_("Deal not found."))
+    _refuse_own_money(actor, deal.owner_id)
     if deal.stage == Stage.LOST:
         raise Conflict(_("This deal is lost."), code="deal_closed")
     due = deal.instalments.select_for_update().filter(status=Instalment.Status.DUE)
@@ -710,6 +728,7 @@ def _pay_order(actor, order_id, amount, method, receipt_number, received_at):
         or not Customer.objects.visible_to(actor).filter(pk=order.customer_id).exists()
     ):
         raise NotFound(_("Order not found."))
+    _refuse_own_money(actor, order.created_by_id)
     if order.status == Order.Status.CANCELLED:
         raise Conflict(_("This order is cancelled."), code="order_cancelled")
     if order.paid + amount > order.total:

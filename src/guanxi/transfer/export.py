@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
-from guanxi.core.visibility import MASKED, mask_id_number, mask_phone, sees_unmasked
+from guanxi.core.visibility import (
+    MASKED,
+    hides_contact_details,
+    mask_id_number,
+    mask_phone,
+    sees_unmasked,
+)
 from guanxi.customers.models import Customer, display_phone
 from guanxi.customers.selectors import CustomerFilter, customer_queryset
 
@@ -111,6 +117,7 @@ def _streaming_reads():
 def _rows(viewer, filters, labels, segments, owners, moment):
     for c in export_queryset(viewer, filters).iterator(chunk_size=CHUNK):
         clear = sees_unmasked(viewer, c)
+        hidden = hides_contact_details(viewer, c)
         phone = c.primary_phone
         if phone:
             phone = display_phone(phone).replace(" ", "") if clear else mask_phone(phone)
@@ -125,7 +132,7 @@ def _rows(viewer, filters, labels, segments, owners, moment):
             c.pk,
             c.name,
             phone,
-            c.email,
+            MASKED if hidden and c.email else c.email,
             c.company,
             c.title,
             labels["gender"].get(c.gender, "") if c.gender else "",
@@ -133,13 +140,13 @@ def _rows(viewer, filters, labels, segments, owners, moment):
             c.province,
             c.city,
             c.district,
-            c.address,
+            MASKED if hidden and c.address else c.address,
             segments.get(c.segment_id, ""),
             labels["stage"].get(c.stage, c.stage),
             labels["relationship"].get(c.relationship, "") if c.relationship else "",
             labels["source"].get(c.source, c.source),
             owners.get(c.owner_id, ""),
-            c.wechat_id,
+            MASKED if hidden and c.wechat_id else c.wechat_id,
             (c.id_number if clear else mask_id_number(c.id_number)) if c.id_number else "",
             income,
             moment(c.last_contact_at),
@@ -177,6 +184,8 @@ def xlsx_file(rows: Iterator[list]):
     """
     from openpyxl import Workbook
 
+    from guanxi.core.validation import strip_control
+
     workbook = Workbook(write_only=True)
     header = columns()
     sheet, count, number = None, EXCEL_MAX_ROWS, 0
@@ -186,7 +195,8 @@ def xlsx_file(rows: Iterator[list]):
             sheet = workbook.create_sheet(_("Customers") + (f" {number}" if number > 1 else ""))
             sheet.append(header)
             count = 0
-        sheet.append(row)
+        # A control character from an old import would make openpyxl refuse the whole file.
+        sheet.append([strip_control(v) if isinstance(v, str) else v for v in row])
         count += 1
     if sheet is None:
         workbook.create_sheet(_("Customers")).append(header)
