@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "guanxi.core"
     label = "core"
     verbose_name = _("Organisation and platform")
+
+    def ready(self):
+        from .search import register_search_kind, user_hits
+
+        register_search_kind("users", _("Colleagues"), user_hits, order=90, icon="people")

@@ -53,6 +53,12 @@ def register_webhook_event(name: str, label: str | Promise) -> None:
     EVENTS[name] = label
 
 
+def event_label(name: str) -> str:
+    """The event in the reader's language; an event no app declares any more reads as words."""
+    label = EVENTS.get(name)
+    return str(label) if label is not None else name.replace(".", " ").replace("_", " ")
+
+
 DEFAULT_BACKOFF = (60, 300, 1800, 7200, 43200)
 TIMEOUT_SECONDS = 10
 STALE_DELIVERING = timedelta(minutes=5)
