@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .formatting import grouped, money
 
@@ -90,7 +90,6 @@ _VERBS: dict[str, str | Promise] = {
 _FIELDS: dict[str, str | Promise] = {
     "owner_id": gettext_lazy("owner"),
     "owner": gettext_lazy("owner"),
-    "stage": gettext_lazy("stage"),
     "amount": gettext_lazy("amount"),
     "price": gettext_lazy("price"),
     "total": gettext_lazy("total"),
@@ -134,6 +133,11 @@ _FIELDS: dict[str, str | Promise] = {
     "sha256": gettext_lazy("file fingerprint"),
 }
 
+# Labels for one model's field where its verbose_name would mislead in an audit line.
+_MODEL_FIELDS: dict[tuple[str, str], str | Promise] = {
+    ("sales.deal", "stage"): pgettext_lazy("deal", "sales stage"),
+}
+
 # Values that are ids of people or customers, by field name.
 _USER_FIELDS = {"owner_id", "owner", "receiver", "credit", "actor", "salesperson"}
 _CUSTOMER_FIELDS = {"member", "merged", "merged_into"}
@@ -162,6 +166,11 @@ _VALUE_LABELS: dict[str, dict[str, str | Promise]] = {
 
 def register_audit_verb(verb: str, label: str | Promise) -> None:
     _VERBS[verb] = label
+
+
+def verb_choices() -> list[tuple[str, str]]:
+    """(verb, label) for the audit log's action filter, in the reader's language."""
+    return sorted(((v, str(label)) for v, label in _VERBS.items()), key=lambda c: c[1])
 
 
 def register_audit_field(name: str, label: str | Promise, *, kind: str = "") -> None:
@@ -199,7 +208,8 @@ def verb_label(verb: str, target_type: str = "") -> str:
     # An unregistered verb still reads as words: "<record kind> changed".
     model = _model(target_type)
     if model is not None:
-        return _("%(record)s: recorded change") % {"record": model._meta.verbose_name}
+        record = str(model._meta.verbose_name)
+        return _("%(record)s: recorded change") % {"record": record[:1].upper() + record[1:]}
     return _("Recorded change")
 
 
@@ -224,12 +234,12 @@ def _model_field(model, name: str):
 
 
 def field_label(name: str, model=None) -> str:
-    model_field = _model_field(model, name)
-    label = getattr(model_field, "verbose_name", None) if model_field is not None else None
-    if name in _FIELDS and (label is None or name.endswith("_id") or name in ("stage", "kind")):
+    label = _MODEL_FIELDS.get((model._meta.label_lower, name)) if model is not None else None
+    model_field = _model_field(model, name) if label is None else None
+    if model_field is not None:
+        label = getattr(model_field, "verbose_name", None)
+    if name in _FIELDS and (label is None or name.endswith("_id")):
         label = _FIELDS[name]
-    if label is None:
-        label = _FIELDS.get(name)
     if label is None:
         # Never a code: a field nobody labelled reads as words ("event_mode" → "event mode").
         label = re.sub(r"[_.]+", " ", name).strip()
@@ -240,7 +250,8 @@ def field_label(name: str, model=None) -> str:
 class _Names:
     """Names behind the ids on one page of entries, loaded in two queries at most."""
 
-    def __init__(self):
+    def __init__(self, viewer=None):
+        self.viewer = viewer
         self.user_ids: set[int] = set()
         self.customer_ids: set[int] = set()
         self.users: dict[int, str] = {}
@@ -262,9 +273,15 @@ class _Names:
         if self.customer_ids:
             customer = _model("customers.customer")
             if customer is not None:
-                self.customers = dict(
-                    customer.objects.filter(pk__in=self.customer_ids).values_list("pk", "name")
-                )
+                # A customer's name only where the reader may see that customer.
+                from .visibility import customer_visibility_q
+
+                found = customer.objects.filter(pk__in=self.customer_ids)
+                if self.viewer is not None:
+                    found = found.filter(customer_visibility_q(self.viewer))
+                else:
+                    found = found.none()
+                self.customers = dict(found.values_list("pk", "name"))
 
     def user(self, value) -> str:
         return self._name(self.users, value)
@@ -277,7 +294,7 @@ class _Names:
         if value is None or value == "":
             return "—"
         key = int(value) if isinstance(value, str) and value.isdigit() else value
-        return names.get(key, _("#%(id)s") % {"id": value})
+        return names.get(key) or _("#%(id)s") % {"id": value}
 
 
 def _pairs(changes) -> list[tuple[str, object, object, bool]]:
@@ -390,10 +407,13 @@ def _as_datetime(value: str) -> datetime | None:
 _HIDDEN = {"moved", "filled", "sha256"}
 
 
-def describe_entries(entries) -> list:
-    """Set `entry.described` (a DescribedEntry) on each entry; returns the entries."""
+def describe_entries(entries, *, viewer) -> list:
+    """Set `entry.described` (a DescribedEntry) on each entry; returns the entries.
+
+    Customers named in the changes (a household member, a merged record) are named only
+    when `viewer` may see them; otherwise their number stands in."""
     entries = list(entries)
-    names = _Names()
+    names = _Names(viewer)
     for entry in entries:
         for name, old, new, _pair in _pairs(entry.changes):
             for kind, fields in (("user", _USER_FIELDS), ("customer", _CUSTOMER_FIELDS)):
@@ -429,5 +449,5 @@ def describe_entries(entries) -> list:
     return entries
 
 
-def describe_entry(entry) -> DescribedEntry:
-    return describe_entries([entry])[0].described
+def describe_entry(entry, *, viewer) -> DescribedEntry:
+    return describe_entries([entry], viewer=viewer)[0].described
