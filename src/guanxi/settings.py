@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "guanxi.core.context_processors.navigation",
+                "guanxi.notifications.inbox.bell_context",
             ],
         },
     }
