@@ -91,3 +91,11 @@ def test_webhook_page_names_events_and_errors_in_chinese(client, admin_user, set
     assert "customer.created" not in body.replace('value="customer.created"', "")
     assert "无法连接到接收地址" in body
     assert ">ConnectError" not in body
+
+
+def test_user_guide_is_one_click_from_every_page(client, owner):
+    client.force_login(owner)
+    assert 'href="/help/"' in client.get("/customers/").content.decode()
+    html = client.get("/help/").content.decode()
+    assert "Guanxi user guide" in html and "<h2>" in html
+    assert "<script" not in html.split('class="user-guide"')[1]
