@@ -100,7 +100,8 @@ def main() -> None:
     ):
         print(
             f"  {name:16} wall p50 {s['p50']:5.1f} ms  p95 {s['p95']:5.1f} ms  "
-            f"p99 {s['p99']:5.1f} ms · CPU p50 {s['cpu']['p50']:4.1f} ms  p95 {s['cpu']['p95']:4.1f} ms"
+            f"p99 {s['p99']:5.1f} ms · "
+            f"CPU p50 {s['cpu']['p50']:4.1f} ms  p95 {s['cpu']['p95']:4.1f} ms"
         )
     print(f"  unchanged p95 / healthz p95: {unchanged['p95'] / max(healthz['p95'], 0.01):.1f}×")
     if os.environ.get("BELL_PROFILE"):
