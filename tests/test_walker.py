@@ -54,18 +54,30 @@ class _Text(HTMLParser):
 
     SKIP_TAGS = {"script", "style", "code", "pre", "kbd", "template"}
 
-    def __init__(self):
+    def __init__(self, language: str = ""):
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
         self.links: list[str] = []
         self._skip = 0
+        self._language = language
+        # An element marked as another language (the English user guide: lang="en") is
+        # that language on purpose: its text is not checked, its links are still followed.
+        self._other: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        if (self._other and tag == self._other[0]) or (
+            not self._other
+            and tag != "html"
+            and attrs.get("lang")
+            and self._language
+            and not attrs["lang"].startswith(self._language[:2])
+        ):
+            self._other.append(tag)
         if tag in self.SKIP_TAGS:
             self._skip += 1
         for name in ("placeholder", "aria-label", "alt"):
-            if attrs.get(name):
+            if attrs.get(name) and not self._other:
                 self.texts.append(attrs[name])
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
@@ -73,9 +85,11 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self.SKIP_TAGS and self._skip:
             self._skip -= 1
+        if self._other and tag == self._other[0]:
+            self._other.pop()
 
     def handle_data(self, data):
-        if not self._skip and data.strip():
+        if not self._skip and not self._other and data.strip():
             self.texts.append(" ".join(data.split()))
 
 
@@ -164,7 +178,7 @@ def walk(client, language: str, english, chinese, data) -> tuple[int, dict[str, 
             continue
         if "text/html" not in response.get("Content-Type", ""):
             continue
-        parser = _Text()
+        parser = _Text(language)
         parser.feed(response.content.decode())
         problems = [p for t in parser.texts for p in _problems(t, language, english, chinese, data)]
         if problems:

@@ -168,3 +168,20 @@ def test_manager_home_activity_reads_as_words(client, manager, trail, settings):
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "客户已重新分配" in html or "归属争议已裁定" in html
     assert "dispute.decide" not in html and "payment.record" not in html
+
+
+def test_a_rule_explanation_in_the_note_reads_in_the_readers_language(owner, customer):
+    explanation = (
+        "New customer: received in turn; the first registration owns the customer "
+        "for the protection period."
+    )
+    entry = audit_record(actor=owner, verb="visit.receive", target=customer, note=explanation)
+    with translation.override("zh-hans"):
+        note = describe_entry(entry, viewer=owner).note
+    assert note != explanation and re.search(r"[\u4e00-\u9fff]", note)
+
+
+def test_a_typed_note_is_shown_as_typed(owner, customer):
+    entry = audit_record(actor=owner, verb="customer.archive", target=customer, note="客户搬走了")
+    with translation.override("en"):
+        assert describe_entry(entry, viewer=owner).note == "客户搬走了"

@@ -200,6 +200,7 @@ class ChangeLine:
 class DescribedEntry:
     action: str
     lines: list[ChangeLine] = field(default_factory=list)
+    note: str = ""
 
 
 def verb_label(verb: str, target_type: str = "") -> str:
@@ -444,7 +445,12 @@ def describe_entries(entries, *, viewer) -> list:
                 )
             )
         entry.described = DescribedEntry(
-            action=verb_label(entry.verb, entry.target_type), lines=lines
+            action=verb_label(entry.verb, entry.target_type),
+            lines=lines,
+            # Services store rule explanations as source-language messages (reception's
+            # "New customer: received in turn; …"): shown in the reader's language. A note
+            # someone typed is not in the catalogue and comes back unchanged.
+            note=_(entry.note) if entry.note else "",
         )
     return entries
 

@@ -38,7 +38,8 @@ def record_events(*, customer, viewer, limit: int):
         lines = [str(line) for line in row.described.lines]
         if row.verb == "customer.create":
             lines = []  # the record itself shows what it holds
-        body = "\n".join([*lines, row.note] if row.note else lines)
+        note = row.described.note
+        body = "\n".join([*lines, note] if note else lines)
         yield TimelineEvent(
             at=row.created_at,
             kind="record",
