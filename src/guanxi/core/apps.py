@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
         from .search import register_search_kind, user_hits
 
         register_search_kind("users", _("Colleagues"), user_hits, order=90, icon="people")
+
+        from . import panels
+
+        panels.register()

@@ -26,3 +26,7 @@ class CustomersConfig(AppConfig):
             icon="person",
             more_url=customer_list_url,
         )
+
+        from . import panels
+
+        panels.register()

@@ -30,7 +30,7 @@ class Notice:
     key: str
     title: str | Promise
     params: dict = field(default_factory=dict)
-    body: str = ""
+    body: str | Promise = ""
     url: str = ""
     kind: str = "general"
 

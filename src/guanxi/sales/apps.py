@@ -26,3 +26,7 @@ class SalesConfig(AppConfig):
 
         register_search_kind("deals", _("Deals"), deal_hits, order=20, icon="briefcase")
         register_search_kind("units", _("Units"), unit_hits, order=30, icon="building")
+
+        from . import panels
+
+        panels.register()
