@@ -119,3 +119,29 @@ def test_bell_and_search_at_phone_width(new_page, request, owner, settings, role
         text(DUE, language, total=2, overdue=1)
     )
     shot(page, f"header-{role}-{language}-phone-2-bell")
+
+
+ADMIN_PAGES = [
+    "/",
+    "/webhooks/",
+    "/tokens/",
+    "/audit/",
+    "/notifications/",
+    "/search/?q=x",
+    "/help/",
+]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_admin_pages_fit_a_phone(new_page, admin_user, settings, language):
+    settings.LANGUAGE_CODE = language
+    page = new_page(viewport=PHONE, locale=LOCALES[language])
+    log_in(page, admin_user.username, PASSWORD)
+    too_wide = {}
+    for url in ADMIN_PAGES:
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[url] = width
+    shot(page, f"header-admin-{language}-phone-help")
+    assert not too_wide, f"pages that scroll sideways at 390 px: {too_wide}"
