@@ -8,6 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and platform")
 
     def ready(self):
+        from .search import register_search_kind, user_hits
+
+        register_search_kind("users", _("Colleagues"), user_hits, order=90, icon="people")
+
         from . import panels
 
         panels.register()

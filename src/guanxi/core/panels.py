@@ -60,7 +60,10 @@ def system_health(user: User) -> dict | None:
 def recent_activity(user: User) -> dict | None:
     if not (user.is_admin or user.managed_unit_ids):
         return None
-    return {"entries": list(audit_entries_for(user).select_related("actor")[:10])}
+    from .audit_display import describe_entries
+
+    entries = audit_entries_for(user).select_related("actor")[:10]
+    return {"entries": describe_entries(entries, viewer=user)}
 
 
 def register() -> None:

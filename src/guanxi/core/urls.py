@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, webhook_views
+from . import help_views, search_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
+    path("search/", search_views.search_view, name="global_search"),
+    path("help/", help_views.help_view, name="help"),
     path("audit/", views.audit_log, name="audit_log"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_edit, name="user_create"),

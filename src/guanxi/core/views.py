@@ -49,6 +49,8 @@ def home(request):
 def audit_log(request):
     if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
         raise Http404
+    from .audit_display import describe_entries, verb_choices
+
     entries = audit_entries_for(request.user).select_related("actor")
     verb = request.GET.get("verb", "").strip()
     if verb:
@@ -56,10 +58,21 @@ def audit_log(request):
     target = request.GET.get("target", "").strip()
     if target.isdigit():
         entries = entries.filter(target_id=int(target))
+    actor = request.GET.get("actor", "").strip()
+    if actor.isdigit():
+        entries = entries.filter(actor_id=int(actor))
+    since = _date_param(request, "since")
+    if since:
+        entries = entries.filter(created_at__gte=_local_midnight(since))
+    until = _date_param(request, "until")
+    if until:
+        entries = entries.filter(created_at__lt=_local_midnight(until, days=1))
     before = request.GET.get("before", "")
     if before.isdigit():
         entries = entries.filter(id__lt=int(before))
-    rows = list(entries.order_by("-id")[:51])
+    rows = describe_entries(entries.order_by("-id")[:51], viewer=request.user)
+    params = request.GET.copy()
+    params.pop("before", None)
     return render(
         request,
         "core/audit_log.html",
@@ -68,8 +81,41 @@ def audit_log(request):
             "next_before": rows[49].id if len(rows) > 50 else None,
             "verb": verb,
             "target": target,
+            "actor": actor,
+            "since": since.isoformat() if since else "",
+            "until": until.isoformat() if until else "",
+            "verbs": verb_choices(),
+            "actors": _audit_actors(request.user),
+            "base_query": params.urlencode(),
         },
     )
+
+
+def _date_param(request, name: str):
+    from django.utils.dateparse import parse_date
+
+    try:
+        return parse_date(request.GET.get(name, "").strip() or "")
+    except ValueError:
+        return None
+
+
+def _local_midnight(day, days: int = 0):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day + timedelta(days=days), time.min))
+
+
+def _audit_actors(user: User):
+    """The people whose entries this reader may filter by."""
+    users = (
+        User.objects.all()
+        if user.is_admin
+        else User.objects.filter(org_unit_id__in=user.managed_unit_ids)
+    )
+    return list(users.order_by("username")[:500])
 
 
 def _require_admin(request):

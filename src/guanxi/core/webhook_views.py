@@ -12,7 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .errors import DomainError
 from .models import Webhook, WebhookDelivery
 from .web import attach_errors
-from .webhooks import EVENTS, webhook_create, webhook_replay, webhook_set_active
+from .webhooks import (
+    EVENTS,
+    delivery_error_text,
+    event_label,
+    webhook_create,
+    webhook_replay,
+    webhook_set_active,
+)
 
 LOG_SIZE = 50
 
@@ -60,13 +67,20 @@ def webhook_list(request):
     hook = request.GET.get("webhook", "")
     if hook.isdigit():
         deliveries = deliveries.filter(webhook_id=int(hook))
+    hooks = list(Webhook.objects.all())
+    for h in hooks:
+        h.event_labels = [event_label(e) for e in h.events]
+    log = list(deliveries.order_by("-id")[:LOG_SIZE])
+    for d in log:
+        d.event_label = event_label(d.event)
+        d.error_text = delivery_error_text(d.last_error, d.response_code)
     return render(
         request,
         "core/webhooks.html",
         {
             "form": form,
-            "webhooks": Webhook.objects.all(),
-            "deliveries": deliveries.order_by("-id")[:LOG_SIZE],
+            "webhooks": hooks,
+            "deliveries": log,
             "statuses": WebhookDelivery.Status.choices,
             "status": status,
             "event_labels": EVENTS,

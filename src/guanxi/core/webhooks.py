@@ -53,6 +53,39 @@ def register_webhook_event(name: str, label: str | Promise) -> None:
     EVENTS[name] = label
 
 
+def event_label(name: str) -> str:
+    """The event in the reader's language; an event no app declares any more reads as words."""
+    label = EVENTS.get(name)
+    return str(label) if label is not None else name.replace(".", " ").replace("_", " ")
+
+
+# What a failed delivery's stored error (the httpx exception's class) means, for the log.
+_ERRORS: dict[str, str | Promise] = {
+    "ConnectError": gettext_lazy("Could not connect to the receiver (refused or unreachable)."),
+    "ConnectTimeout": gettext_lazy("The receiver did not accept the connection in time."),
+    "ReadTimeout": gettext_lazy("The receiver did not answer in time."),
+    "WriteTimeout": gettext_lazy("The request could not be sent in time."),
+    "PoolTimeout": gettext_lazy("The request could not be sent in time."),
+    "TimeoutException": gettext_lazy("The receiver did not answer in time."),
+    "RemoteProtocolError": gettext_lazy("The receiver closed the connection unexpectedly."),
+    "UnsupportedProtocol": gettext_lazy("The URL is not an http(s) address."),
+    "TooManyRedirects": gettext_lazy("The receiver redirected too often."),
+}
+
+
+def delivery_error_text(error: str, response_code: int | None = None) -> str:
+    """A delivery's failure in the reader's language ("ConnectError: [Errno 111] …" →
+    "Could not connect to the receiver …"); the technical detail stays in the database."""
+    if not error:
+        return ""
+    if error.startswith("HTTP ") and response_code:
+        return _("The receiver answered with HTTP status %(code)s.") % {"code": response_code}
+    name = error.split(":", 1)[0].strip()
+    if name in _ERRORS:
+        return str(_ERRORS[name])
+    return _("The delivery failed (%(reason)s).") % {"reason": name or error[:60]}
+
+
 DEFAULT_BACKOFF = (60, 300, 1800, 7200, 43200)
 TIMEOUT_SECONDS = 10
 # A send is over within TIMEOUT_SECONDS per phase; a row still "delivering" well past that

@@ -14,6 +14,19 @@ class CustomersConfig(AppConfig):
 
         register_timeline_source("record", _("Record history"), record_events)
 
+        from guanxi.core.search import register_search_kind
+
+        from .global_search import customer_hits, customer_list_url
+
+        register_search_kind(
+            "customers",
+            _("Customers"),
+            customer_hits,
+            order=10,
+            icon="person",
+            more_url=customer_list_url,
+        )
+
         from . import panels
 
         panels.register()

@@ -1,41 +1,50 @@
-"""Timeline source of this app: the record's own history from the audit trail."""
+"""Timeline source of this app: the record's own history from the audit trail, in the
+reader's language (core.audit_display turns verbs and changes into words)."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from guanxi.core.audit_display import describe_entries
 from guanxi.core.models import AuditEntry
 from guanxi.core.timeline import TimelineEvent
 
+# On the customer's own page "the record" is understood; elsewhere core's labels apply.
 VERBS = {
-    "customer.create": _("Record created"),
-    "customer.update": _("Record changed"),
-    "customer.archive": _("Archived"),
-    "customer.restore": _("Restored"),
-    "customer.merge": _("Another record merged in"),
-    "customer.merged_into": _("Merged into another record"),
-    "customer.reveal": _("Masked field revealed"),
-    "customer.reassign": _("Owner changed"),
-    "customer.share": _("Shared"),
-    "customer.unshare": _("Sharing removed"),
-    "customer.household_link": _("Household linked"),
-    "customer.contact_add": _("Contact person added"),
-    "customer.date_add": _("Important date added"),
-    "customer.follow_up_set": _("Follow-up rescheduled"),
+    "customer.create": gettext_lazy("Record created"),
+    "customer.update": gettext_lazy("Record changed"),
+    "customer.archive": gettext_lazy("Archived"),
+    "customer.restore": gettext_lazy("Restored"),
+    "customer.merge": gettext_lazy("Another record merged in"),
+    "customer.merged_into": gettext_lazy("Merged into another record"),
+    "customer.reveal": gettext_lazy("Masked field revealed"),
+    "customer.reassign": gettext_lazy("Owner changed"),
+    "customer.share": gettext_lazy("Shared"),
+    "customer.unshare": gettext_lazy("Sharing removed"),
+    "customer.household_link": gettext_lazy("Household linked"),
+    "customer.contact_add": gettext_lazy("Contact person added"),
+    "customer.date_add": gettext_lazy("Important date added"),
+    "customer.follow_up_set": gettext_lazy("Follow-up rescheduled"),
 }
 
 
 def record_events(*, customer, viewer, limit: int):
-    rows = (
+    rows = describe_entries(
         AuditEntry.objects.filter(target_type="customers.customer", target_id=customer.pk)
         .select_related("actor")
-        .order_by("-id")[:limit]
+        .order_by("-id")[:limit],
+        viewer=viewer,
     )
     for row in rows:
-        changed = ", ".join(k for k in row.changes if k not in ("moved", "filled"))
+        lines = [str(line) for line in row.described.lines]
+        if row.verb == "customer.create":
+            lines = []  # the record itself shows what it holds
+        note = row.described.note
+        body = "\n".join([*lines, note] if note else lines)
         yield TimelineEvent(
             at=row.created_at,
             kind="record",
-            title=str(VERBS.get(row.verb, row.verb)),
-            body=row.note or (changed if row.verb == "customer.update" else ""),
+            title=str(VERBS.get(row.verb, row.described.action)),
+            body=body,
             actor=str(row.actor or _("system")),
             icon="pencil-square",
         )

@@ -20,6 +20,13 @@ class SalesConfig(AppConfig):
         register_webhook_event("deal.stage_changed", _("Deal stage changed"))
         register_webhook_event("payment.recorded", _("Payment recorded"))
 
+        from guanxi.core.search import register_search_kind
+
+        from .global_search import deal_hits, unit_hits
+
+        register_search_kind("deals", _("Deals"), deal_hits, order=20, icon="briefcase")
+        register_search_kind("units", _("Units"), unit_hits, order=30, icon="building")
+
         from . import panels
 
         panels.register()

@@ -91,7 +91,26 @@ def kanban(*, viewer: User, mine: bool = False) -> list[Column]:
         # SQLite sums decimals as floats (300.300000000000): back to the cent.
         amount = Decimal(row.get("s") or 0).quantize(Decimal("0.01"))
         columns.append(Column(stage, count, amount, cards))
+    attach_quote_prices([deal for column in columns for deal in column.deals])
     return columns
+
+
+def attach_quote_prices(deals) -> None:
+    """Set `quote_price` on deals without an amount yet: the live quote's price (standing,
+    or waiting for approval), so a quoted deal shows what was offered, not ¥0.00."""
+    waiting = {deal.pk: deal for deal in deals if not deal.amount}
+    for deal in waiting.values():
+        deal.quote_price = None
+    if not waiting:
+        return
+    live = (
+        Quote.objects.filter(deal_id__in=waiting, status__in=["pending", "active"])
+        .order_by("deal_id", "-id")
+        .values_list("deal_id", "price")
+    )
+    for deal_id, price in live:
+        if waiting[deal_id].quote_price is None:
+            waiting[deal_id].quote_price = price
 
 
 def deal_get(*, viewer: User, pk: int) -> Deal:

@@ -80,6 +80,14 @@ class Command(BaseCommand):
         from guanxi.sales.demo import demo_sales
 
         demo_sales(owners=owners)
+        from guanxi.sales.demo_office import demo_office
+
+        office = demo_office()
+        if office:
+            self.stdout.write(
+                "Office: {visits} visitors, {calls} calls, {quotes} quotes, "
+                "{instalments} instalments, {disputes} dispute.".format(**office)
+            )
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)
