@@ -339,6 +339,10 @@ class Customer(models.Model):
     # Display values honour masking. `viewer_unmasked` is set by the selectors for the viewer;
     # a code path that forgets it shows masked values — the safe default.
     viewer_unmasked = False
+    # Set by the list's search (selectors.mark_matches): the typed term, to highlight, and
+    # (label, text) of a field outside the name and company where it matched.
+    search_term = ""
+    search_match = None
 
     @property
     def phone_display(self) -> str:

@@ -28,6 +28,7 @@ from .models import (
     ImportantDate,
     Tag,
 )
+from .search_index import index_customers
 from .selectors import customer_get, find_duplicates
 
 # What a user may set through the UI or the API; everything else is kept by services.
@@ -161,6 +162,10 @@ def _set_search_keys(customer: Customer) -> None:
     customer.email_key = email_key(customer.email)
 
 
+# What the word and substring index holds (search_index.py): a change to one re-indexes.
+_INDEXED = {"name", "company", "email", "province", "city", "district", "address", "tags"}
+
+
 def _apply(customer: Customer, data: dict) -> None:
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
@@ -286,6 +291,7 @@ def customer_create(
         )
         if hooked:
             customer.save(update_fields=hooked)
+        index_customers([customer.pk])
         audit_record(
             actor=actor,
             verb="customer.create",
@@ -335,6 +341,8 @@ def customer_update(
             customer=customer, created=False, changed=changes.keys(), now=customer.updated_at
         )
         customer.save()
+        if changes.keys() & _INDEXED:
+            index_customers([customer.pk])
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
             webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))
@@ -350,6 +358,7 @@ def customer_archive(*, actor: User, customer_id: int, reason: str = "") -> Cust
             raise Conflict(_("This customer is already archived."), code="already_archived")
         customer.archived_at = timezone.now()
         customer.save(update_fields=["archived_at", "updated_at"])
+        index_customers([customer.pk])  # leaves the word and substring index
         audit_record(actor=actor, verb="customer.archive", target=customer, note=reason)
     return customer
 
@@ -365,6 +374,7 @@ def customer_restore(*, actor: User, customer_id: int) -> Customer:
             raise Conflict(_("This customer is not archived."), code="not_archived")
         customer.archived_at = None
         customer.save(update_fields=["archived_at", "updated_at"])
+        index_customers([customer.pk])
         audit_record(actor=actor, verb="customer.restore", target=customer)
     return customer
 
@@ -638,6 +648,7 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         other.order_count, other.points_balance = 0, 0
         other.revenue = 0
         other.save()
+        index_customers([keep.pk, other.pk])  # the merged record leaves the index
         audit_record(
             actor=actor,
             verb="customer.merge",
