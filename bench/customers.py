@@ -314,11 +314,19 @@ def main() -> int:
     parser.add_argument("--threads", default=os.environ.get("WEB_THREADS", "4"))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="SQLite: time again the database a --keep run left in this directory",
+    )
     args = parser.parse_args()
+    if args.reuse and args.database != "sqlite":
+        parser.error("--reuse works with SQLite only")
 
-    workdir = Path(tempfile.mkdtemp(prefix="guanxi-bench-"))
+    workdir = args.reuse or Path(tempfile.mkdtemp(prefix="guanxi-bench-"))
+    args.keep = args.keep or bool(args.reuse)
     var_dir = workdir / "var"
-    var_dir.mkdir()
+    var_dir.mkdir(exist_ok=True)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "guanxi.settings",
@@ -361,12 +369,18 @@ def main() -> int:
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        people, manager = build_organisation(args.salespeople)
+        if args.reuse:
+            from guanxi.core.models import User
+
+            people = list(User.objects.filter(username__startswith="sales").order_by("id"))
+            manager = User.objects.get(username="manager")
+        else:
+            people, manager = build_organisation(args.salespeople)
         log(f"Migrated, static collected, {len(people)} salespeople: "
             f"{time.perf_counter() - started:.1f} s")  # fmt: skip
 
         started, cpu_started = time.perf_counter(), time.process_time()
-        made = generate_customers(count=args.customers, owners=people)
+        made = 0 if args.reuse else generate_customers(count=args.customers, owners=people)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         results["generation_s"] = round(elapsed, 2)
         results["generation_rate"] = round(made / elapsed)

@@ -142,6 +142,37 @@ def matching_ids(term: str, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def newest_matching_ids(term: str, rows, limit: int) -> list[int]:
+    """Ids of the customers in `rows` (a queryset: visibility, filters, cursor) whose entry
+    matches `term`, newest first, at most `limit`: read along the index in id order, each
+    match tested against `rows` by its primary key — for a term with many matches, where
+    walking the customers would test thousands of rows for each one found."""
+    if not searchable(term):
+        return []
+    from django.db.models.expressions import RawSQL
+
+    short = len(term) < MIN_TRIGRAM
+    if connection.vendor == "postgresql":
+        table, column = "customers_search", "m.customer_id"
+        if short:
+            condition, params = "m.grams @> ARRAY[%s]::text[]", [term]
+        else:
+            condition, params = "m.doc LIKE %s", [_like_pattern(term)]
+    else:
+        table = "customers_search_short" if short else "customers_search"
+        column = "m.rowid"
+        condition, params = f"m.{table} MATCH %s", [_phrase(term)]
+    inner = rows.filter(pk=RawSQL(column, ())).order_by().values("id")
+    inner_sql, inner_params = inner.query.sql_with_params()
+    sql = (
+        f"SELECT {column} FROM {table} m WHERE {condition} AND EXISTS ({inner_sql}) "
+        f"ORDER BY {column} DESC LIMIT {int(limit)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params])
+        return [row[0] for row in cursor.fetchall()]
+
+
 # --- Writes -------------------------------------------------------------------------------
 
 
@@ -200,6 +231,15 @@ def _write(cursor, ids: list[int], entries: list[tuple[int, str, list[str]]]) ->
             "INSERT INTO customers_search_short (rowid, grams) VALUES (%s, %s)",
             [(cid, " ".join(grams)) for cid, _doc, grams in entries if grams],
         )
+
+
+def index_customer(customer, tags: Iterable[str]) -> None:
+    """`index_customers` for one customer already in hand with its tag names (no re-read)."""
+    entries = []
+    if customer.archived_at is None and customer.merged_into_id is None:
+        entries = [_entry(tuple(getattr(customer, c) for c in COLUMNS), tags)]
+    with connection.cursor() as cursor:
+        _write(cursor, [customer.pk], entries)
 
 
 def index_customers(ids: Iterable[int]) -> None:

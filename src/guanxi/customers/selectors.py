@@ -307,11 +307,12 @@ def _substring_candidates(search: "Search", filters: CustomerFilter) -> list[int
 
 @dataclass
 class _Tier:
-    """One rank of a ranked search page: its ids (few, already known), a condition an index
-    answers (read in one query), or a test walked along each visibility part."""
+    """One rank of a ranked search page: its ids (few, already known), the word and
+    substring index read newest first (`indexed`), or a test walked along each visibility
+    part."""
 
     ids: list[int] | None = None
-    indexed: Q | None = None
+    indexed: bool = False
     test: Q | None = None
 
 
@@ -387,10 +388,10 @@ def _ranked_page(*, viewer, qs, parts, filters, search: Search, cursor, limit) -
         elif filters.archived:
             rest = _Tier(test=search.substring_test)
         else:
-            # Many matches in the index: read along it newest first (one query, visibility
-            # tested per row), not along each visibility part — a manager's ten units would
-            # each walk thousands of rows to find a term of 1 % of the customers.
-            rest = _Tier(indexed=search.substring_q())
+            # Many matches in the index: read along it newest first, each tested for
+            # visibility by its primary key (one query), not along each visibility part — a
+            # manager's ten units would each walk thousands of rows for a term of 1 %.
+            rest = _Tier(indexed=True)
         tiers = [(EXACT, _Tier(ids=exact_ids)), (PREFIX, prefix), (SUBSTRING, rest)]
         earlier: set[int] = set()
         for rank, tier in tiers:
@@ -407,10 +408,9 @@ def _ranked_page(*, viewer, qs, parts, filters, search: Search, cursor, limit) -
                 ids = _newest_ids(
                     tier_qs.filter(pk__in=tier.ids), [customer_visibility_q(viewer)], ("-id",), need
                 )
-            elif tier.indexed is not None:
-                ids = _newest_ids(
-                    tier_qs.filter(tier.indexed), [customer_visibility_q(viewer)], order, need
-                )
+            elif tier.indexed:
+                visible = tier_qs.filter(customer_visibility_q(viewer))
+                ids = search_index.newest_matching_ids(search.term, visible, need)
             else:
                 ids = _newest_ids(tier_qs.filter(tier.test), parts, order, need)
             chosen += [(rank, -cid, cid) for cid in ids]

@@ -28,7 +28,7 @@ from .models import (
     ImportantDate,
     Tag,
 )
-from .search_index import index_customers
+from .search_index import index_customer, index_customers
 from .selectors import customer_get, find_duplicates
 
 # What a user may set through the UI or the API; everything else is kept by services.
@@ -258,12 +258,17 @@ def _resolve_owner(actor: User, owner: User | None) -> User | None:
     return owner
 
 
-def _snapshot(customer: Customer) -> dict:
+def _snapshot(customer: Customer, unchanged_from: dict | None = None) -> dict:
+    """The audited values; phones and tags are copied from `unchanged_from` (the snapshot
+    before an edit that left them alone) instead of being read again."""
     values = {name: getattr(customer, name) for name in EDITABLE_FIELDS}
-    values["phones"] = (
-        sorted(customer.phones.values_list("number", flat=True)) if customer.pk else []
-    )
-    values["tags"] = sorted(customer.tags.values_list("name", flat=True)) if customer.pk else []
+    if unchanged_from is not None:
+        values["phones"], values["tags"] = unchanged_from["phones"], unchanged_from["tags"]
+    else:
+        values["phones"] = (
+            sorted(customer.phones.values_list("number", flat=True)) if customer.pk else []
+        )
+        values["tags"] = sorted(customer.tags.values_list("name", flat=True)) if customer.pk else []
     values["owner_id"] = customer.owner_id
     return values
 
@@ -311,12 +316,13 @@ def customer_create(
         )
         if hooked:
             customer.save(update_fields=hooked)
-        index_customers([customer.pk])
+        created = _snapshot(customer)
+        index_customer(customer, created["tags"])
         audit_record(
             actor=actor,
             verb="customer.create",
             target=customer,
-            changes=diff_fields({}, _snapshot(customer)),
+            changes=diff_fields({}, created),
         )
         webhook_emit("customer.created", customer_payload(customer))
     return customer
@@ -356,7 +362,9 @@ def customer_update(
         if tags is not None:
             _set_tags(customer, tags)
         customer.updated_at = timezone.now()
-        changes = diff_fields(before, _snapshot(customer))
+        untouched = before if phones is None and tags is None else None
+        after = _snapshot(customer, unchanged_from=untouched)
+        changes = diff_fields(before, after)
         # Other apps' rules on a change (hooks.py), e.g. a new relationship type reschedules
         # the follow-up (C2); what they set is saved with the rest.
         hooked = run_customer_hooks(
@@ -366,7 +374,7 @@ def customer_update(
         # changed or not, so a full save maintained all of the table's indexes on each edit.
         customer.save(update_fields=_columns_to_save(changes.keys(), hooked))
         if changes.keys() & _INDEXED:
-            index_customers([customer.pk])
+            index_customer(customer, after["tags"])
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
             webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))
