@@ -65,9 +65,10 @@ def log(message: str) -> None:
 # --- Data (in this process, before the server starts) -----------------------------------
 
 
-def prepare(clients: int, customers: int, salespeople: int) -> list[dict]:
+def prepare(clients: int, customers: int, salespeople: int, reuse: bool) -> list[dict]:
     """The organisation, customers and one API token per client; returns each client's
-    login, token, customer ids and search terms."""
+    login, token, customer ids and search terms. `reuse`: the organisation and customers
+    are already there (a database bench/customers.py --keep left)."""
     from customers import search_terms
     from django.core.management import call_command
 
@@ -77,10 +78,16 @@ def prepare(clients: int, customers: int, salespeople: int) -> list[dict]:
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    people, _manager = build_organisation(max(salespeople, clients))
-    started = time.perf_counter()
-    made = generate_customers(count=customers, owners=people)
-    log(f"Generated {made:,} customers in {time.perf_counter() - started:.1f} s")
+    if reuse:
+        from guanxi.core.models import User
+
+        people = list(User.objects.filter(username__startswith="sales").order_by("id"))
+        log(f"Reusing {Customer.objects.count():,} customers")
+    else:
+        people, _manager = build_organisation(max(salespeople, clients))
+        started = time.perf_counter()
+        made = generate_customers(count=customers, owners=people)
+        log(f"Generated {made:,} customers in {time.perf_counter() - started:.1f} s")
     plans = []
     for index, user in enumerate(people[:clients]):
         _token, raw = token_create(actor=user, name="load bench")
@@ -207,13 +214,19 @@ def main() -> int:
     parser.add_argument("--workers", default=os.environ.get("WEB_WORKERS", "3"))
     parser.add_argument("--threads", default=os.environ.get("WEB_THREADS", "4"))
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--reuse", type=Path, help="SQLite: the directory a bench/customers.py --keep run left"
+    )
     args = parser.parse_args()
     args.clients = max(1, min(args.clients, 100))
     args.duration = min(args.duration, 600)
+    if args.reuse and args.database != "sqlite":
+        parser.error("--reuse works with SQLite only")
 
-    workdir = Path(tempfile.mkdtemp(prefix="guanxi-load-"))
+    workdir = args.reuse or Path(tempfile.mkdtemp(prefix="guanxi-load-"))
     var_dir = workdir / "var"
-    var_dir.mkdir()
+    var_dir.mkdir(exist_ok=True)
+    (workdir / "access.log").unlink(missing_ok=True)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "guanxi.settings",
@@ -242,7 +255,7 @@ def main() -> int:
         django.setup()
         from django.db import connection
 
-        plans = prepare(args.clients, args.customers, args.salespeople)
+        plans = prepare(args.clients, args.customers, args.salespeople, bool(args.reuse))
         connection.close()
         server = Server(env, workdir, args.workers, args.threads)
         url = server.start()
@@ -279,7 +292,8 @@ def main() -> int:
             connections.close_all()
         if postgres:
             postgres.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.reuse:
+            shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0 if results.get("targets_met") else 1
