@@ -114,6 +114,7 @@ class Recorder:
         self.failures: Counter = Counter()
         self.examples: dict[tuple[str, int], str] = {}
         self.count = 0
+        self.started = self.cpu_before = 0.0
 
     def add(self, kind: str, bench_id: str, ms: float, status: int, body: str) -> None:
         with self.lock:
@@ -124,13 +125,10 @@ class Recorder:
                 self.examples.setdefault((kind, status), body[:300])
 
 
-def client_loop(
-    url: str, plan: dict, stop_at: float, budget, recorder: Recorder, mix: dict, seed: int
-):
+def logged_in(url: str, plan: dict):
+    """A keep-alive client with a session (pages) — the API calls carry the bearer token."""
     import httpx
 
-    rng = random.Random(seed)
-    kinds, weights = list(mix), list(mix.values())
     client = httpx.Client(base_url=url, timeout=60, follow_redirects=False)
     client.get("/login/")
     response = client.post(
@@ -144,9 +142,16 @@ def client_loop(
     )
     if response.status_code != 302:
         raise RuntimeError(f"login as {plan['username']} failed: {response.status_code}")
+    return client
+
+
+def client_loop(client, plan: dict, clock: dict, budget, recorder: Recorder, mix: dict, seed):
+    rng = random.Random(seed)
+    kinds, weights = list(mix), list(mix.values())
     api = {"Authorization": f"Bearer {plan['token']}"}
     counter = 0
-    while time.monotonic() < stop_at and budget():
+    clock["ready"].wait()
+    while time.monotonic() < clock["stop_at"] and budget():
         kind = rng.choices(kinds, weights)[0]
         counter += 1
         bench_id = f"c{plan['n']}-{counter}"
@@ -154,46 +159,57 @@ def client_loop(
         cid = rng.choice(plan["ids"])
         term = quote(rng.choice(plan["terms"])) if plan["terms"] else "zhang"
         started = time.perf_counter()
-        if kind == "page: customer list":
-            response = client.get("/customers/", headers=headers)
-        elif kind == "page: search":
-            response = client.get(f"/customers/?q={term}", headers=headers)
-        elif kind == "page: customer":
-            response = client.get(f"/customers/{cid}/", headers=headers)
-        elif kind == "api: list":
-            response = client.get("/api/v1/customers", headers={**headers, **api})
-        elif kind == "api: search":
-            response = client.get(f"/api/v1/customers?q={term}", headers={**headers, **api})
-        elif kind == "api: customer":
-            response = client.get(f"/api/v1/customers/{cid}", headers={**headers, **api})
-        elif kind == "api: edit (write)":
-            body = {"notes": f"load bench {bench_id}"}
-            if counter % 2:  # half of the edits change an indexed field
-                body["company"] = f"压测{plan['n']}号公司{counter % 7}"
-            response = client.patch(
-                f"/api/v1/customers/{cid}", json=body, headers={**headers, **api}
-            )
-        else:  # create
-            phone = f"199{plan['n']:03d}{counter:05d}"[:11]
-            body = {"name": f"压测客户{bench_id}", "phones": [phone], "allow_similar": True}
-            response = client.post("/api/v1/customers", json=body, headers={**headers, **api})
+        try:
+            response = request(client, kind, plan, cid, term, counter, bench_id, headers, api)
+            status, text = response.status_code, response.text
+        except Exception as exc:  # a timeout or a reset connection counts as a failure
+            status, text = 599, repr(exc)
         elapsed = (time.perf_counter() - started) * 1000
-        recorder.add(kind, bench_id, elapsed, response.status_code, response.text)
+        recorder.add(kind, bench_id, elapsed, status, text)
     client.close()
 
 
-def run_clients(url, plans, seconds: float, max_requests: int, mix: dict) -> Recorder:
+def request(client, kind, plan, cid, term, counter, bench_id, headers, api):
+    if kind == "page: customer list":
+        return client.get("/customers/", headers=headers)
+    if kind == "page: search":
+        return client.get(f"/customers/?q={term}", headers=headers)
+    if kind == "page: customer":
+        return client.get(f"/customers/{cid}/", headers=headers)
+    if kind == "api: list":
+        return client.get("/api/v1/customers", headers={**headers, **api})
+    if kind == "api: search":
+        return client.get(f"/api/v1/customers?q={term}", headers={**headers, **api})
+    if kind == "api: customer":
+        return client.get(f"/api/v1/customers/{cid}", headers={**headers, **api})
+    if kind == "api: edit (write)":
+        body = {"notes": f"load bench {bench_id}"}
+        if counter % 2:  # half of the edits change an indexed field
+            body["company"] = f"压测{plan['n']}号公司{counter % 7}"
+        return client.patch(f"/api/v1/customers/{cid}", json=body, headers={**headers, **api})
+    phone = f"199{plan['n']:03d}{counter:05d}"[:11]
+    body = {"name": f"压测客户{bench_id}", "phones": [phone], "allow_similar": True}
+    return client.post("/api/v1/customers", json=body, headers={**headers, **api})
+
+
+def run_clients(url, plans, seconds: float, max_requests: int, mix: dict, cpu_now) -> Recorder:
+    """Log every client in first (argon2 is slow on purpose), then time `seconds` of load."""
     recorder = Recorder()
-    stop_at = time.monotonic() + seconds
+    clients = [logged_in(url, plan) for plan in plans]
+    clock = {"ready": threading.Event(), "stop_at": 0.0}
     threads = [
         threading.Thread(
             target=client_loop,
-            args=(url, plan, stop_at, lambda: recorder.count < max_requests, recorder, mix, i),
+            args=(client, plan, clock, lambda: recorder.count < max_requests, recorder, mix, i),
         )
-        for i, plan in enumerate(plans)
+        for i, (client, plan) in enumerate(zip(clients, plans, strict=True))
     ]
     for thread in threads:
         thread.start()
+    recorder.cpu_before = cpu_now()
+    clock["stop_at"] = time.monotonic() + seconds
+    recorder.started = time.perf_counter()
+    clock["ready"].set()
     for thread in threads:
         thread.join()
     return recorder
@@ -272,7 +288,11 @@ def main() -> int:
             cpu_before, own_before = sum(map(tree_cpu, roots)), cpu_seconds(os.getpid())
             started = time.perf_counter()
             if phase == "mixed":
-                recorder = run_clients(url, plans, seconds, args.max_requests, mix)
+                recorder = run_clients(
+                    url, plans, seconds, args.max_requests, mix, lambda: sum(map(tree_cpu, roots))
+                )
+                # The logins (argon2, on purpose slow) are not part of the load.
+                started, cpu_before = recorder.started, recorder.cpu_before
             else:
                 recorder = run_bare(url, args.clients, seconds, args.max_requests)
             wall = time.perf_counter() - started
