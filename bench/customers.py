@@ -113,14 +113,29 @@ def search_terms(owner, count: int) -> dict[str, list[str]]:
     rows = list(
         Customer.objects.filter(owner=owner)
         .order_by("-id")
-        .values_list("id", "name", "name_initials", "primary_phone")[: count * 3]
+        .values_list("id", "name", "name_initials", "primary_phone", "company", "email", "address")[
+            : count * 3
+        ]
     )
     chinese = [r for r in rows if not r[1].isascii()]
+    latin = list(
+        Customer.objects.filter(owner=owner, name__lt="\u3400")  # Latin script sorts first
+        .order_by("-id")
+        .values_list("name", flat=True)[:count]
+    )
     return {
         "last4": [r[3][-4:] for r in rows][:count],
         "initials": [r[2] for r in chinese if len(r[2]) >= 2][:count],
         "name_prefix": [r[1][:2] for r in chinese][:count],
         "surname": [r[1][:1] for r in chinese][:count],
+        # Word and substring search (search_index.py): the second word of a Latin name, a
+        # Chinese given name (one or two characters), a word inside a company name, part of
+        # a street address, the middle of an e-mail.
+        "word": [n.split()[-1] for n in latin if " " in n][:count],
+        "given_name": [r[1][1:] for r in chinese][:count],
+        "company_word": [r[4][1:3] for r in rows if len(r[4]) >= 3][:count],
+        "address_part": [r[6][:-1] for r in rows if len(r[6]) > 4][:count],
+        "email_part": [r[5].split("@")[0][1:] + "@ex" for r in rows if r[5]][:count],
         "detail": [str(r[0]) for r in rows][:count],
     }
 
@@ -188,6 +203,11 @@ SEARCHES = [
     ("pinyin initials", "initials"),
     ("name prefix", "name_prefix"),
     ("surname", "surname"),
+    ("word in a Latin name", "word"),
+    ("given name", "given_name"),
+    ("word in a company", "company_word"),
+    ("part of an address", "address_part"),
+    ("part of an e-mail", "email_part"),
 ]
 CUSTOMER_ROW = re.compile(r'<tr>\s*<td><a href="/customers/\d+/"')
 NEXT_CURSOR = re.compile(r'id="next-page" href="\?([^"]*)"')
@@ -244,15 +264,16 @@ class Bench:
         self.cpu_ms[name] = cpu * 1000 / self.requests
         self.client_times[name] = samples
 
-    def deep_page(self, path: str, depth: int) -> str:
-        """Follow `depth` "next page" links (keyset cursors) and return that page's path."""
-        for _ in range(depth):
+    def deep_page(self, path: str, depth: int) -> tuple[str, int]:
+        """Follow up to `depth` "next page" links (keyset cursors); returns the path of the
+        page reached and its number (fewer pages when the list ends sooner)."""
+        for followed in range(depth):
             response, _elapsed = self.get(path)
             match = NEXT_CURSOR.search(response.text)
             if not match:
-                raise RuntimeError(f"no next page after {path}")
+                return path, followed + 1
             path = "/customers/?" + match.group(1).replace("&amp;", "&")
-        return path
+        return path, depth + 1
 
 
 def tree_cpu(root: int) -> float:
@@ -293,11 +314,19 @@ def main() -> int:
     parser.add_argument("--threads", default=os.environ.get("WEB_THREADS", "4"))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="SQLite: time again the database a --keep run left in this directory",
+    )
     args = parser.parse_args()
+    if args.reuse and args.database != "sqlite":
+        parser.error("--reuse works with SQLite only")
 
-    workdir = Path(tempfile.mkdtemp(prefix="guanxi-bench-"))
+    workdir = args.reuse or Path(tempfile.mkdtemp(prefix="guanxi-bench-"))
+    args.keep = args.keep or bool(args.reuse)
     var_dir = workdir / "var"
-    var_dir.mkdir()
+    var_dir.mkdir(exist_ok=True)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "guanxi.settings",
@@ -340,12 +369,18 @@ def main() -> int:
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        people, manager = build_organisation(args.salespeople)
+        if args.reuse:
+            from guanxi.core.models import User
+
+            people = list(User.objects.filter(username__startswith="sales").order_by("id"))
+            manager = User.objects.get(username="manager")
+        else:
+            people, manager = build_organisation(args.salespeople)
         log(f"Migrated, static collected, {len(people)} salespeople: "
             f"{time.perf_counter() - started:.1f} s")  # fmt: skip
 
         started, cpu_started = time.perf_counter(), time.process_time()
-        made = generate_customers(count=args.customers, owners=people)
+        made = 0 if args.reuse else generate_customers(count=args.customers, owners=people)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         results["generation_s"] = round(elapsed, 2)
         results["generation_rate"] = round(made / elapsed)
@@ -387,11 +422,12 @@ def main() -> int:
             if who == "manager":
                 bench.login(user.username)
             bench.measure(f"list first page ({who})", ["/customers/"])
-            deep = bench.deep_page("/customers/", args.depth)
-            bench.measure(f"list page {args.depth + 1} ({who})", [deep])
+            deep, number = bench.deep_page("/customers/", args.depth)
+            bench.measure(f"list page {number} ({who})", [deep])
             for label, key in SEARCHES:
                 paths = [f"/customers/?q={quote(t)}" for t in terms[key]]
-                bench.measure(f"search {label} ({who})", paths)
+                if paths:
+                    bench.measure(f"search {label} ({who})", paths)
             bench.measure(f"customer page ({who})", [f"/customers/{t}/" for t in terms["detail"]])
         results["cpu_pressure_after"] = cpu_pressure()
         results["loadavg_after"] = os.getloadavg()[0]

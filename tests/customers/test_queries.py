@@ -23,3 +23,58 @@ def test_list_queries_do_not_grow_with_the_number_of_rows(client, manager, owner
     for i in range(1, 20):
         new_customer(owner, f"客户{i}", (f"139000000{i:02d}",))
     assert queries_for(client, url) == few
+
+
+def _grow(owner, customer, teammate, n: int) -> None:
+    """Give `customer` n more of everything the 360° page shows."""
+    from datetime import date
+
+    from guanxi.customers.services import (
+        customer_share,
+        customer_update,
+        important_date_add,
+    )
+
+    for i in range(n):
+        important_date_add(
+            actor=owner,
+            customer_id=customer.pk,
+            data={"kind": "other", "label": f"纪念日{i}", "date": date(2020, 1, 1 + i)},
+        )
+        customer_update(
+            actor=owner, customer_id=customer.pk, data={"notes": f"第{i}次"}, tags=[f"标签{i}"]
+        )
+    customer_share(actor=owner, customer_id=customer.pk, user=teammate)
+
+
+def test_customer_page_queries_are_pinned_and_do_not_grow(client, owner, teammate, customer):
+    """The 360° page reads what it shows with a fixed number of queries (STYLE 7)."""
+    client.force_login(owner)
+    url = customer.get_absolute_url()
+    queries_for(client, url)  # warm caches (content types, session)
+    before = queries_for(client, url)
+    _grow(owner, customer, teammate, 5)
+    new_customer(owner, "推荐人", ("13900000001",), referred_by_id=customer.pk)
+    after = queries_for(client, url)
+    assert after == before
+    assert after == CUSTOMER_PAGE_QUERIES, "the customer page's query count changed"
+
+
+# The customer page's queries (session, user and roles included; one per timeline source):
+# change it only with a reason, as a query more is paid on every page view.
+CUSTOMER_PAGE_QUERIES = 18
+
+
+def test_customer_page_shows_the_newest_events_and_the_rest_on_request(client, owner, customer):
+    from guanxi.customers.services import customer_update
+
+    for i in range(25):
+        customer_update(actor=owner, customer_id=customer.pk, data={"notes": f"第{i}次"})
+    client.force_login(owner)
+    page = client.get(customer.get_absolute_url())
+    more = client.get(f"/customers/{customer.pk}/timeline/", {"more": "1"})
+    assert (len(page.context["timeline"]), 'id="timeline-more"' in page.content.decode()) == (
+        20,
+        True,
+    )
+    assert len(more.context["timeline"]) == 26  # 25 changes and the creation

@@ -41,6 +41,7 @@ from pypinyin import lazy_pinyin
 from guanxi.core.bulkload import DEFER_INDEXES_FROM, deferred_indexes, worth_deferring
 
 from .models import Customer, CustomerPhone, Household, Segment
+from .search_index import index_new_customers
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
@@ -366,6 +367,8 @@ def generate_customers(*, count: int, owners: list, seed: int = 7, batch: int = 
                     made += size
                 copying.result()
             loader.end()
+            # The word and substring index, in the same transaction (search_index.py).
+            index_new_customers(ids["customer"], ids["customer"] + made - 1)
     finally:
         loader.restore()
         if gc_was_enabled:

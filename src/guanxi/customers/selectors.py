@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext as _
@@ -21,8 +22,9 @@ from guanxi.core.visibility import (
     sees_unmasked,
 )
 
+from . import search_index
 from .keys import email_key, fold, pinyin_keys, prefix_q
-from .models import Customer, CustomerPhone
+from .models import Customer, CustomerPhone, Tag
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -113,6 +115,14 @@ class Page:
 # (over 0.2 % of a million), so the walk meets a page of them soon. Either way a page reads
 # a few thousand rows at most, whatever the table's size.
 SEARCH_CANDIDATES = 2000
+EXACT_CANDIDATES = 200
+
+# Ranks of a match, best first (customer_list with a typed query, newest first in each).
+EXACT, PREFIX, WORD, SUBSTRING = range(4)
+RANKS = 4
+
+_NOTHING = Q(pk__in=[])
+_WORD_BREAK = r"(^|[^0-9a-z])"
 
 
 @dataclass(frozen=True)
@@ -124,16 +134,59 @@ class Search:
     walking a visibility part: it tells the planner to walk, and its estimate is a fixed
     share, where PostgreSQL's estimate of LIKE 'x%' can be off a hundredfold (1 row
     expected, 9,000 found), which made it collect and sort every match instead.
+
+    Beside these prefix matches, `term` is looked up in the word and substring index
+    (search_index.py): `substring_ids()` reads its matches from the index, and
+    `substring_test` is the same condition on a customer row, for walking. `exact` selects
+    the customers whose name, e-mail or phone is exactly what was typed.
     """
 
     condition: Q
     candidates: QuerySet
     row_test: Q
+    typed: str = ""
+    term: str = ""
+    substring_test: Q = _NOTHING
+    exact: Q = _NOTHING
+    exact_phone_ids: QuerySet | None = None
+
+    def substring_ids(self, limit: int) -> list[int]:
+        return search_index.matching_ids(self.term, limit) if self.term else []
+
+    def substring_q(self) -> Q:
+        """The substring condition for a query over many rows (exports): ids from the index."""
+        sql, params = search_index.match_sql(self.term) if self.term else ("", [])
+        return Q(pk__in=RawSQL(sql, params)) if sql else _NOTHING
+
+
+def _substring_test(term: str) -> Q:
+    """`term` in the name, company, e-mail, address or a tag, tested on the customer row:
+    what the index answers, for walking a visibility part (search_index.py)."""
+    if not search_index.searchable(term):
+        return _NOTHING
+    if search_index.is_short_term(term) and term.isascii():
+        # A one- or two-letter Latin word: the whole word (Wei Li), not any "li" inside one.
+        pattern = _WORD_BREAK + re.escape(term) + "([^0-9a-z]|$)"
+        tags = Tag.objects.filter(customers=OuterRef("pk"), name__iregex=pattern)
+        return Q(name__iregex=pattern) | Q(company__iregex=pattern) | Q(Exists(tags))
+    tags = Tag.objects.filter(customers=OuterRef("pk"), name__icontains=term)
+    test = Q(name__icontains=term) | Q(company_key__contains=term) | Q(Exists(tags))
+    if not search_index.is_short_term(term):
+        test |= (
+            Q(email_key__contains=term)
+            | Q(address__icontains=term)
+            | Q(district__contains=term)
+            | Q(city__contains=term)
+            | Q(province__contains=term)
+        )
+    return test
 
 
 def parse_search(q: str) -> Search:
-    """What a typed query matches: phone digits, last four, e-mail, pinyin, name, company."""
+    """What a typed query matches: phone digits, last four, e-mail, pinyin, name, company —
+    and any word or part of the name, company, e-mail, address or tags."""
     text = fold(q)
+    term = search_index.normalize_term(text)
     digits = re.sub(r"[\s\-+()]", "", text)
     if digits.isdigit():
         if len(digits) == 4:
@@ -141,18 +194,28 @@ def parse_search(q: str) -> Search:
         else:
             national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
             phones = CustomerPhone.objects.filter(prefix_q("national", national))
+        exact_phones = CustomerPhone.objects.filter(national=digits)
         # Tested per row through the phone's customer index, never materialised whole.
         condition = Q(Exists(phones.filter(customer_id=OuterRef("pk"))))
+        # Digits also appear in e-mails and addresses (c1024@…, 人民路188号): three or more.
+        substring = term if len(term) >= search_index.MIN_TRIGRAM else ""
         return Search(
             condition=condition,
             candidates=phones.values_list("customer_id", flat=True),
             row_test=condition,
+            typed=term,
+            term=substring,
+            substring_test=_substring_test(substring) if substring else _NOTHING,
+            exact=Q(pk__in=exact_phones.values("customer_id")),
+            exact_phone_ids=exact_phones.values_list("customer_id", flat=True),
         )
     if "@" in text:
         prefixes = [("email_key", email_key(text))]
+        exact = Q(email_key=email_key(text))
     else:
         lowered = text.lower()
         prefixes = [("name", text), ("company_key", lowered)]
+        exact = Q(name=text)
         full, _initials = pinyin_keys(text)
         if full and full.isascii() and text.replace(" ", "").isascii():
             prefixes += [("name_pinyin", full), ("name_initials", full)]
@@ -162,15 +225,21 @@ def parse_search(q: str) -> Search:
     for name, prefix in prefixes:
         condition |= prefix_q(name, prefix)
         row_test |= Q(Exact(Left(name, len(prefix)), prefix))
+    substring = term if search_index.searchable(term) else ""
     return Search(
         condition=condition,
         candidates=Customer.objects.filter(condition).values_list("id", flat=True),
         row_test=row_test,
+        typed=term,
+        term=substring,
+        substring_test=_substring_test(substring) if substring else _NOTHING,
+        exact=exact,
     )
 
 
 def search_q(q: str) -> Q:
-    return parse_search(q).condition
+    search = parse_search(q)
+    return search.condition | search.substring_q()
 
 
 def _encode_cursor(values: list) -> str:
@@ -194,7 +263,11 @@ def customer_queryset(*, viewer: User, filters: CustomerFilter) -> QuerySet[Cust
     """Every visible customer the filters select, for exports and counts of small sets."""
     qs = Customer.objects.filter(customer_visibility_q(viewer))
     if filters.q:
-        qs = qs.filter(search_q(filters.q))
+        search = parse_search(filters.q)
+        matched = search.condition | (
+            search.substring_test if filters.archived else search.substring_q()
+        )
+        qs = qs.filter(matched)
     return _filtered(qs, filters)
 
 
@@ -219,23 +292,207 @@ def _filtered(qs: QuerySet[Customer], filters: CustomerFilter) -> QuerySet[Custo
     return qs
 
 
+def _bounded(ids, limit: int) -> list[int] | None:
+    """All the ids (a queryset or a list), or None when there are more than `limit`."""
+    ids = list(ids[: limit + 1])
+    return ids if len(ids) <= limit else None
+
+
+def _substring_candidates(search: "Search", filters: CustomerFilter) -> list[int] | None:
+    """The index's matches when few; None when many, or for archived customers (not in the
+    index: they are tested row by row)."""
+    if not search.term:
+        return []
+    if filters.archived:
+        return None
+    return _bounded(search.substring_ids(SEARCH_CANDIDATES + 1), SEARCH_CANDIDATES)
+
+
+@dataclass
+class _Tier:
+    """One rank of a ranked search page: its ids (few, already known), the word and
+    substring index read newest first (`indexed`), or a test walked along each visibility
+    part."""
+
+    ids: list[int] | None = None
+    indexed: bool = False
+    test: Q | None = None
+
+
+def _newest_ids(qs: QuerySet, parts, order, count: int) -> list[int]:
+    found: set[int] = set()
+    for part_qs in [qs] if parts is None else [qs.filter(part) for part in parts]:
+        found.update(part_qs.order_by(*order).values_list("id", flat=True)[:count])
+    return sorted(found, reverse=True)[:count]
+
+
+def _rank_candidates(viewer, qs, search: Search, prefix_ids, substring_ids) -> list[tuple]:
+    """Every visible match of a narrow search with its rank: (rank, -id, id), best first."""
+    ids = set(prefix_ids) | set(substring_ids)
+    if not ids:
+        return []
+    rows = (
+        qs.filter(pk__in=ids)
+        .filter(customer_visibility_q(viewer))
+        .values_list("id", "name", "name_pinyin", "company_key", "email_key")
+        .order_by()
+    )
+    term = search.typed
+    compact = term.replace(" ", "")
+    exact_phones = set(search.exact_phone_ids) if search.exact_phone_ids is not None else set()
+    prefix = set(prefix_ids)
+    word = re.compile(_WORD_BREAK + re.escape(term)) if term and term.isascii() else None
+    ranked = []
+    for cid, name, pinyin, company, email in rows:
+        lowered = name.lower()
+        if cid in exact_phones or term in (lowered, email, company) or (compact == pinyin):
+            rank = EXACT
+        elif cid in prefix:
+            rank = PREFIX
+        elif word and (word.search(lowered) or word.search(company) or word.search(email)):
+            rank = WORD
+        else:
+            rank = SUBSTRING
+        ranked.append((rank, -cid, cid))
+    ranked.sort()
+    return ranked
+
+
+def _ranked_page(*, viewer, qs, parts, filters, search: Search, cursor, limit) -> Page:
+    """A page of a typed query's matches: exact name, e-mail or phone first, then prefixes
+    (name, pinyin, company, e-mail, phone), then whole words, then any other part; newest
+    first within each. The cursor is (rank, last id)."""
+    after = None
+    if cursor:
+        values = _decode_cursor(cursor)
+        if not (
+            len(values) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+            and 0 <= values[0] < RANKS
+        ):
+            raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
+        after = (values[0], -values[1])
+    prefix_ids = _bounded(search.candidates, SEARCH_CANDIDATES)
+    substring_ids = _substring_candidates(search, filters)
+    order = ("-id",) if filters.archived else ("-archived_at", "-id")
+    chosen: list[tuple] = []
+    if prefix_ids is not None and substring_ids is not None:
+        # Narrow: every match is known; rank them all (a few thousand at most).
+        ranked = _rank_candidates(viewer, qs, search, prefix_ids, substring_ids)
+        chosen = [r for r in ranked if after is None or r[:2] > after][: limit + 1]
+    else:
+        # Broad: exact matches, then prefixes, then the rest, each walked newest first.
+        exact_ids = list(
+            qs.filter(search.exact).order_by("-id").values_list("id", flat=True)[:EXACT_CANDIDATES]
+        )
+        prefix = _Tier(ids=prefix_ids) if prefix_ids is not None else _Tier(test=search.row_test)
+        if substring_ids is not None:
+            rest = _Tier(ids=[i for i in substring_ids if i not in set(prefix_ids or ())])
+        elif filters.archived:
+            rest = _Tier(test=search.substring_test)
+        else:
+            # Many matches in the index: read along it newest first, each tested for
+            # visibility by its primary key (one query), not along each visibility part — a
+            # manager's ten units would each walk thousands of rows for a term of 1 %.
+            rest = _Tier(indexed=True)
+        tiers = [(EXACT, _Tier(ids=exact_ids)), (PREFIX, prefix), (SUBSTRING, rest)]
+        earlier: set[int] = set()
+        for rank, tier in tiers:
+            if after is not None and rank < after[0]:
+                earlier.update(tier.ids or ())
+                continue
+            tier_qs = qs.exclude(pk__in=earlier) if earlier else qs
+            if rank == SUBSTRING and prefix_ids is None:
+                tier_qs = tier_qs.exclude(search.row_test)
+            if after is not None and rank == after[0]:
+                tier_qs = tier_qs.filter(id__lt=-after[1])
+            need = limit + 1 - len(chosen)
+            if tier.ids is not None:
+                ids = _newest_ids(
+                    tier_qs.filter(pk__in=tier.ids), [customer_visibility_q(viewer)], ("-id",), need
+                )
+            elif tier.indexed:
+                visible = tier_qs.filter(customer_visibility_q(viewer))
+                ids = search_index.newest_matching_ids(search.term, visible, need)
+            else:
+                ids = _newest_ids(tier_qs.filter(tier.test), parts, order, need)
+            chosen += [(rank, -cid, cid) for cid in ids]
+            earlier.update(tier.ids or ())
+            if len(chosen) > limit:
+                break
+    loaded = Customer.objects.select_related("segment", "owner").in_bulk([c[2] for c in chosen])
+    items = [loaded[c[2]] for c in chosen[:limit]]
+    for (rank, _neg, _cid), item in zip(chosen, items, strict=False):
+        item.search_rank = rank
+    mark_masking(viewer, items)
+    mark_matches(items, search.typed)
+    next_cursor = None
+    if len(chosen) > limit:
+        rank, _neg, last_id = chosen[limit - 1]
+        next_cursor = _encode_cursor([rank, last_id])
+    return Page(items=items, next_cursor=next_cursor, filters=filters)
+
+
+def mark_matches(items: list[Customer], q: str) -> None:
+    """Set `search_match` on each item: (field label, text) of the first field other than
+    the name and company that contains the typed term, for the list to show highlighted."""
+    term = search_index.normalize_term(q)
+    if not term:
+        return
+    missing = []
+    for item in items:
+        item.search_term = term
+        item.search_match = None
+        if term in item.name.lower() or term in item.company.lower():
+            continue
+        address = search_index._address(item.province, item.city, item.district, item.address)
+        for label, text in ((_("E-mail"), item.email), (_("Address"), address)):
+            if text and term in text.lower():
+                item.search_match = (label, text)
+                break
+        else:
+            missing.append(item)
+    if missing and search_index.searchable(term):
+        through = Customer.tags.through.objects.filter(
+            customer_id__in=[i.pk for i in missing], tag__name__icontains=term
+        )
+        tags = dict(through.values_list("customer_id", "tag__name"))
+        for item in missing:
+            if item.pk in tags:
+                item.search_match = (_("Tag"), tags[item.pk])
+
+
 def customer_list(
     *, viewer: User, filters: CustomerFilter, cursor: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
     """One page of visible customers, by keyset: cost does not grow with the page's depth,
     nor with the table — each visibility part is read along its own index, at most
-    `limit + 1` rows each, and the parts are merged (see customer_visibility_parts)."""
+    `limit + 1` rows each, and the parts are merged (see customer_visibility_parts).
+
+    With a typed query and the default order, the page is ranked (_ranked_page)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     qs = _filtered(Customer.objects.all(), filters)
     parts = customer_visibility_parts(viewer)
+    if filters.q and filters.sort != "name":
+        return _ranked_page(
+            viewer=viewer,
+            qs=qs,
+            parts=parts,
+            filters=filters,
+            search=parse_search(filters.q),
+            cursor=cursor,
+            limit=limit,
+        )
     if filters.q:
         search = parse_search(filters.q)
-        ids = list(search.candidates[: SEARCH_CANDIDATES + 1])
-        if len(ids) <= SEARCH_CANDIDATES:
+        ids = _bounded(search.candidates, SEARCH_CANDIDATES)
+        more = _substring_candidates(search, filters)
+        if ids is not None and more is not None:
             # Few rows to look at: one query over them, visibility tested on each.
+            ids = sorted(set(ids) | set(more))
             qs, parts = qs.filter(pk__in=ids), [customer_visibility_q(viewer)]
         else:
-            qs = qs.filter(search.row_test)
+            qs = qs.filter(search.row_test | search.substring_test)
     if filters.sort == "name":
         order = ("name_pinyin", "id")
         if cursor:
@@ -266,6 +523,8 @@ def customer_list(
     rows = [loaded[k[-1]] for k in chosen]
     items = rows[:limit]
     mark_masking(viewer, items)
+    if filters.q:
+        mark_matches(items, filters.q)
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]

@@ -36,6 +36,7 @@ from .models import (
     Tag,
 )
 from .ownership import Reason, ownership_change, ownership_initial
+from .search_index import index_customer, index_customers
 from .selectors import customer_get, find_duplicates
 
 # What a user may set through the UI or the API; everything else is kept by services.
@@ -196,12 +197,12 @@ def _check_referrer(actor: User, customer: Customer, data: dict) -> None:
         )
 
 
-def _save_or_email_taken(customer: Customer) -> None:
+def _save_or_email_taken(customer: Customer, update_fields: list[str] | None = None) -> None:
     """Save; a racing create or edit that took the e-mail first loses here, at the unique
     index `unique_live_customer_email`, and gets the same field error as the check above."""
     try:
         with transaction.atomic():
-            customer.save()
+            customer.save(update_fields=update_fields)
     except IntegrityError as exc:
         clash = (
             customer.email_key
@@ -218,6 +219,30 @@ def _set_search_keys(customer: Customer) -> None:
     customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
     customer.company_key = fold(customer.company).lower()[:100]
     customer.email_key = email_key(customer.email)
+
+
+# What the word and substring index holds (search_index.py): a change to one re-indexes.
+_INDEXED = {"name", "company", "email", "province", "city", "district", "address", "tags"}
+
+
+# Stored beside an edited field and computed from it (_apply, _set_phones).
+_DERIVED = {
+    "name": ("name_pinyin", "name_initials"),
+    "company": ("company_key",),
+    "email": ("email_key",),
+    "phones": ("primary_phone",),
+}
+
+
+def _columns_to_save(changed, hooked) -> list[str]:
+    """The customer columns an edit writes: what changed, what is derived from it, what the
+    hooks set, and `updated_at`."""
+    columns = {"updated_at", *hooked}
+    for name in changed:
+        if name in EDITABLE_FIELDS:
+            columns.add(name)
+        columns.update(_DERIVED.get(name, ()))
+    return sorted(columns)
 
 
 def _apply(customer: Customer, data: dict) -> None:
@@ -300,12 +325,17 @@ def _resolve_owner(actor: User, owner: User | None) -> User | None:
     return owner
 
 
-def _snapshot(customer: Customer) -> dict:
+def _snapshot(customer: Customer, unchanged_from: dict | None = None) -> dict:
+    """The audited values; phones and tags are copied from `unchanged_from` (the snapshot
+    before an edit that left them alone) instead of being read again."""
     values = {name: getattr(customer, name) for name in EDITABLE_FIELDS}
-    values["phones"] = (
-        sorted(customer.phones.values_list("number", flat=True)) if customer.pk else []
-    )
-    values["tags"] = sorted(customer.tags.values_list("name", flat=True)) if customer.pk else []
+    if unchanged_from is not None:
+        values["phones"], values["tags"] = unchanged_from["phones"], unchanged_from["tags"]
+    else:
+        values["phones"] = (
+            sorted(customer.phones.values_list("number", flat=True)) if customer.pk else []
+        )
+        values["tags"] = sorted(customer.tags.values_list("name", flat=True)) if customer.pk else []
     values["owner_id"] = customer.owner_id
     return values
 
@@ -361,11 +391,13 @@ def customer_create(
         )
         if hooked:
             customer.save(update_fields=hooked)
+        created = _snapshot(customer)
+        index_customer(customer, created["tags"])
         audit_record(
             actor=actor,
             verb="customer.create",
             target=customer,
-            changes=diff_fields({}, _snapshot(customer)),
+            changes=diff_fields({}, created),
         )
         webhook_emit("customer.created", customer_payload(customer))
     return customer
@@ -379,6 +411,9 @@ def customer_update(
     phones: list[str] | None = None,
     tags: list[str] | None = None,
 ) -> Customer:
+    # Checked before the transaction: on SQLite it holds the database's write lock from its
+    # first statement, and every other save waits for it.
+    normalized = _normalize_phones(phones) if phones is not None else None
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
         if not can_edit(actor, customer):
@@ -389,8 +424,7 @@ def customer_update(
         if data.get("referred_by_id") != before["referred_by_id"]:
             _check_referrer(actor, customer, data)
         _apply(customer, data)
-        if phones is not None:
-            normalized = _normalize_phones(phones)
+        if normalized is not None:
             _check_phone_owners(normalized, customer.pk, actor)
             try:
                 with transaction.atomic():
@@ -405,13 +439,19 @@ def customer_update(
         if tags is not None:
             _set_tags(customer, tags)
         customer.updated_at = timezone.now()
-        changes = diff_fields(before, _snapshot(customer))
+        untouched = before if phones is None and tags is None else None
+        after = _snapshot(customer, unchanged_from=untouched)
+        changes = diff_fields(before, after)
         # Other apps' rules on a change (hooks.py), e.g. a new relationship type reschedules
         # the follow-up (C2); what they set is saved with the rest.
-        run_customer_hooks(
+        hooked = run_customer_hooks(
             customer=customer, created=False, changed=changes.keys(), now=customer.updated_at
         )
-        _save_or_email_taken(customer)
+        # Only the columns that changed: every index on a column in the SET list is written,
+        # changed or not, so a full save maintained all of the table's indexes on each edit.
+        _save_or_email_taken(customer, update_fields=_columns_to_save(changes.keys(), hooked))
+        if changes.keys() & _INDEXED:
+            index_customer(customer, after["tags"])
         if changes:
             audit_record(actor=actor, verb="customer.update", target=customer, changes=changes)
             webhook_emit("customer.updated", customer_payload(customer, changed=list(changes)))
@@ -427,6 +467,7 @@ def customer_archive(*, actor: User, customer_id: int, reason: str = "") -> Cust
             raise Conflict(_("This customer is already archived."), code="already_archived")
         customer.archived_at = timezone.now()
         customer.save(update_fields=["archived_at", "updated_at"])
+        index_customers([customer.pk])  # leaves the word and substring index
         audit_record(actor=actor, verb="customer.archive", target=customer, note=reason)
     return customer
 
@@ -442,6 +483,7 @@ def customer_restore(*, actor: User, customer_id: int) -> Customer:
             raise Conflict(_("This customer is not archived."), code="not_archived")
         customer.archived_at = None
         customer.save(update_fields=["archived_at", "updated_at"])
+        index_customers([customer.pk])
         audit_record(actor=actor, verb="customer.restore", target=customer)
     return customer
 
@@ -707,6 +749,7 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         other.save()
         keep.save()
         keep.refresh_from_db()
+        index_customers([keep.pk, other.pk])  # the merged record leaves the index
         audit_record(
             actor=actor,
             verb="customer.merge",

@@ -26,6 +26,8 @@ from .selectors import (
 )
 
 TIMELINE_LIMIT = 100
+# The 360° page shows the newest events; "Show more" loads up to TIMELINE_LIMIT (htmx).
+TIMELINE_PAGE = 20
 
 
 def _get_or_404(request, pk: int) -> Customer:
@@ -114,7 +116,9 @@ def customer_detail_view(request, pk: int):
         ],
         "tags": customer.tags.all(),
         "shares": customer.shares.select_related("user"),
-        "timeline": timeline_for(customer=customer, viewer=request.user, limit=TIMELINE_LIMIT),
+        "timeline": timeline_for(customer=customer, viewer=request.user, limit=TIMELINE_PAGE),
+        "timeline_more": TIMELINE_LIMIT,
+        "timeline_limit": TIMELINE_PAGE,
         "timeline_kinds": timeline_kinds(),
         "can_edit": can_edit(request.user, customer),
         "can_reveal": can_reveal(request.user) and not customer.viewer_unmasked,
@@ -122,6 +126,7 @@ def customer_detail_view(request, pk: int):
         "date_form": ImportantDateForm(),
         "salespeople": User.objects.filter(is_active=True, roles__role=Role.SALES)
         .exclude(pk=customer.owner_id)
+        .only("id", "username", "display_name", "first_name", "last_name")
         .distinct()
         .order_by("display_name")
         if can_edit(request.user, customer)
@@ -142,15 +147,16 @@ def customer_timeline_view(request, pk: int):
     """The timeline fragment, filtered by kind (htmx), refreshed after a touch is logged."""
     customer = _get_or_404(request, pk)
     kinds = [k for k in request.GET.getlist("kind") if k]
-    events = timeline_for(
-        customer=customer, viewer=request.user, kinds=kinds or None, limit=TIMELINE_LIMIT
-    )
+    limit = TIMELINE_LIMIT if request.GET.get("more") else TIMELINE_PAGE
+    events = timeline_for(customer=customer, viewer=request.user, kinds=kinds or None, limit=limit)
     return render(
         request,
         "customers/partials/timeline.html",
         {
             "customer": customer,
             "timeline": events,
+            "timeline_limit": limit,
+            "timeline_more": TIMELINE_LIMIT,
             "selected_kinds": kinds,
             "timeline_kinds": timeline_kinds(),
         },

@@ -48,6 +48,7 @@ from guanxi.core.models import Role, User
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.keys import email_key, fold
 from guanxi.customers.models import Customer, CustomerPhone, Segment, Tag
+from guanxi.customers.search_index import index_customers
 
 from . import clean
 from .bulk import Inserter, allocate_ids, lookup, update_rows
@@ -919,8 +920,10 @@ class CustomerImport(ImportRun):
             updates.append((line, row, current))
         if self.error_lines and not self.skip_bad:
             return  # all-or-nothing is already lost: only find the remaining errors
-        self._insert_new(new_rows)
+        created = self._insert_new(new_rows)
         self._apply_updates(updates)
+        # The word and substring search index, in this batch's transaction (customers).
+        index_customers([*created, *(current["id"] for _l, _r, current in updates)])
         if new_keys:
             ImportKey.objects.bulk_create(
                 [ImportKey(key=k, customer_id=c, job_id=j, line=n) for k, c, j, n in new_keys],
@@ -948,9 +951,9 @@ class CustomerImport(ImportRun):
             or current["org_unit_id"] in actor.managed_unit_ids
         )
 
-    def _insert_new(self, rows: list[tuple[int, dict]]) -> None:
+    def _insert_new(self, rows: list[tuple[int, dict]]) -> list[int]:
         if not rows:
-            return
+            return []
         ids = allocate_ids(Customer, len(rows))
         prep_now = self.inserter.prep("created_at", timezone.now())
         actor_id, actor_unit, job_id = self.actor.id, self.actor.org_unit_id, self.job.pk
@@ -978,6 +981,7 @@ class CustomerImport(ImportRun):
                 [Through(customer_id=c, tag_id=t) for c, t in tag_links], ignore_conflicts=True
             )
         self.counts["created"] += len(rows)
+        return ids
 
     def _apply_updates(self, updates) -> None:
         if not updates:
