@@ -225,32 +225,55 @@ from guanxi.core.models import User
 from guanxi.transfer.views import customer_export
 
 admin = User.objects.get(username="admin")
-request = RequestFactory().get("/customers/export/", {"format": "csv"})
+fmt = sys.argv[1]
+request = RequestFactory().get("/customers/export/", {"format": fmt})
 request.user = admin
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started, cpu = time.perf_counter(), time.process_time()
 response = customer_export(request)
 size = lines = 0
+first_byte = None
+out = open(sys.argv[2], "wb") if len(sys.argv) > 2 else None
 for chunk in response.streaming_content:
+    if chunk and first_byte is None:
+        first_byte = time.perf_counter() - started
     size += len(chunk)
     lines += chunk.count(b"\n")
+    if out:
+        out.write(chunk)
 elapsed = time.perf_counter() - started
 cpu = time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if out:
+    out.close()
+    from openpyxl import load_workbook
+    book = load_workbook(sys.argv[2], read_only=True)
+    lines = sum(sheet.max_row for sheet in book.worksheets) + 1 - len(book.worksheets)
 print(json.dumps({"seconds": elapsed, "cpu": cpu, "bytes": size, "rows": lines - 1,
-                  "rss_before_kb": before, "rss_peak_kb": peak}))
+                  "first_byte_s": first_byte, "rss_before_kb": before, "rss_peak_kb": peak}))
 """.replace("import resource, sys, time", "import json, resource, sys, time")
 
 
-def measure_export(env: dict) -> dict:
-    print("Exporting every customer as CSV through the streaming view …", flush=True)
+def measure_export(env: dict, fmt: str = "csv", work: Path | None = None) -> dict:
+    """Export every customer through the streaming view; an .xlsx is kept in `work` and read
+    back with openpyxl to count its rows."""
+    print(f"Exporting every customer as {fmt.upper()} through the streaming view …", flush=True)
+    extra = [str(work / "export.xlsx")] if fmt == "xlsx" and work else []
     out = subprocess.run(
-        [PYTHON, "-c", EXPORT], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [PYTHON, "-c", EXPORT, fmt, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     export = json.loads(out.stdout.strip().splitlines()[-1])
+    if extra:
+        Path(extra[0]).unlink()
     print(
         f"  {export['rows']:,} rows, {export['bytes'] / 1e6:.0f} MB in {export['seconds']:.1f} s, "
-        f"{export['rows'] / export['seconds']:,.0f} rows/s; peak RSS "
+        f"{export['rows'] / export['seconds']:,.0f} rows/s; first byte after "
+        f"{export['first_byte_s']:.2f} s; peak RSS "
         f"{export['rss_peak_kb'] / 1024:.0f} MB (process at start: "
         f"{export['rss_before_kb'] / 1024:.0f} MB)"
     )
@@ -282,6 +305,7 @@ def measure(args, work: Path) -> None:
         figures = json.loads((work / "figures.json").read_text())
         var = work / "import"
         figures["export"] = measure_export(env_for(var / "guanxi.sqlite3", var))
+        figures["export_xlsx"] = measure_export(env_for(var / "guanxi.sqlite3", var), "xlsx", work)
         (work / "figures.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
         if args.write_docs:
             write_docs(figures)
@@ -323,6 +347,7 @@ def measure(args, work: Path) -> None:
     )
 
     export = measure_export(env)
+    export_xlsx = measure_export(env, "xlsx", work)
     figures = {
         "rows": args.rows,
         "csv_mb": size_mb,
@@ -335,6 +360,7 @@ def measure(args, work: Path) -> None:
         "load": os.getloadavg(),
         "again": again,
         "export": export,
+        "export_xlsx": export_xlsx,
         "db_mb": db.stat().st_size / 1e6,
     }
     (work / "figures.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))

@@ -193,13 +193,12 @@ def export_response(user, params):
     filters = CustomerFilter.from_params(params)
     rows = export.export_rows(user, filters)
     if params.get("format") == "xlsx":
-        handle = export.xlsx_file(rows)
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=export.file_name("xlsx"),
+        response = StreamingHttpResponse(
+            export.xlsx_chunks(rows),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+        response["Content-Disposition"] = f'attachment; filename="{export.file_name("xlsx")}"'
+        return response
     encoding = params.get("encoding") or "utf-8"
     response = StreamingHttpResponse(
         export.csv_chunks(rows, encoding=encoding),
