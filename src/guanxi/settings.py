@@ -204,6 +204,14 @@ GUANXI_PERIODIC_TASKS = [
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
 ]
 
+# Checks `guanxi scheduler` runs itself, every few seconds: (function, seconds).
+GUANXI_SCHEDULER_CHECKS = [
+    (
+        "guanxi.transfer.services.reap_dead_imports",
+        int(os.environ.get("IMPORT_REAP_SECONDS", "2")),
+    ),
+]
+
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
 GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
 

@@ -187,7 +187,7 @@ def test_killed_all_or_nothing_import_shows_nothing_and_reruns_exactly_once(work
     assert cleaned["indexes"] == indexes
     with sqlite3.connect(db) as conn:
         state, message = conn.execute("SELECT state, message FROM transfer_importjob").fetchone()
-    assert state == "failed" and "interrupted" in message
+    assert state == "failed" and ("interrupted" in message or "中断" in message)
 
     first = guanxi(env, "import", str(csv_path), "--as", "admin", "--quiet")
     assert first.returncode == 0, first.stdout + first.stderr

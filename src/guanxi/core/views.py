@@ -38,6 +38,10 @@ def home(request):
         )[:10]
     if user.is_admin or user.has_role(Role.MANAGER):
         context["audit"] = audit_entries_for(user).select_related("actor")[:10]
+    if user.is_admin:
+        from .health import worker_health
+
+        context["show_health"], context["health"] = True, worker_health()
     return render(request, "core/home.html", context)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -94,26 +94,26 @@ def reap_dead_imports() -> list[int]:
     touched twice), then clean up after them: the rows of their unpublished load are deleted
     and the indexes they dropped built again. Run every few seconds by `guanxi scheduler`
     and before each import; idempotent."""
-    dead = [
-        job.pk
-        for job in ImportJob.objects.filter(state=ImportJob.State.IMPORTING)
-        if job_is_stale(job)
-    ]
+    running = ImportJob.objects.filter(state=ImportJob.State.IMPORTING)
+    dead = [job for job in running if job_is_stale(job)]
     reaped = []
-    for pk in dead:
-        if ImportJob.objects.filter(pk=pk, state=ImportJob.State.IMPORTING).update(
+    for job in dead:
+        language = job.options.get("language") or settings.LANGUAGE_CODE
+        with translation.override(language):
+            message = _(
+                "The import was interrupted (its process stopped); nothing was written. "
+                "Run it again."
+            )
+        if ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.IMPORTING).update(
             state=ImportJob.State.FAILED,
             finished_at=timezone.now(),
             created_count=0,
             updated_count=0,
             unchanged_count=0,
             skipped_count=0,
-            message=_(
-                "The import was interrupted (its process stopped); nothing was written. "
-                "Run it again."
-            ),
+            message=message,
         ):
-            reaped.append(pk)
+            reaped.append(job.pk)
     if reaped or _has_leftovers():
         discard_leftovers()
     return reaped
@@ -341,6 +341,7 @@ def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None
     The job is claimed by a conditional UPDATE (queued → importing), so a task delivered
     twice runs once.
     """
+    reap_dead_imports()  # a killed run's hidden rows go before this one matches anything
     claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
         state=ImportJob.State.IMPORTING, started_at=timezone.now()
     )
