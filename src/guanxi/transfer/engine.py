@@ -928,6 +928,7 @@ class CustomerImport(ImportRun):
 
     in_steps = True
     TABLES = (Customer._meta.db_table, CustomerPhone._meta.db_table)
+    KEEP_INDEXES = ("cust_email", "cust_initials")
 
     def open_load(self) -> None:
         from guanxi.customers.services import load_batch_open
@@ -937,6 +938,7 @@ class CustomerImport(ImportRun):
         with transaction.atomic():
             self.load_batch = load_batch_open(label=f"import #{self.job.pk}")
             ImportJob.objects.filter(pk=self.job.pk).update(load_batch=self.load_batch)
+        self.job.load_batch = self.load_batch
 
     def drop_indexes_for(self, expected_rows: int) -> list[str]:
         """A load big against the table builds the customer indexes once at the end, and
@@ -950,8 +952,10 @@ class CustomerImport(ImportRun):
         def record(statements: list[str]) -> None:
             ImportJob.objects.filter(pk=self.job.pk).update(dropped_indexes=statements)
 
-        # Matched by e-mail; phones and import keys are unique.
-        return drop_indexes(self.TABLES, keep=("cust_email",), before_drop=record)
+        # Kept: e-mails (matching reads them), phones and import keys (unique), and name
+        # initials, which every colleague's save reads to find similar names (without it
+        # each save would scan the growing table).
+        return drop_indexes(self.TABLES, keep=self.KEEP_INDEXES, before_drop=record)
 
     def step_cache(self):
         return load_cache() if connection.vendor == "sqlite" else contextlib.nullcontext()

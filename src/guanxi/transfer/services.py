@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -56,8 +56,12 @@ def import_job_get(*, viewer: User, pk: int) -> ImportJob:
 
 
 def same_file_jobs(job: ImportJob) -> QuerySet[ImportJob]:
-    """Earlier imports of the very same file (same SHA-256)."""
-    return ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).order_by("-id")
+    """Earlier imports of the very same file (same SHA-256) that wrote something: a job
+    never run, rejected or failed without writing is no "imported before"."""
+    wrote = Q(created_count__gt=0) | Q(updated_count__gt=0) | Q(state=ImportJob.State.SUCCEEDED)
+    return (
+        ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).filter(wrote).order_by("-id")
+    )
 
 
 def _process_alive(pid: int) -> bool:

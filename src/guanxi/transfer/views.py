@@ -63,11 +63,19 @@ def import_list(request):
         request,
         "transfer/import_list.html",
         {
-            "jobs": import_jobs_for(request.user)[:50],
+            "jobs": _with_stale(import_jobs_for(request.user)[:50]),
             "kinds": ImportJob.Kind.choices,
             "error": error,
         },
     )
+
+
+def _with_stale(jobs) -> list[ImportJob]:
+    """A job whose process died is never listed as running (until the reaper marks it)."""
+    jobs = list(jobs)
+    for job in jobs:
+        job.stale = job_is_stale(job)
+    return jobs
 
 
 def _owner_choices(user):
