@@ -129,13 +129,89 @@ def fresh_db(work: Path, name: str) -> tuple[Path, dict]:
     subprocess.run([*GUANXI, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     setup = (
         "from guanxi.core.models import OrgUnit, User, UserRole, Role\n"
+        "from guanxi.core.services import token_create\n"
         "hq = OrgUnit.objects.create(name='总部', kind='head_office')\n"
         "admin = User.objects.create_superuser('admin', 'admin@example.cn', 'bench-password-1',"
         " org_unit=hq)\n"
         "UserRole.objects.create(user=admin, role=Role.ADMIN)\n"
+        "print('TOKEN', token_create(actor=admin, name='bench')[1])\n"
     )
-    subprocess.run([*GUANXI, "shell", "-c", setup], env=env, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [*GUANXI, "shell", "-c", setup],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    env["BENCH_TOKEN"] = out.stdout.split("TOKEN ")[1].split()[0]
     return db, env
+
+
+OFFICE_THREADS = 20
+OFFICE_PAUSE = 0.5  # seconds between two saves of one thread: ~20-40 saves/s in all
+
+
+def start_office(env: dict):
+    """gunicorn on the import's database and 20 API clients creating and editing customers
+    (tests/transfer/busy_office.py), for the p95 of their writes during the import."""
+    import socket
+
+    import httpx
+
+    sys.path.insert(0, str(ROOT))
+    from tests.transfer.busy_office import BusyOffice
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server_env = env | {"GUANXI_HTTPS": "0", "SECRET_KEY": "bench-transfer-secret-key"}
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "guanxi.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "10",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        env=server_env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    office = BusyOffice(base, env["BENCH_TOKEN"], threads=OFFICE_THREADS, pause=OFFICE_PAUSE)
+    return server, office.start()
+
+
+def stop_office(server, office, started: float) -> dict:
+    from tests.transfer.busy_office import failures, percentile
+
+    outcomes = office.stop()
+    server.terminate()
+    server.wait(timeout=30)
+    during = [o for o in outcomes if o.started >= started]
+    seconds = [o.seconds for o in during]
+    return {
+        "writes": len(during),
+        "failed": len(failures(during)),
+        "p50_ms": percentile(seconds, 50) * 1000,
+        "p95_ms": percentile(seconds, 95) * 1000,
+        "max_ms": max(seconds, default=0) * 1000,
+    }
 
 
 def child_cpu() -> float:
@@ -198,7 +274,8 @@ birthday = Customer._meta.get_field("birthday")
 started, cpu = time.perf_counter(), time.process_time()
 with transaction.atomic(), (
     # The same index strategy as the importer: built once at the end for a big load.
-    deferred_indexes(("customers_customer", "customers_customerphone"), keep=("cust_email",))
+    deferred_indexes(("customers_customer", "customers_customerphone"),
+                     keep=("cust_email", "cust_initials"))
     if worth_deferring(len(rows), 0) else contextlib.nullcontext()
 ):
     for start in range(0, len(rows), 2000):
@@ -225,32 +302,55 @@ from guanxi.core.models import User
 from guanxi.transfer.views import customer_export
 
 admin = User.objects.get(username="admin")
-request = RequestFactory().get("/customers/export/", {"format": "csv"})
+fmt = sys.argv[1]
+request = RequestFactory().get("/customers/export/", {"format": fmt})
 request.user = admin
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started, cpu = time.perf_counter(), time.process_time()
 response = customer_export(request)
 size = lines = 0
+first_byte = None
+out = open(sys.argv[2], "wb") if len(sys.argv) > 2 else None
 for chunk in response.streaming_content:
+    if chunk and first_byte is None:
+        first_byte = time.perf_counter() - started
     size += len(chunk)
     lines += chunk.count(b"\n")
+    if out:
+        out.write(chunk)
 elapsed = time.perf_counter() - started
 cpu = time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if out:
+    out.close()
+    from openpyxl import load_workbook
+    book = load_workbook(sys.argv[2], read_only=True)
+    lines = sum(sheet.max_row for sheet in book.worksheets) + 1 - len(book.worksheets)
 print(json.dumps({"seconds": elapsed, "cpu": cpu, "bytes": size, "rows": lines - 1,
-                  "rss_before_kb": before, "rss_peak_kb": peak}))
+                  "first_byte_s": first_byte, "rss_before_kb": before, "rss_peak_kb": peak}))
 """.replace("import resource, sys, time", "import json, resource, sys, time")
 
 
-def measure_export(env: dict) -> dict:
-    print("Exporting every customer as CSV through the streaming view …", flush=True)
+def measure_export(env: dict, fmt: str = "csv", work: Path | None = None) -> dict:
+    """Export every customer through the streaming view; an .xlsx is kept in `work` and read
+    back with openpyxl to count its rows."""
+    print(f"Exporting every customer as {fmt.upper()} through the streaming view …", flush=True)
+    extra = [str(work / "export.xlsx")] if fmt == "xlsx" and work else []
     out = subprocess.run(
-        [PYTHON, "-c", EXPORT], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [PYTHON, "-c", EXPORT, fmt, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     export = json.loads(out.stdout.strip().splitlines()[-1])
+    if extra:
+        Path(extra[0]).unlink()
     print(
         f"  {export['rows']:,} rows, {export['bytes'] / 1e6:.0f} MB in {export['seconds']:.1f} s, "
-        f"{export['rows'] / export['seconds']:,.0f} rows/s; peak RSS "
+        f"{export['rows'] / export['seconds']:,.0f} rows/s; first byte after "
+        f"{export['first_byte_s']:.2f} s; peak RSS "
         f"{export['rss_peak_kb'] / 1024:.0f} MB (process at start: "
         f"{export['rss_before_kb'] / 1024:.0f} MB)"
     )
@@ -282,6 +382,7 @@ def measure(args, work: Path) -> None:
         figures = json.loads((work / "figures.json").read_text())
         var = work / "import"
         figures["export"] = measure_export(env_for(var / "guanxi.sqlite3", var))
+        figures["export_xlsx"] = measure_export(env_for(var / "guanxi.sqlite3", var), "xlsx", work)
         (work / "figures.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
         if args.write_docs:
             write_docs(figures)
@@ -291,12 +392,18 @@ def measure(args, work: Path) -> None:
     generate(csv_path, args.rows)
     size_mb = csv_path.stat().st_size / 1e6
 
-    print("Importing into a fresh SQLite database …", flush=True)
+    print("Importing into a fresh SQLite database, 20 API clients saving meanwhile …", flush=True)
     db, env = fresh_db(work, "import")
+    server, office = start_office(env)
+    started = time.monotonic()
     import_seconds, import_cpu, summary = run_import(csv_path, env)
+    concurrent = stop_office(server, office, started)
     print(
         f"  {summary}\n  {import_seconds:.1f} s, {args.rows / import_seconds:,.0f} rows/s; "
-        f"CPU {import_cpu:.1f} s, {args.rows / import_cpu:,.0f} rows per CPU-second"
+        f"CPU {import_cpu:.1f} s, {args.rows / import_cpu:,.0f} rows per CPU-second\n"
+        f"  API writes meanwhile: {concurrent['writes']:,}, failed {concurrent['failed']}, "
+        f"p50 {concurrent['p50_ms']:.0f} ms, p95 {concurrent['p95_ms']:.0f} ms, "
+        f"max {concurrent['max_ms']:.0f} ms"
     )
 
     print("Raw executemany of the same rows into another fresh database …", flush=True)
@@ -323,6 +430,7 @@ def measure(args, work: Path) -> None:
     )
 
     export = measure_export(env)
+    export_xlsx = measure_export(env, "xlsx", work)
     figures = {
         "rows": args.rows,
         "csv_mb": size_mb,
@@ -335,6 +443,8 @@ def measure(args, work: Path) -> None:
         "load": os.getloadavg(),
         "again": again,
         "export": export,
+        "export_xlsx": export_xlsx,
+        "concurrent": concurrent,
         "db_mb": db.stat().st_size / 1e6,
     }
     (work / "figures.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))

@@ -231,6 +231,14 @@ GUANXI_PERIODIC_TASKS = [
 # A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
 GUANXI_TASK_TIMEOUT_SECONDS = int(os.environ.get("GUANXI_TASK_TIMEOUT_SECONDS", "900"))
 
+# Checks `guanxi scheduler` runs itself, every few seconds: (function, seconds).
+GUANXI_SCHEDULER_CHECKS = [
+    (
+        "guanxi.transfer.services.reap_dead_imports",
+        int(os.environ.get("IMPORT_REAP_SECONDS", "2")),
+    ),
+]
+
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
 GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
 

@@ -30,13 +30,13 @@ def big_load(monkeypatch):
     deferred (SQLite only: PostgreSQL keeps its indexes)."""
     monkeypatch.setattr(bulkload, "DEFER_INDEXES_FROM", 1)
     deferred = []
-    real = engine.deferred_indexes
+    real = engine.drop_indexes
 
     def spy(tables, **kwargs):
         deferred.append(tables)
         return real(tables, **kwargs)
 
-    monkeypatch.setattr(engine, "deferred_indexes", spy)
+    monkeypatch.setattr(engine, "drop_indexes", spy)
     return deferred
 
 

@@ -89,6 +89,12 @@ def counts(db: Path) -> dict:
             ),
             "keys": one("SELECT count(*) FROM transfer_importkey"),
             "integrity": one("PRAGMA integrity_check"),
+            # What users see: rows of an unpublished load batch are hidden from every read.
+            "visible": one(
+                "SELECT count(*) FROM customers_customer WHERE load_batch IS NULL OR "
+                "load_batch IN (SELECT id FROM customers_loadbatch WHERE published_at IS NOT NULL)"
+            ),
+            "indexes": one("SELECT count(*) FROM sqlite_master WHERE type = 'index'"),
         }
 
 
@@ -156,12 +162,32 @@ def kill_while_writing(env, csv_path, imports: Path, *extra, written_at_least: i
             process.wait()
 
 
-def test_killed_all_or_nothing_import_writes_nothing_and_reruns_exactly_once(workspace):
+def test_killed_all_or_nothing_import_shows_nothing_and_reruns_exactly_once(workspace):
+    """All-or-nothing writes in short steps into a hidden batch: a kill -9 half way shows
+    nobody any of its rows; the reaper (run by `guanxi scheduler`) marks the job failed and
+    deletes them; a re-run imports each customer exactly once."""
     db, env, csv_path, imports = workspace
+    indexes = counts(db)["indexes"]
     kill_while_writing(env, csv_path, imports, written_at_least=BATCH * 3)
     after_kill = counts(db)
     assert after_kill["integrity"] == "ok"
-    assert after_kill["customers"] == after_kill["phones"] == after_kill["keys"] == 0
+    assert after_kill["customers"] >= BATCH * 3  # written in steps, committed…
+    assert after_kill["visible"] == 0  # …and seen by nobody
+
+    reap = guanxi(
+        env,
+        "shell",
+        "-c",
+        "from guanxi.transfer.services import reap_dead_imports; print(reap_dead_imports())",
+    )
+    assert reap.returncode == 0, reap.stderr
+    assert reap.stdout.strip().endswith("[1]")
+    cleaned = counts(db)
+    assert cleaned["customers"] == cleaned["phones"] == cleaned["keys"] == 0
+    assert cleaned["indexes"] == indexes
+    with sqlite3.connect(db) as conn:
+        state, message = conn.execute("SELECT state, message FROM transfer_importjob").fetchone()
+    assert state == "failed" and ("interrupted" in message or "中断" in message)
 
     first = guanxi(env, "import", str(csv_path), "--as", "admin", "--quiet")
     assert first.returncode == 0, first.stdout + first.stderr

@@ -11,7 +11,7 @@ import contextlib
 import re
 from collections.abc import Collection
 
-from django.db import connection
+from django.db import connection, transaction
 
 # Worth it when a load adds at least this many rows and at least as many as the table holds.
 DEFER_INDEXES_FROM = 100_000
@@ -31,6 +31,79 @@ def worth_deferring(rows: int, existing: int) -> bool:
     return connection.vendor == "sqlite" and rows >= DEFER_INDEXES_FROM and rows >= existing
 
 
+def _droppable(cursor, tables, keep, loaded_columns) -> list[tuple[str, str]]:
+    marks = ", ".join(["%s"] * len(tables))
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks})",
+        list(tables),
+    )
+    return [
+        (name, sql)
+        for name, sql in cursor.fetchall()
+        if name not in keep
+        and not sql.startswith("CREATE UNIQUE")
+        and (" WHERE " not in sql or _partial_column(sql) in loaded_columns)
+    ]
+
+
+def drop_indexes(
+    tables: tuple[str, ...],
+    *,
+    keep: tuple[str, ...] = (),
+    loaded_columns: Collection[str] = (),
+    before_drop=None,
+) -> list[str]:
+    """For a load in many short transactions (others keep writing meanwhile): drop the same
+    indexes as deferred_indexes() in one short transaction of its own and return their
+    CREATE statements. `before_drop(statements)` records them first (committed), so a
+    killed load's indexes can be built again from the record (build_indexes()). Readers
+    keep working meanwhile, without those indexes. (Inside an open transaction, as in
+    tests, it is part of that transaction instead.)"""
+    with connection.cursor() as cursor:
+        dropped = _droppable(cursor, tables, keep, loaded_columns)
+    statements = [sql for _name, sql in dropped]
+    if before_drop is not None:
+        before_drop(statements)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, _sql in dropped:
+            cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+    return statements
+
+
+def build_indexes(statements: list[str]) -> None:
+    """Build recorded indexes again, each in a transaction of its own (each holds SQLite's
+    write lock only for its own sort); one that exists already is left alone."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        usual_cache = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {BUILD_CACHE_KIB}")
+    try:
+        for sql in statements:
+            statement = re.sub(
+                r"^CREATE INDEX (?!IF NOT EXISTS)", "CREATE INDEX IF NOT EXISTS ", sql
+            )
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(usual_cache)}")
+
+
+@contextlib.contextmanager
+def load_cache():
+    """SQLite's page cache at LOAD_CACHE_KIB for the duration of a load."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        usual_cache = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(usual_cache)}")
+
+
 @contextlib.contextmanager
 def deferred_indexes(
     tables: tuple[str, ...], *, keep: tuple[str, ...] = (), loaded_columns: Collection[str] = ()
@@ -43,20 +116,8 @@ def deferred_indexes(
     Must run inside the load's transaction, so a failure restores the dropped indexes."""
     if not connection.in_atomic_block:
         raise RuntimeError("deferred_indexes() needs an open transaction")
-    marks = ", ".join(["%s"] * len(tables))
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({marks})",
-            list(tables),
-        )
-        dropped = [
-            (name, sql)
-            for name, sql in cursor.fetchall()
-            if name not in keep
-            and not sql.startswith("CREATE UNIQUE")
-            and (" WHERE " not in sql or _partial_column(sql) in loaded_columns)
-        ]
+        dropped = _droppable(cursor, tables, keep, loaded_columns)
         for name, _sql in dropped:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         # The indexes that stay (unique keys, e-mails) take inserts in random order: a page

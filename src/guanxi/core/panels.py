@@ -9,6 +9,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from .health import worker_health
 from .home import HomePanel, register_home_panel
 from .models import User, WebhookDelivery
 from .selectors import audit_entries_for
@@ -57,6 +58,13 @@ def system_health(user: User) -> dict | None:
     }
 
 
+def processes(user: User) -> dict | None:
+    """The processes `guanxi serve` supervises (None inside: another supervisor runs them)."""
+    if not user.is_admin:
+        return None
+    return {"health": worker_health()}
+
+
 def recent_activity(user: User) -> dict | None:
     if not (user.is_admin or user.managed_unit_ids):
         return None
@@ -69,6 +77,9 @@ def recent_activity(user: User) -> dict | None:
 def register() -> None:
     register_home_panel(
         HomePanel("core.system_health", "core/panels/system_health.html", system_health, 10)
+    )
+    register_home_panel(
+        HomePanel("core.processes", "core/_worker_health.html", processes, 11)
     )
     register_home_panel(
         HomePanel("core.recent_activity", "core/panels/recent_activity.html", recent_activity, 800)

@@ -9,6 +9,8 @@ field masking goes through `sees_unmasked`.
 - salesperson: own customers and those shared with them; unmasked only their own.
 - receptionist, service agent, finance, marketer: their branch's customers, masked
   (they find and serve customers, they do not own them).
+- nobody: the customers of a bulk load not yet published (`hidden_load_q`): an import
+  writes in short steps and shows its rows all at once.
 """
 
 from django.db.models import Q
@@ -21,12 +23,25 @@ REVEAL_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST, Role.SE
 CREATE_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST)
 
 
+def hidden_load_q(prefix: str = "") -> Q:
+    """Leaves out the customers of unpublished bulk loads (customers.LoadBatch). One
+    subquery in the same statement, so a read sees a load entirely or not at all."""
+    from guanxi.customers.models import LoadBatch
+
+    pending = LoadBatch.objects.filter(published_at__isnull=True).values("id")
+    return ~Q(**{f"{prefix}load_batch__in": pending})
+
+
 def customer_visibility_q(user: User, prefix: str = "") -> Q:
     """Filter for the customers `user` may see; `prefix` reaches them from a related model."""
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_admin:
-        return Q()
+        return hidden_load_q(prefix)
+    return hidden_load_q(prefix) & _scope_q(user, prefix)
+
+
+def _scope_q(user: User, prefix: str) -> Q:
     p = prefix
     q = Q(**{f"{p}pk__in": []})
     if user.managed_unit_ids:

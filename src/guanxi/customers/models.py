@@ -284,6 +284,9 @@ class Customer(models.Model):
         related_name="merged_from",
         db_index=False,  # partial index in Meta: few customers are merged away
     )
+    # Written by a bulk load (an import) in many short transactions: hidden from every
+    # visibility-aware read while its LoadBatch is unpublished, shown all at once after.
+    load_batch = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 
@@ -422,6 +425,24 @@ def display_phone(e164: str) -> str:
             return f"{national[:3]} {national[3:7]} {national[7:]}"
         return national
     return e164
+
+
+class LoadBatch(models.Model):
+    """Customers a bulk load writes in short transactions, invisible until published.
+
+    A big import must not hold the database's write lock for its whole run (on SQLite that
+    locks every other user out), yet all-or-nothing must stay all-or-nothing. So its rows
+    carry `Customer.load_batch`, and every visibility-aware read leaves out the rows of an
+    unpublished batch (core.visibility.hidden_load_q). Publishing is one tiny UPDATE of this
+    row; a failed or killed load's rows are deleted (docs/decisions/0004-imports-in-steps.md).
+    """
+
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.label or f"#{self.pk}"
 
 
 class CustomerPhone(models.Model):

@@ -19,6 +19,7 @@ from guanxi.core.visibility import (
     customer_visibility_parts,
     customer_visibility_q,
     hides_contact_details,
+    hidden_load_q,
     sees_unmasked,
 )
 
@@ -272,8 +273,9 @@ def customer_queryset(*, viewer: User, filters: CustomerFilter) -> QuerySet[Cust
 
 
 def _filtered(qs: QuerySet[Customer], filters: CustomerFilter) -> QuerySet[Customer]:
-    """The filters other than visibility and the typed query."""
-    qs = qs.filter(archived_at__isnull=not filters.archived)
+    """The filters other than visibility and the typed query (and never an unpublished
+    bulk load's rows, which no visibility part excludes on its own)."""
+    qs = qs.filter(hidden_load_q(), archived_at__isnull=not filters.archived)
     if filters.segment:
         qs = qs.filter(segment_id=filters.segment)
     if filters.stage:

@@ -33,6 +33,7 @@ from .models import (
     CustomerShare,
     Household,
     ImportantDate,
+    LoadBatch,
     Tag,
 )
 from .ownership import Reason, ownership_change, ownership_initial
@@ -794,3 +795,31 @@ def _move_related(keep: Customer, other: Customer) -> dict[str, int]:
         is_primary=False
     )
     return moved
+
+
+# ---- bulk loads (imports) ---------------------------------------------------------------------
+
+
+def load_batch_open(*, label: str) -> int:
+    """A new, unpublished LoadBatch: customers written with its id stay hidden from every
+    visibility-aware read until load_batch_publish()."""
+    return LoadBatch.objects.create(label=label[:100]).pk
+
+
+def load_batch_publish(*, batch_id: int) -> bool:
+    """Show the batch's customers, all at once: one row updated. Call it in the transaction
+    that records the load as done."""
+    return bool(
+        LoadBatch.objects.filter(pk=batch_id, published_at__isnull=True).update(
+            published_at=timezone.now()
+        )
+    )
+
+
+def load_batch_forget(*, batch_id: int) -> None:
+    """Drop an unpublished batch once its customers are deleted."""
+    LoadBatch.objects.filter(pk=batch_id, published_at__isnull=True).delete()
+
+
+def load_batches_unpublished() -> list[int]:
+    return list(LoadBatch.objects.filter(published_at__isnull=True).values_list("id", flat=True))

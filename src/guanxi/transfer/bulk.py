@@ -150,3 +150,20 @@ def lookup(model: type[models.Model], key: str, values: str | tuple[str, ...], k
     with connection.cursor() as cursor:
         cursor.execute(sql, keys)
         return cursor.fetchall()
+
+
+def delete_rows(model: type[models.Model], ids: Sequence[int]) -> int:
+    """DELETE model WHERE pk IN ids, one statement, no cascade collected: for rows only a
+    load wrote, whose dependants the caller deletes first (a foreign key the caller missed
+    fails the transaction: SQLite and PostgreSQL check them at commit)."""
+    if not ids:
+        return 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+    sql = (
+        f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} "
+        f"IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        return cursor.rowcount

@@ -90,10 +90,15 @@ def cell_str(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, str):
+        if value[:1] == "'" and value[1:2] in _FORMULA_STARTS:
+            value = value[1:]  # the apostrophe an export put before "=", "+", "-", "@"
         return fold(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return fold(str(value))
+
+
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def check_length(text: str, limit: int) -> str:

@@ -30,7 +30,9 @@ import itertools
 import json
 import multiprocessing
 import os
+import pickle
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -43,7 +45,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record
-from guanxi.core.bulkload import deferred_indexes, worth_deferring
+from guanxi.core.bulkload import (
+    build_indexes,
+    drop_indexes,
+    load_cache,
+    worth_deferring,
+)
 from guanxi.core.models import Role, User
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.keys import email_key, fold
@@ -51,7 +58,7 @@ from guanxi.customers.models import Customer, CustomerPhone, Segment, Tag
 from guanxi.customers.search_index import index_customers
 
 from . import clean
-from .bulk import Inserter, allocate_ids, lookup, update_rows
+from .bulk import Inserter, allocate_ids, delete_rows, lookup, update_rows
 from .clean import CellError
 from .fields import targets_for
 from .models import ImportJob, ImportKey
@@ -66,6 +73,8 @@ CHUNKS_IN_FLIGHT = 8  # chunks handed to the checking processes ahead of the wri
 READ_SHARE = 0.95  # of the progress bar: reading, checking and writing; the rest: finishing
 ERRORS_PREVIEW = 100
 PROGRESS_EVERY = 0.25  # seconds between progress-file writes
+HEARTBEAT_SECONDS = 1.0  # a running import touches its progress file this often
+DEAD_AFTER_SECONDS = 10.0  # …and is dead when the file is older than this
 MAX_PHONES = 5
 MAX_TAGS = 20
 TAG_SPLIT = re.compile(r"[,，;；、/|]+")
@@ -168,6 +177,8 @@ class ImportRun:
             "state": self.phase,
             "fraction": round(self.fraction, 4),
             "errors": len(self.error_lines),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
             **self.counts,
         }
         target = progress_path(self.job)
@@ -187,7 +198,23 @@ class ImportRun:
 
     def run(self) -> ImportJob:
         with translation.override(self.options.get("language") or settings.LANGUAGE_CODE):
-            return self._run()
+            self.progress(force=True)
+            beating = threading.Event()
+            heart = threading.Thread(target=self._heartbeat, args=(beating,), daemon=True)
+            heart.start()
+            try:
+                return self._run()
+            finally:
+                beating.set()
+                heart.join()
+
+    def _heartbeat(self, stop: threading.Event) -> None:
+        """While the import runs, even in a long step (building an index), its progress file
+        keeps moving: a file that stops tells the job list the process died."""
+        path = progress_path(self.job)
+        while not stop.wait(HEARTBEAT_SECONDS):
+            with contextlib.suppress(OSError):
+                os.utime(path)
 
     def _run(self) -> ImportJob:
         job = self.job
@@ -395,6 +422,9 @@ class ImportRun:
         batches = self.checked_batches()
         first = next(batches, [])
         batches = itertools.chain([first], batches)
+        if not self.skip_bad and self.in_steps:
+            self._import_in_steps(batches)
+            return
         if self.skip_bad:
             for rows in batches:
                 if rows:
@@ -415,6 +445,66 @@ class ImportRun:
                     raise Stop  # before the indexes are rebuilt: the rollback restores them
             self.audit()
             self._audited = True
+
+    # All-or-nothing in short steps (docs/decisions/0004-imports-in-steps.md): the rows go
+    # into a hidden load batch one short transaction per batch, so other users keep writing;
+    # the batch is published at the end in one tiny transaction, or deleted.
+    in_steps = False
+
+    def _import_in_steps(self, batches) -> None:
+        self.open_load()
+        try:
+            first = next(batches, [])
+            self.dropped = self.drop_indexes_for(self._expected_rows())
+            with self.step_cache():
+                for rows in itertools.chain([first], batches):
+                    if rows and not self.error_lines:
+                        self._write_batch_retrying(rows)
+                    self.progress()
+            self._finishing()
+            if self.error_lines:
+                raise Stop
+            self._build_dropped()
+            self.apply_spooled()
+            with transaction.atomic():
+                self.publish_load()
+                self.audit()
+            self._audited = True
+        except BaseException:
+            self._build_dropped()
+            self.discard_load()
+            raise
+        finally:
+            self.close_spool()
+
+    def _build_dropped(self) -> None:
+        if getattr(self, "dropped", None):
+            self.phase = "indexing"
+            self.progress(force=True)
+            build_indexes(self.dropped)
+            self.dropped = []
+            ImportJob.objects.filter(pk=self.job.pk).update(dropped_indexes=[])
+
+    def open_load(self) -> None:
+        raise NotImplementedError
+
+    def drop_indexes_for(self, expected_rows: int) -> list[str]:
+        return []
+
+    def step_cache(self):
+        return contextlib.nullcontext()
+
+    def apply_spooled(self) -> None:
+        pass
+
+    def publish_load(self) -> None:
+        raise NotImplementedError
+
+    def discard_load(self) -> None:
+        raise NotImplementedError
+
+    def close_spool(self) -> None:
+        pass
 
     def _finishing(self) -> None:
         self.phase = "finishing"
@@ -577,7 +667,15 @@ class CustomerImport(ImportRun):
     )
     # Columns a new customer's row sets: first those this process fills in, then the
     # ROW_COLUMNS a checking process prepares (`row["values"]`, already as stored).
-    WRITER_COLUMNS = ("id", "owner_id", "org_unit_id", "created_by_id", "created_at", "updated_at")
+    WRITER_COLUMNS = (
+        "id",
+        "owner_id",
+        "org_unit_id",
+        "created_by_id",
+        "created_at",
+        "updated_at",
+        "load_batch",
+    )
     ROW_COLUMNS = (
         *UPDATABLE,
         "email",
@@ -654,6 +752,8 @@ class CustomerImport(ImportRun):
         self.key_inserter = Inserter(ImportKey, ("key", "customer_id", "job_id", "line"))
         self.tag_ids: dict[str, int] = {}
         self.today = timezone.localdate()
+        self.load_batch: int | None = None
+        self._spool = None
 
     def clean_row(self, line: int, cells: list) -> dict | None:
         row: dict = {}
@@ -816,6 +916,7 @@ class CustomerImport(ImportRun):
 
     def forget_rolled_back(self) -> None:
         self.tag_ids = {}
+        self.known = None  # someone else added a phone meanwhile: query from now on
 
     def _tag_ids(self, names: set[str]) -> dict[str, int]:
         missing = names - self.tag_ids.keys()
@@ -824,17 +925,89 @@ class CustomerImport(ImportRun):
             self.tag_ids.update(Tag.objects.filter(name__in=missing).values_list("name", "id"))
         return self.tag_ids
 
-    def bulk_load(self, expected_rows: int):
-        """A load big against the table rebuilds the customer indexes once at the end, and
+    # ---- all-or-nothing in short steps -------------------------------------------------------
+
+    in_steps = True
+    TABLES = (Customer._meta.db_table, CustomerPhone._meta.db_table)
+    KEEP_INDEXES = ("cust_email", "cust_initials")
+
+    def open_load(self) -> None:
+        from guanxi.customers.services import load_batch_open
+
+        discard_leftovers()
+        # One transaction: a reaper never sees the batch without the job that writes it.
+        with transaction.atomic():
+            self.load_batch = load_batch_open(label=f"import #{self.job.pk}")
+            ImportJob.objects.filter(pk=self.job.pk).update(load_batch=self.load_batch)
+        self.job.load_batch = self.load_batch
+
+    def drop_indexes_for(self, expected_rows: int) -> list[str]:
+        """A load big against the table builds the customer indexes once at the end, and
         reads which phones, e-mails and import keys exist once instead of querying for every
-        batch: exact, as on SQLite this transaction holds the write lock (core.bulkload)."""
+        batch (core.bulkload). Others may add a phone meanwhile: the batch that then hits
+        the unique index is matched again with real queries (_write_batch_retrying)."""
         if not worth_deferring(expected_rows, Customer.objects.count()):
-            return contextlib.nullcontext()
+            return []
         self.known = _Known.read()
-        return deferred_indexes(
-            (Customer._meta.db_table, CustomerPhone._meta.db_table),
-            keep=("cust_email",),  # matched by e-mail; phones and import keys are unique
-        )
+
+        def record(statements: list[str]) -> None:
+            ImportJob.objects.filter(pk=self.job.pk).update(dropped_indexes=statements)
+
+        # Kept: e-mails (matching reads them), phones and import keys (unique), and name
+        # initials, which every colleague's save reads to find similar names (without it
+        # each save would scan the growing table).
+        return drop_indexes(self.TABLES, keep=self.KEEP_INDEXES, before_drop=record)
+
+    def step_cache(self):
+        return load_cache() if connection.vendor == "sqlite" else contextlib.nullcontext()
+
+    def _spool_write(self, updates: list, new_keys: list) -> None:
+        """Updates of customers already here wait until the whole file is checked and its new
+        rows written: all-or-nothing changes nobody's customer before then."""
+        if self._spool is None:
+            self._spool = open(import_dir() / f"job-{self.job.pk}.spool", "w+b")  # noqa: SIM115
+        pickle.dump((updates, new_keys), self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def apply_spooled(self) -> None:
+        if self._spool is None:
+            return
+        self.phase = "updating"
+        self.progress(force=True)
+        self._spool.seek(0)
+        while True:
+            try:
+                updates, new_keys = pickle.load(self._spool)
+            except EOFError:
+                break
+            with transaction.atomic():
+                self._apply_updates(updates)
+                index_customers(current["id"] for _l, _r, current in updates)
+                self._add_keys(new_keys)
+            self.progress()
+
+    def close_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            Path(self._spool.name).unlink(missing_ok=True)
+            self._spool = None
+
+    def publish_load(self) -> None:
+        from guanxi.customers.services import load_batch_publish
+
+        load_batch_publish(batch_id=self.load_batch)
+
+    def discard_load(self) -> None:
+        if self.load_batch is not None:
+            self.phase = "discarding"
+            self.progress(force=True)
+            discard_load(self.job.pk, self.load_batch)
+
+    def _add_keys(self, new_keys: list) -> None:
+        if new_keys:
+            ImportKey.objects.bulk_create(
+                [ImportKey(key=k, customer_id=c, job_id=j, line=n) for k, c, j, n in new_keys],
+                ignore_conflicts=True,
+            )
 
     def write_batch(self, rows: list[tuple[int, dict]]) -> None:
         numbers = {e164 for _l, row in rows for e164, _n in row["phones"]}
@@ -921,14 +1094,16 @@ class CustomerImport(ImportRun):
         if self.error_lines and not self.skip_bad:
             return  # all-or-nothing is already lost: only find the remaining errors
         created = self._insert_new(new_rows)
-        self._apply_updates(updates)
-        # The word and substring search index, in this batch's transaction (customers).
-        index_customers([*created, *(current["id"] for _l, _r, current in updates)])
-        if new_keys:
-            ImportKey.objects.bulk_create(
-                [ImportKey(key=k, customer_id=c, job_id=j, line=n) for k, c, j, n in new_keys],
-                ignore_conflicts=True,
-            )
+        # The word and substring search index, in this batch's transaction (customers). The
+        # rows of a hidden load are found by nobody until it is published: search reads
+        # through visibility, which hides them.
+        index_customers(created)
+        if self.skip_bad:
+            self._apply_updates(updates)
+            index_customers(current["id"] for _l, _r, current in updates)
+            self._add_keys(new_keys)
+        elif updates or new_keys:
+            self._spool_write(updates, new_keys)
 
     def _load(self, ids) -> dict[int, dict]:
         fields = (
@@ -957,6 +1132,7 @@ class CustomerImport(ImportRun):
         ids = allocate_ids(Customer, len(rows))
         prep_now = self.inserter.prep("created_at", timezone.now())
         actor_id, actor_unit, job_id = self.actor.id, self.actor.org_unit_id, self.job.pk
+        batch = self.load_batch
         owner_units, owner_for = self.owner_units, self._owner_for
         customers, phones, keys, tag_links = [], [], [], []
         tag_names = {t for _l, row in rows for t in row.get("tags", ())}
@@ -964,7 +1140,9 @@ class CustomerImport(ImportRun):
         for cid, (line, row) in zip(ids, rows, strict=True):
             owner = owner_for(row)
             unit = owner_units.get(owner, actor_unit) if owner else actor_unit
-            customers.append((cid, owner, unit, actor_id, prep_now, prep_now, *row["values"]))
+            customers.append(
+                (cid, owner, unit, actor_id, prep_now, prep_now, batch, *row["values"])
+            )
             primary = True
             for e164, national in row["phones"]:
                 phones.append((cid, e164, national, national[-4:], primary))
@@ -1085,6 +1263,78 @@ class _Known:
             {e for e in emails if hash(e) in self.emails},
             {k for k in keys if hash(k) in self.keys},
         )
+
+
+# ---- leftovers of failed and killed loads ------------------------------------------------------
+
+DISCARD_CHUNK = 2000
+
+
+def discard_load(job_id: int | None, batch_id: int) -> int:
+    """Delete the customers of an unpublished load batch, with their phones, tags and import
+    keys, in short transactions (the compensating delete; nobody has seen these rows)."""
+    from guanxi.customers.services import load_batch_forget
+
+    with connection.cursor() as cursor:
+        quote = connection.ops.quote_name
+        cursor.execute(
+            f"SELECT {quote('id')} FROM {quote(Customer._meta.db_table)} "
+            f"WHERE {quote('load_batch')} = %s",
+            [batch_id],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    hidden = set(ids)
+    key_ids = []
+    if hidden and job_id is not None:
+        key_ids = [
+            pk
+            for pk, cid in ImportKey.objects.filter(job_id=job_id)
+            .values_list("id", "customer_id")
+            .iterator(10_000)
+            if cid in hidden
+        ]
+    for start in range(0, len(key_ids), DISCARD_CHUNK):
+        with transaction.atomic():
+            delete_rows(ImportKey, key_ids[start : start + DISCARD_CHUNK])
+    Through = Customer.tags.through
+    for start in range(0, len(ids), DISCARD_CHUNK):
+        chunk = ids[start : start + DISCARD_CHUNK]
+        with transaction.atomic():
+            if job_id is None:  # a batch whose job is gone: its keys found the slow way
+                ImportKey.objects.filter(customer_id__in=chunk)._raw_delete(connection.alias)
+            CustomerPhone.objects.filter(customer_id__in=chunk)._raw_delete(connection.alias)
+            Through.objects.filter(customer_id__in=chunk)._raw_delete(connection.alias)
+            delete_rows(Customer, chunk)
+            index_customers(chunk)  # their search entries go with them
+    load_batch_forget(batch_id=batch_id)
+    return len(ids)
+
+
+def discard_leftovers() -> int:
+    """Clean up after loads that died: build the indexes a killed import dropped, delete the
+    rows of every unpublished batch no live import is writing. Idempotent; run before each
+    import and by the reaper (services.reap_dead_imports)."""
+    from guanxi.customers.services import load_batches_unpublished
+
+    removed = 0
+    for job in ImportJob.objects.exclude(dropped_indexes=[]).exclude(
+        state=ImportJob.State.IMPORTING
+    ):
+        build_indexes(job.dropped_indexes)
+        ImportJob.objects.filter(pk=job.pk).update(dropped_indexes=[])
+    writing = dict(
+        ImportJob.objects.filter(
+            state=ImportJob.State.IMPORTING, load_batch__isnull=False
+        ).values_list("load_batch", "id")
+    )
+    owners = dict(
+        ImportJob.objects.filter(load_batch__isnull=False).values_list("load_batch", "id")
+    )
+    for batch_id in load_batches_unpublished():
+        if batch_id in writing:
+            continue
+        removed += discard_load(owners.get(batch_id), batch_id)
+    return removed
 
 
 def runner_for(job: ImportJob, **kwargs) -> ImportRun:

@@ -3,15 +3,21 @@
 The rows are exactly the list's: `customer_queryset(viewer, filters)` applies visibility and
 the list's filters, and every row is masked for the viewer as the list masks it
 (`sees_unmasked`). Rows are read with `.iterator(chunk_size=2000)`, so memory stays flat
-whatever the count: CSV is written to the response as it is read; Excel (openpyxl
-write-only mode) is written to a temporary file, then streamed from it.
+whatever the count: CSV and Excel are both written to the response as they are read.
+
+Formulas never travel out (the OWASP CSV-injection rule): in CSV a text cell that starts with
+`=`, `+`, `-`, `@`, a tab or a carriage return gets a leading apostrophe, so spreadsheet
+programs show it as text (the importer removes that apostrophe again); in Excel every text
+is a string cell (`t="inlineStr"`), never a formula, whatever it starts with.
 """
 
 import contextlib
 import csv
 import io
-import tempfile
+import re
+import zipfile
 from collections.abc import Iterator
+from xml.sax.saxutils import escape
 
 from django.db import connection
 from django.utils import timezone
@@ -31,6 +37,16 @@ from guanxi.customers.selectors import CustomerFilter, customer_queryset
 CHUNK = 2000
 EXPORT_CACHE_KIB = -2048  # SQLite page cache while exporting: 2 MiB
 EXCEL_MAX_ROWS = 1_048_575  # per sheet, after the header row
+EXCEL_MAX_CHARS = 32_767  # per cell
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell spreadsheet programs cannot run: text that starts like a formula gets a
+    leading apostrophe (OWASP, CSV injection). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def columns() -> list[str]:
@@ -166,7 +182,7 @@ def csv_chunks(rows: Iterator[list], encoding: str = "utf-8") -> Iterator[bytes]
     writer.writerow(columns())
     pending = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([neutralise(value) for value in row])
         pending += 1
         if pending >= 500:
             yield buffer.getvalue().encode(codec, errors="replace")
@@ -176,34 +192,192 @@ def csv_chunks(rows: Iterator[list], encoding: str = "utf-8") -> Iterator[bytes]
     yield buffer.getvalue().encode(codec, errors="replace")
 
 
-def xlsx_file(rows: Iterator[list]):
-    """An .xlsx in a temporary file (deleted when closed), rewound, ready to stream.
+class _Sink:
+    """Where the zip is written: collects bytes until the generator hands them on. No tell()
+    nor seek(): zipfile then writes each entry's sizes after its data (streaming mode)."""
 
-    Write-only mode keeps one row in memory at a time; past Excel's 1,048,576 rows a second
-    sheet continues.
+    def __init__(self):
+        self.parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _column_letters(count: int) -> list[str]:
+    letters = []
+    for n in range(1, count + 1):
+        name = ""
+        while n:
+            n, rest = divmod(n - 1, 26)
+            name = chr(65 + rest) + name
+        letters.append(name)
+    return letters
+
+
+def _row_xml(number: int, values: list, letters: list[str]) -> str:
+    cells = []
+    for letter, value in zip(letters, values, strict=False):
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool):
+            cells.append(f'<c r="{letter}{number}" t="b"><v>{int(value)}</v></c>')
+        elif isinstance(value, int | float):
+            cells.append(f'<c r="{letter}{number}"><v>{value}</v></c>')
+        else:
+            text = str(value)
+            if len(text) > EXCEL_MAX_CHARS:
+                text = text[:EXCEL_MAX_CHARS]
+            text = escape(_NOT_XML.sub("", text))
+            # A string cell: Excel shows "=1+2" as those four characters, never computes it.
+            cells.append(
+                f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">{text}</t>'
+                "</is></c>"
+            )
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+_SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+_SHEET_TAIL = "</sheetData></worksheet>"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _package_parts(sheet_names: list[str]) -> list[tuple[str, str]]:
+    """The small parts that describe the workbook, written after its sheets."""
+    sheets = "".join(
+        f'<sheet name="{escape(name)}" sheetId="{n}" r:id="rId{n}"/>'
+        for n, name in enumerate(sheet_names, start=1)
+    )
+    sheet_rels = "".join(
+        f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, len(sheet_names) + 1)
+    )
+    styles_id = len(sheet_names) + 1
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_SHEET_TYPE}"/>'
+        for n in range(1, len(sheet_names) + 1)
+    )
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    return [
+        (
+            "xl/workbook.xml",
+            f'{head}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}">'
+            f"<sheets>{sheets}</sheets></workbook>",
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            f'{head}<Relationships xmlns="{_PKG_REL}">{sheet_rels}'
+            f'<Relationship Id="rId{styles_id}" Type="{_REL}/styles" Target="styles.xml"/>'
+            "</Relationships>",
+        ),
+        (
+            "xl/styles.xml",
+            f'{head}<styleSheet xmlns="{_MAIN}">'
+            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+            "</borders>"
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+            "</cellStyleXfs>"
+            '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            "</cellXfs>"
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            "</styleSheet>",
+        ),
+        (
+            "_rels/.rels",
+            f'{head}<Relationships xmlns="{_PKG_REL}">'
+            f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>",
+        ),
+        (
+            "[Content_Types].xml",
+            f"{head}"
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            f"{overrides}</Types>",
+        ),
+    ]
+
+
+def xlsx_chunks(rows: Iterator[list], rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """An .xlsx written as the rows are read: the first bytes leave at once, memory stays
+    flat (a few hundred rows at a time), nothing goes to disk.
+
+    openpyxl's write-only workbook keeps memory flat too, but assembles the file only when
+    it is saved, after the last row: a million-row export would send its first byte after a
+    minute. Here the zip is streamed (each entry's sizes follow its data), the sheet holds
+    inline strings (no shared-string table to keep), and the parts that name the sheets are
+    written last. Past Excel's 1,048,576 rows a second sheet continues.
     """
-    from openpyxl import Workbook
-
-    from guanxi.core.validation import strip_control
-
-    workbook = Workbook(write_only=True)
+    sink = _Sink()
+    archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=5)
     header = columns()
-    sheet, count, number = None, EXCEL_MAX_ROWS, 0
+    letters = _column_letters(len(header))
+    names: list[str] = []
+    entry = None
+    number = EXCEL_MAX_ROWS + 1
+    pending: list[str] = []
+
+    def open_sheet():
+        names.append(_("Customers") + (f" {len(names) + 1}" if names else ""))
+        handle = archive.open(f"xl/worksheets/sheet{len(names)}.xml", "w")
+        handle.write((_SHEET_HEAD + _row_xml(1, header, letters)).encode())
+        return handle
+
+    def write_pending():
+        if pending:
+            entry.write("".join(pending).encode())
+            pending.clear()
+
+    yield b""  # the response starts before the first query
     for row in rows:
-        if count >= EXCEL_MAX_ROWS:
-            number += 1
-            sheet = workbook.create_sheet(_("Customers") + (f" {number}" if number > 1 else ""))
-            sheet.append(header)
-            count = 0
-        # A control character from an old import would make openpyxl refuse the whole file.
-        sheet.append([strip_control(v) if isinstance(v, str) else v for v in row])
-        count += 1
-    if sheet is None:
-        workbook.create_sheet(_("Customers")).append(header)
-    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
-    workbook.save(handle)
-    handle.seek(0)
-    return handle
+        if number > EXCEL_MAX_ROWS:
+            if entry is not None:
+                write_pending()
+                entry.write(_SHEET_TAIL.encode())
+                entry.close()
+            entry = open_sheet()
+            number = 1
+        number += 1
+        pending.append(_row_xml(number, row, letters))
+        if len(pending) >= rows_per_chunk:
+            write_pending()
+            if data := sink.take():
+                yield data
+    if entry is None:
+        entry = open_sheet()
+    write_pending()
+    entry.write(_SHEET_TAIL.encode())
+    entry.close()
+    for name, text in _package_parts(names):
+        archive.writestr(name, text)
+    archive.close()
+    yield sink.take()
 
 
 def file_name(extension: str) -> str:

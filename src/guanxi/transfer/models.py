@@ -62,6 +62,11 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
     errors_preview = models.JSONField(default=list)  # the first errors, for the page
     message = models.TextField(blank=True)
+    # An all-or-nothing customer import writes in short steps into a customers.LoadBatch,
+    # published at the end; and records the indexes a big load dropped, so that a killed
+    # run's are built again (docs/decisions/0004-imports-in-steps.md).
+    load_batch = models.BigIntegerField(null=True, blank=True, editable=False)
+    dropped_indexes = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("import")

@@ -1,26 +1,37 @@
 """Import jobs: upload, map, run (in the worker or the CLI), run again. Admins and managers."""
 
 import hashlib
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User
 
-from .engine import DEFAULT_OPTIONS, eligible_owners, import_dir, read_progress, runner_for
+from .engine import (
+    DEAD_AFTER_SECONDS,
+    DEFAULT_OPTIONS,
+    discard_leftovers,
+    eligible_owners,
+    import_dir,
+    read_progress,
+    runner_for,
+)
 from .fields import IGNORE, auto_mapping, header_signature, target_keys, targets_for
 from .models import ImportJob, ImportMapping
 from .parser import UnreadableFile, file_format, inspect
 
 STALE_SECONDS = 120  # a running job whose progress file is older than this has died
+CLAIM_GRACE_SECONDS = 30  # claimed, no progress file yet: starting, not dead
 
 
 def can_import(user: User) -> bool:
@@ -45,19 +56,82 @@ def import_job_get(*, viewer: User, pk: int) -> ImportJob:
 
 
 def same_file_jobs(job: ImportJob) -> QuerySet[ImportJob]:
-    """Earlier imports of the very same file (same SHA-256)."""
-    return ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).order_by("-id")
+    """Earlier imports of the very same file (same SHA-256) that wrote something: a job
+    never run, rejected or failed without writing is no "imported before"."""
+    wrote = Q(created_count__gt=0) | Q(updated_count__gt=0) | Q(state=ImportJob.State.SUCCEEDED)
+    return (
+        ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).filter(wrote).order_by("-id")
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def job_is_stale(job: ImportJob) -> bool:
-    """Importing, but the progress file stopped moving: the process died."""
+    """Importing, but its process is gone: the process on this machine no longer exists, or
+    the progress file (touched every second while it runs: a heartbeat) stopped moving."""
     if job.state != ImportJob.State.IMPORTING:
         return False
     progress = read_progress(job)
     if progress is None:
         reference = job.started_at or job.created_at
-        return (timezone.now() - reference).total_seconds() > STALE_SECONDS
-    return progress["age"] > STALE_SECONDS
+        return (timezone.now() - reference).total_seconds() > CLAIM_GRACE_SECONDS
+    here = progress.get("host") == socket.gethostname() and progress.get("pid")
+    if here and not _process_alive(int(progress["pid"])):
+        return True
+    return progress["age"] > DEAD_AFTER_SECONDS
+
+
+def reap_dead_imports() -> list[int]:
+    """Mark imports whose process died as failed (a conditional UPDATE: a live one is never
+    touched twice), then clean up after them: the rows of their unpublished load are deleted
+    and the indexes they dropped built again. Run every few seconds by `guanxi scheduler`
+    and before each import; idempotent."""
+    running = ImportJob.objects.filter(state=ImportJob.State.IMPORTING)
+    dead = [job for job in running if job_is_stale(job)]
+    reaped = []
+    for job in dead:
+        language = job.options.get("language") or settings.LANGUAGE_CODE
+        with translation.override(language):
+            message = _(
+                "The import was interrupted (its process stopped); nothing was written. "
+                "Run it again."
+            )
+        if ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.IMPORTING).update(
+            state=ImportJob.State.FAILED,
+            finished_at=timezone.now(),
+            created_count=0,
+            updated_count=0,
+            unchanged_count=0,
+            skipped_count=0,
+            message=message,
+        ):
+            reaped.append(job.pk)
+    if reaped or _has_leftovers():
+        discard_leftovers()
+    return reaped
+
+
+def _has_leftovers() -> bool:
+    from guanxi.customers.models import LoadBatch
+
+    alive = ImportJob.objects.filter(
+        state=ImportJob.State.IMPORTING, load_batch__isnull=False
+    ).values("load_batch")
+    leftovers = LoadBatch.objects.filter(published_at__isnull=True).exclude(id__in=alive)
+    dropped = ImportJob.objects.exclude(dropped_indexes=[]).exclude(state=ImportJob.State.IMPORTING)
+    return leftovers.exists() or dropped.exists()
 
 
 def import_upload(
@@ -271,6 +345,7 @@ def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None
     The job is claimed by a conditional UPDATE (queued → importing), so a task delivered
     twice runs once.
     """
+    reap_dead_imports()  # a killed run's hidden rows go before this one matches anything
     claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
         state=ImportJob.State.IMPORTING, started_at=timezone.now()
     )

@@ -63,11 +63,19 @@ def import_list(request):
         request,
         "transfer/import_list.html",
         {
-            "jobs": import_jobs_for(request.user)[:50],
+            "jobs": _with_stale(import_jobs_for(request.user)[:50]),
             "kinds": ImportJob.Kind.choices,
             "error": error,
         },
     )
+
+
+def _with_stale(jobs) -> list[ImportJob]:
+    """A job whose process died is never listed as running (until the reaper marks it)."""
+    jobs = list(jobs)
+    for job in jobs:
+        job.stale = job_is_stale(job)
+    return jobs
 
 
 def _owner_choices(user):
@@ -193,13 +201,12 @@ def export_response(user, params):
     filters = CustomerFilter.from_params(params)
     rows = export.export_rows(user, filters)
     if params.get("format") == "xlsx":
-        handle = export.xlsx_file(rows)
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=export.file_name("xlsx"),
+        response = StreamingHttpResponse(
+            export.xlsx_chunks(rows),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+        response["Content-Disposition"] = f'attachment; filename="{export.file_name("xlsx")}"'
+        return response
     encoding = params.get("encoding") or "utf-8"
     response = StreamingHttpResponse(
         export.csv_chunks(rows, encoding=encoding),
