@@ -38,6 +38,10 @@ def home(request):
         )[:10]
     if user.is_admin or user.has_role(Role.MANAGER):
         context["audit"] = audit_entries_for(user).select_related("actor")[:10]
+    if user.is_admin:
+        from .calendar import unconfirmed_years
+
+        context["warnings"] = unconfirmed_years()
     return render(request, "core/home.html", context)
 
 
