@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "guanxi.interactions",
     "guanxi.reception",
     "guanxi.sales",
+    "guanxi.service",
     "guanxi.transfer",
 ]
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("guanxi.interactions.urls")),
     path("reception/", include("guanxi.reception.urls")),
     path("sales/", include("guanxi.sales.urls")),
+    path("service/", include("guanxi.service.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]
