@@ -469,6 +469,9 @@ class TicketArticle(models.Model):
             models.UniqueConstraint(fields=["ticket", "article"], name="unique_ticket_article")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.ticket_id} ↔ {self.article_id}"
+
 
 class Deflection(models.Model):
     """A visitor of the public FAQ said an article solved their problem: a ticket avoided."""
@@ -480,6 +483,9 @@ class Deflection(models.Model):
     class Meta:
         verbose_name = _("FAQ feedback")
         verbose_name_plural = _("FAQ feedback")
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.helpful}"
 
 
 class PublicSubmission(models.Model):
@@ -500,3 +506,6 @@ class PublicSubmission(models.Model):
                 fields=["challenge"], condition=~Q(challenge=""), name="captcha_used_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.address_hash[:8]}"

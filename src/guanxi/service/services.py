@@ -419,10 +419,10 @@ def ticket_transition(
         if ticket.assignee_id is None and to_status != Status.CLOSED:
             ticket.assignee = actor
             fields.append("assignee")
-        if to_status in (Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED):
-            if ticket.first_response_at is None:
-                ticket.first_response_at = now
-                fields.append("first_response_at")
+        answered = to_status in (Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED)
+        if answered and ticket.first_response_at is None:
+            ticket.first_response_at = now
+            fields.append("first_response_at")
         if to_status == Status.RESOLVED:
             ticket.resolved_at = now
             if resolution.strip():
@@ -670,10 +670,11 @@ def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime)
     if breach:
         recipients += [m for m in unit_managers(ticket.org_unit) if m not in recipients]
     sent = []
+    level = "breach" if breach else "warning"
     for user in recipients:
         notices.send(
             recipient=user,
-            key=f"ticket:{ticket.pk}:sla:{clock_name}:{'breach' if breach else 'warning'}:{event.cycle}",
+            key=f"ticket:{ticket.pk}:sla:{clock_name}:{level}:{event.cycle}",
             title=EVENT_TITLES[kind],
             body=ticket.subject,
             url=ticket.get_absolute_url(),
