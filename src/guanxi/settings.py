@@ -203,6 +203,7 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
+    ("guanxi.service.tasks.scan_sla", int(os.environ.get("SLA_SCAN_SECONDS", "120"))),
 ]
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.

@@ -74,7 +74,7 @@ def test_breach_escalates_to_the_units_manager_with_a_visible_mark(
     ticket, agent, manager, clock, notices, admin_user
 ):
     Webhook.objects.create(name="hook", url="https://example.cn/h", events=["sla.breached"])
-    clock.move_to(at(8, 12))
+    clock.move_to(at(8, 14))
     counts = sla_scan()
     assert counts["breaches"] == 2
     ticket.refresh_from_db()
@@ -174,3 +174,12 @@ def test_policy_change_recomputes_open_tickets(ticket, manager):
     ticket.refresh_from_db()
     assert ticket.response_due_at == at(3, 15, 30)
     assert ticket.resolution_due_at == at(4, 10, 30)
+
+
+def test_no_pings_outside_working_hours(ticket, agent, clock, notices):
+    clock.move_to(at(9, 3))  # Wednesday 03:00, long after the Tuesday deadline
+    assert sla_scan()["breaches"] == 0
+    assert not [n for n in notices if n.get("kind") == "sla"]
+    assert Ticket.objects.get(pk=ticket.pk).sla_check_at == at(9, 9)
+    clock.move_to(at(9, 9))
+    assert sla_scan()["breaches"] == 2

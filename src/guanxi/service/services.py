@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanxi.core.audit import audit_record, diff_fields
-from guanxi.core.calendar import Schedule, add_working_hours, calendar_for_unit, schedule_for
+from guanxi.core.calendar import (
+    Schedule,
+    add_working_hours,
+    calendar_for_unit,
+    is_working_time,
+    next_working_time,
+    schedule_for,
+)
 from guanxi.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.webhooks import webhook_emit
@@ -616,6 +623,13 @@ def _scan_one(ticket_id: int, *, now, policies, schedules) -> tuple[int, int]:
         if ticket is None:  # another scan has it, or it moved on
             return 0, 0
         schedule = schedule_for_ticket(ticket, schedules)
+        if not is_working_time(now, schedule):
+            # No 3 a.m. pings: a scan outside the unit's working hours (a worker that was
+            # down, a late batch) leaves the ticket for the first scan of the next window.
+            Ticket.objects.filter(pk=ticket.pk).update(
+                sla_check_at=next_working_time(now, schedule)
+            )
+            return 0, 0
         clock = ticket_clock(ticket, now=now, schedule=schedule, policies=policies)
         due = []
         if ticket.first_response_at is None:
