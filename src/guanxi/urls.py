@@ -13,6 +13,7 @@ urlpatterns = [
     path("reception/", include("guanxi.reception.urls")),
     path("sales/", include("guanxi.sales.urls")),
     path("service/", include("guanxi.service.urls")),
+    path("help/", include("guanxi.service.public_urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]
