@@ -156,9 +156,13 @@ def csat(*, viewer: User, since=None) -> dict:
         .annotate(avg=Avg("score"), n=Count("id"))
         .order_by("-n")
     )
+    from .models import TicketType
+
     by_type = list(
         qs.values("ticket__type").annotate(avg=Avg("score"), n=Count("id")).order_by("-n")
     )
+    for row in by_type:
+        row["type_label"] = TicketType(row["ticket__type"]).label
     return {
         "by_agent": by_agent,
         "by_type": by_type,

@@ -43,3 +43,25 @@ class ReplyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _style(self)
+
+
+class ArticleForm(forms.Form):
+    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=200, required=False)
+    body_zh = forms.CharField(
+        label=_("Text (Chinese)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    body_en = forms.CharField(
+        label=_("Text (English)"),
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    type = forms.ChoiceField(label=_("About"), choices=TicketType.choices)
+    published = forms.BooleanField(label=_("Published on the public FAQ"), required=False)
+
+    def __init__(self, *args, instance_data=None, **kwargs):
+        if instance_data is not None and (not args or args[0] is None):
+            kwargs["initial"] = {name: getattr(instance_data, name) for name in self.base_fields}
+        super().__init__(*args, **kwargs)
+        _style(self)
