@@ -162,7 +162,13 @@ class Ticket(models.Model):
         indexes = [
             # The agent's queue: a unit's tickets in one status, most urgent first.
             models.Index(fields=["org_unit", "status", "due_at", "id"], name="ticket_unit_queue"),
-            # The whole queue (admins) and an assignee's own.
+            # The open queue most urgent first, walked in order: the first page of a unit's
+            # (or everyone's) open tickets reads a page of this index, never sorts them all.
+            models.Index(
+                fields=["due_at", "id"],
+                name="ticket_open_queue",
+                condition=Q(status__in=["new", "assigned", "in_progress", "waiting"]),
+            ),
             models.Index(fields=["status", "due_at", "id"], name="ticket_status_queue"),
             models.Index(fields=["assignee", "status", "due_at", "id"], name="ticket_assignee"),
             # A customer's tickets (customer page, warnings) newest first.

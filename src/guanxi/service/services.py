@@ -116,12 +116,13 @@ def ticket_clock(ticket: Ticket, *, now: datetime | None = None, schedule=None, 
 
 
 def recompute_sla(
-    ticket: Ticket, *, now: datetime | None = None, schedule=None, policies=None
+    ticket: Ticket, *, now: datetime | None = None, schedule=None, policies=None, clock=None
 ) -> list[str]:
     """Store the deadlines, breach marks, queue order and next scan time the log implies.
     Returns the fields it set (the caller saves them in its transaction)."""
     now = now or timezone.now()
-    clock = ticket_clock(ticket, now=now, schedule=schedule, policies=policies)
+    if clock is None:
+        clock = ticket_clock(ticket, now=now, schedule=schedule, policies=policies)
     ticket.response_due_at = clock.response_due_at
     ticket.resolution_due_at = clock.resolution_due_at
     responded = ticket.first_response_at is not None
@@ -655,9 +656,8 @@ def _scan_one(ticket_id: int, *, now, policies, schedules) -> tuple[int, int]:
                 breaches += 1
             else:
                 warnings += 1
-        ticket.save(
-            update_fields=recompute_sla(ticket, now=now, schedule=schedule, policies=policies)
-        )
+        # The clock computed above still holds: events change no status.
+        ticket.save(update_fields=recompute_sla(ticket, now=now, clock=clock))
     return warnings, breaches
 
 

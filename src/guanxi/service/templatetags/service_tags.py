@@ -33,3 +33,11 @@ def sla_badge(ticket, now=None):
         ticket.due_at.isoformat(),
         label % {"at": local.strftime("%m-%d %H:%M")},
     )
+
+
+@register.filter
+def working_hours(value) -> str:
+    """A timedelta of working time as hours: "6.5 h"."""
+    if value is None:
+        return "—"
+    return f"{value.total_seconds() / 3600:.1f} h"

@@ -80,6 +80,9 @@ class Command(BaseCommand):
         from guanxi.sales.demo import demo_sales
 
         demo_sales(owners=owners)
+        from guanxi.service.demo import demo_service
+
+        demo_service()
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)
