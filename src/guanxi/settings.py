@@ -246,3 +246,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Customer service (C5): the public contact form's captcha difficulty (leading hex zeros of
+# the proof of work) and rate limit per address (submissions, seconds); the unit that
+# receives web requests from unknown people (an org-unit id; default the head office); and
+# whether an unresolved complaint blocks quotes and deposits instead of asking to confirm.
+GUANXI_CAPTCHA_PREFIX = os.environ.get("GUANXI_CAPTCHA_PREFIX", "0000")
+GUANXI_CONTACT_RATE = (
+    int(os.environ.get("GUANXI_CONTACT_RATE_COUNT", "5")),
+    int(os.environ.get("GUANXI_CONTACT_RATE_SECONDS", "3600")),
+)
+GUANXI_SERVICE_WEB_UNIT = (
+    int(os.environ["GUANXI_SERVICE_WEB_UNIT"])
+    if os.environ.get("GUANXI_SERVICE_WEB_UNIT")
+    else None
+)
+GUANXI_BLOCK_SALES_ON_COMPLAINT = env_bool("GUANXI_BLOCK_SALES_ON_COMPLAINT", False)
