@@ -100,7 +100,8 @@ def schedule_for(calendar: BusinessCalendar | Schedule | None = None) -> Schedul
     windows: dict[int, list[tuple[time, time]]] = {}
     for w in WorkingWindow.objects.filter(calendar_id=calendar.pk).order_by("weekday", "starts"):
         windows.setdefault(w.weekday, []).append((w.starts, w.ends))
-    holidays, workdays = set(), set()
+    holidays: set[date] = set()
+    workdays: set[date] = set()
     for day, kind in CalendarDay.objects.filter(calendar_id=calendar.pk).values_list(
         "date", "kind"
     ):

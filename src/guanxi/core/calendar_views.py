@@ -85,7 +85,7 @@ def calendar_view(request, pk: int | None = None):
         windows.setdefault(w.weekday, []).append(f"{w.starts:%H:%M}-{w.ends:%H:%M}")
     weekdays = [
         (value, label, ", ".join(windows.get(value, [])))
-        for value, label in WorkingWindow._meta.get_field("weekday").choices
+        for value, label in WorkingWindow._meta.get_field("weekday").choices or ()
     ]
     return render(
         request,

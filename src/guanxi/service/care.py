@@ -162,7 +162,7 @@ def csat(*, viewer: User, since=None) -> dict:
         qs.values("ticket__type").annotate(avg=Avg("score"), n=Count("id")).order_by("-n")
     )
     for row in by_type:
-        row["type_label"] = TicketType(row["ticket__type"]).label
+        row["type_label"] = TicketType(row["ticket__type"]).label  # type: ignore[misc]
     return {
         "by_agent": by_agent,
         "by_type": by_type,

@@ -56,7 +56,7 @@ def demo_service(*, seed: int = 5) -> None:
     rng = random.Random(seed)
     agent = User.objects.filter(username="service").first()
     manager = User.objects.filter(username="manager").first()
-    if agent is None or manager is None:
+    if agent is None or manager is None or agent.org_unit is None:
         return
     AgentSkill.objects.bulk_create(
         [AgentSkill(user=agent, type=t) for t in TicketType.values], ignore_conflicts=True

@@ -65,7 +65,8 @@ def address_key(address: str) -> str:
 
 def rate_limit() -> tuple[int, int]:
     """(submissions, per seconds) allowed from one address; GUANXI_CONTACT_RATE."""
-    return tuple(getattr(settings, "GUANXI_CONTACT_RATE", (5, 3600)))  # type: ignore[return-value]
+    allowed, seconds = getattr(settings, "GUANXI_CONTACT_RATE", (5, 3600))
+    return int(allowed), int(seconds)
 
 
 def _rate_limited(key: str, now) -> bool:

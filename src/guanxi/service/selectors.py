@@ -161,15 +161,15 @@ def ticket_list(
 def mark_ticket_masking(viewer: User, ticket: Ticket) -> None:
     """The customer's fields follow the customer's masking; a web contact's phone is clear
     to those who work the ticket (they call back), masked to everyone else."""
-    if ticket.customer_id is not None:
+    if ticket.customer is not None:
         ticket.customer.viewer_unmasked = sees_unmasked(viewer, ticket.customer)
     works = can_work(viewer, ticket)
-    ticket.contact_phone_display = (
+    ticket.contact_phone_display = (  # type: ignore[attr-defined]
         ticket.contact_phone
         if works or not ticket.contact_phone
         else mask_phone(ticket.contact_phone)
     )
-    ticket.contact_email_display = (
+    ticket.contact_email_display = (  # type: ignore[attr-defined]
         ticket.contact_email
         if works or not ticket.contact_email
         else ticket.contact_email[:1] + "****@" + ticket.contact_email.partition("@")[2]

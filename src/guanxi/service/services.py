@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -462,7 +463,8 @@ def _label(status: str) -> str:
 
 def _schedule_return_visit(ticket: Ticket, *, now: datetime) -> None:
     """The customer's owner (else the agent) calls back after the resolution (回访)."""
-    owner = ticket.customer.owner if ticket.customer_id and ticket.customer.owner_id else None
+    customer = ticket.customer
+    owner = customer.owner if customer is not None and customer.owner_id else None
     assignee = owner or ticket.assignee
     if assignee is None or hasattr(ticket, "return_visit"):
         return
@@ -573,7 +575,7 @@ def unit_managers(unit: OrgUnit) -> list[User]:
     return []
 
 
-EVENT_TITLES = {
+EVENT_TITLES: dict[str, Promise] = {
     SlaEvent.Kind.RESPONSE_WARNING: gettext_lazy("First response due soon"),
     SlaEvent.Kind.RESPONSE_BREACH: gettext_lazy("SLA breached: first response late"),
     SlaEvent.Kind.RESOLUTION_WARNING: gettext_lazy("Resolution due soon"),
@@ -678,8 +680,8 @@ def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime)
         return False
     breach = kind.endswith("breach")
     clock_name = "response" if kind.startswith("response") else "resolution"
-    recipients = []
-    if ticket.assignee_id:
+    recipients: list[User] = []
+    if ticket.assignee is not None:
         recipients.append(ticket.assignee)
     if breach:
         recipients += [m for m in unit_managers(ticket.org_unit) if m not in recipients]

@@ -48,7 +48,7 @@ def targets_for(ticket_type: str, priority: str, policies: dict | None = None) -
             policy.warn_before_hours,
         )
     else:
-        response, resolution = DEFAULT_HOURS.get(ticket_type, (Decimal(8), Decimal(40)))
+        response, resolution = DEFAULT_HOURS.get(TicketType(ticket_type), (Decimal(8), Decimal(40)))
         warn = DEFAULT_WARN_HOURS
     return Targets(_hours(response), _hours(resolution), _hours(warn))
 

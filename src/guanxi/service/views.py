@@ -126,7 +126,7 @@ def ticket_reply_view(request, pk: int):
         except DomainError as exc:
             messages.error(request, str(exc.message))
     else:
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("service:ticket", pk=pk)
 
 
