@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.reception",
     "guanxi.sales",
     "guanxi.service",
+    "guanxi.reports",
     "guanxi.transfer",
 ]
 
