@@ -233,3 +233,13 @@ def test_customer_of_another_branch_goes_to_its_branch(outsider, sh_agent):
     customer = new_customer(outsider, "王五", ("13700001234",))
     ticket = open_ticket(outsider, customer)
     assert ticket.org_unit.name == "上海分店" and ticket.assignee == sh_agent
+
+
+def test_agents_home_shows_their_open_and_late_tickets(client, agent, ticket, clock):
+    from .conftest import at
+
+    clock.move_to(at(9, 10))
+    services.sla_scan()
+    client.force_login(agent)
+    page = client.get("/").content.decode()
+    assert 'data-panel="service.my_service"' in page and "My open tickets" in page
