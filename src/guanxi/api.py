@@ -20,6 +20,7 @@ from guanxi.customers.api import router as customers_router
 from guanxi.interactions.api import router as interactions_router
 from guanxi.reception.api import router as reception_router
 from guanxi.sales.api import router as sales_router
+from guanxi.service.api import router as service_router
 from guanxi.transfer.api import router as transfer_router
 
 
@@ -44,6 +45,7 @@ api.add_router("", core_router, tags=["account"])
 api.add_router("", interactions_router, tags=["interactions"])
 api.add_router("/reception", reception_router, tags=["reception"])
 api.add_router("/sales", sales_router, tags=["sales"])
+api.add_router("/service", service_router, tags=["service"])
 api.add_router("/customers", transfer_router, tags=["import and export"])
 
 

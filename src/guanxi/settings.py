@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "guanxi.interactions",
     "guanxi.reception",
     "guanxi.sales",
+    "guanxi.service",
     "guanxi.reports",
     "guanxi.transfer",
 ]
@@ -192,6 +193,7 @@ STATICFILES_DIRS = [
     ("vendor/alpinejs", NODE_MODULES / "alpinejs" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
     ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
+    ("vendor/altcha", NODE_MODULES / "altcha" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -226,6 +228,7 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
+    ("guanxi.service.tasks.scan_sla", int(os.environ.get("SLA_SCAN_SECONDS", "120"))),
     ("guanxi.core.tasks.recover_stale_tasks", 60),
 ]
 # A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
@@ -273,3 +276,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Customer service (C5): the public contact form's captcha difficulty (leading hex zeros of
+# the proof of work) and rate limit per address (submissions, seconds); the unit that
+# receives web requests from unknown people (an org-unit id; default the head office); and
+# whether an unresolved complaint blocks quotes and deposits instead of asking to confirm.
+GUANXI_CAPTCHA_PREFIX = os.environ.get("GUANXI_CAPTCHA_PREFIX", "0000")
+GUANXI_CONTACT_RATE = (
+    int(os.environ.get("GUANXI_CONTACT_RATE_COUNT", "5")),
+    int(os.environ.get("GUANXI_CONTACT_RATE_SECONDS", "3600")),
+)
+GUANXI_SERVICE_WEB_UNIT = (
+    int(os.environ["GUANXI_SERVICE_WEB_UNIT"])
+    if os.environ.get("GUANXI_SERVICE_WEB_UNIT")
+    else None
+)
+GUANXI_BLOCK_SALES_ON_COMPLAINT = env_bool("GUANXI_BLOCK_SALES_ON_COMPLAINT", False)

@@ -14,5 +14,7 @@ def navigation(request):
             "is_desk": user.is_admin or user.has_role(Role.MANAGER, Role.RECEPTIONIST, Role.SALES),
             "is_receptionist": user.has_role(Role.RECEPTIONIST),
             "is_finance": user.is_admin or user.has_role(Role.FINANCE),
+            "is_service": user.is_admin
+            or user.has_role(Role.SERVICE, Role.MANAGER, Role.RECEPTIONIST, Role.SALES),
         }
     }

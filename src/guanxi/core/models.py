@@ -300,3 +300,136 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+def new_calendar_version() -> str:
+    return secrets.token_hex(16)
+
+
+class BusinessCalendar(models.Model):
+    """Working hours and dated exceptions (holidays, 调休 make-up days) in one time zone.
+
+    One calendar has no unit: the default. A branch may have its own; a unit uses the
+    nearest calendar up its path (guanxi.core.calendar.calendar_for_unit).
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    org_unit = models.OneToOneField(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="business_calendar",
+        verbose_name=_("organisation unit"),
+    )
+    # A new random token on every edit of the calendar, its windows or its days: the cache
+    # key of the loaded schedule (guanxi.core.calendar.schedule_for).
+    version = models.CharField(max_length=32, default=new_calendar_version, editable=False)
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["id"]
+        constraints = [
+            # Only one default calendar (the one without a unit).
+            models.UniqueConstraint(
+                fields=["org_unit"],
+                condition=models.Q(org_unit__isnull=True),
+                name="one_default_business_calendar",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingWindow(models.Model):
+    """One stretch of working time on a weekday, e.g. Monday 09:00–12:00 (a lunch break is
+    the gap between two windows)."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="windows")
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=[
+            (0, _("Monday")),
+            (1, _("Tuesday")),
+            (2, _("Wednesday")),
+            (3, _("Thursday")),
+            (4, _("Friday")),
+            (5, _("Saturday")),
+            (6, _("Sunday")),
+        ],
+    )
+    starts = models.TimeField(_("from"))
+    ends = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("working window")
+        verbose_name_plural = _("working windows")
+        ordering = ["calendar", "weekday", "starts"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")), name="window_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+
+class CalendarDay(models.Model):
+    """A dated exception: a holiday (no work on a normal working day) or an extra working
+    day (调休: a weekend day worked to make up for a holiday, with Monday's windows)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Extra working day (调休)")
+
+    class Source(models.TextChoices):
+        LIBRARY = "library", _("Official calendar library")
+        ADMIN = "admin", _("Entered by an administrator")
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.ADMIN
+    )
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["calendar", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="unique_calendar_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"
+
+
+class CalendarYear(models.Model):
+    """An administrator's confirmation that a year's exceptions match the official notice
+    (China publishes next year's holidays and 调休 days each November or December)."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="years")
+    year = models.PositiveSmallIntegerField(_("year"))
+    seeded_at = models.DateTimeField(_("loaded from the library"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["calendar", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "year"], name="unique_calendar_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar} {self.year}"

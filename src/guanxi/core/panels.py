@@ -74,7 +74,26 @@ def recent_activity(user: User) -> dict | None:
     return {"entries": describe_entries(entries, viewer=user)}
 
 
+def business_calendar(user: User) -> dict | None:
+    """Administrators: a year of the business calendar that nobody has confirmed yet."""
+    if not user.is_admin:
+        return None
+    from .calendar import unconfirmed_years
+
+    warnings = unconfirmed_years()
+    return {"warnings": warnings} if warnings else None
+
+
 def register() -> None:
+    register_home_panel(
+        HomePanel(
+            "core.business_calendar",
+            "core/panels/business_calendar.html",
+            business_calendar,
+            5,
+            wide=True,
+        )
+    )
     register_home_panel(
         HomePanel("core.system_health", "core/panels/system_health.html", system_health, 10)
     )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import help_views, search_views, views, webhook_views
+from . import calendar_views, help_views, search_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", views.user_unlock_view, name="user_unlock"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+    path("business-calendar/", calendar_views.calendar_view, name="business_calendar"),
     path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
     path("webhooks/<int:pk>/active/", webhook_views.webhook_toggle, name="webhook_toggle"),
     path(

@@ -12,6 +12,7 @@ from guanxi.core.errors import DomainError, NotFound
 from guanxi.core.models import Role
 from guanxi.core.web import attach_errors
 from guanxi.customers.selectors import customer_get
+from guanxi.customers.warnings import sales_confirmation_check
 
 from . import services
 from .forms import DealForm, DepositForm, PaymentForm, QuoteForm
@@ -128,6 +129,22 @@ def deal_view(request, pk: int):
     return render(request, "sales/deal.html", context)
 
 
+def _warnings_confirmed(request, pk: int, action: str) -> bool:
+    """An unresolved complaint (customers.warnings) needs the form's audited confirmation."""
+    deal = _deal_or_404(request, pk)
+    try:
+        sales_confirmation_check(
+            actor=request.user,
+            customer=deal.customer,
+            action=action,
+            confirmed=request.POST.get("confirm_warnings") == "1",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return False
+    return True
+
+
 def _deal_action(request, pk, action, success, **kwargs):
     try:
         action(actor=request.user, deal_id=pk, **kwargs)
@@ -143,6 +160,8 @@ def _deal_action(request, pk, action, success, **kwargs):
 @login_required
 @require_POST
 def deposit_view(request, pk: int):
+    if not _warnings_confirmed(request, pk, "deposit"):
+        return redirect("sales:deal", pk=pk)
     unit = request.POST.get("unit", "")
     form = DepositForm(
         # A unit id that is not a number is the form's error, not a 500.
@@ -223,6 +242,8 @@ def payment_view(request, pk: int):
 @login_required
 @require_POST
 def quote_view(request, pk: int):
+    if not _warnings_confirmed(request, pk, "quote"):
+        return redirect("sales:deal", pk=pk)
     deal = _deal_or_404(request, pk)
     form = QuoteForm(request.POST)
     if not form.is_valid():

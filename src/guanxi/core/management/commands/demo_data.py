@@ -88,6 +88,9 @@ class Command(BaseCommand):
                 "Office: {visits} visitors, {calls} calls, {quotes} quotes, "
                 "{instalments} instalments, {disputes} dispute.".format(**office)
             )
+        from guanxi.service.demo import demo_service
+
+        demo_service()
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)

@@ -1,0 +1,135 @@
+"""Service over JSON: the queue, tickets and their replies, status changes and assignment.
+The same services and selectors as the web pages; errors carry `code` and `field`."""
+
+import datetime as dt
+
+from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from . import services
+from .selectors import TicketFilter, ticket_get, ticket_list
+
+router = Router()
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TicketOut(Schema):
+    id: int
+    customer_id: int | None
+    org_unit_id: int
+    type: str
+    channel: str
+    priority: str
+    status: str
+    subject: str
+    assignee_id: int | None
+    created_at: dt.datetime
+    first_response_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    response_breached: bool
+    resolution_breached: bool
+    reopen_count: int = 0
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str
+
+
+class TicketIn(Strict):
+    customer_id: int
+    type: str
+    channel: str = "phone"
+    priority: str = "normal"
+    subject: str = Field(max_length=200)
+    description: str = Field("", max_length=5000)
+    product_id: int | None = None
+    order_ref: str = Field("", max_length=60)
+
+
+class ListParams(Schema):
+    status: str = "open"
+    type: str = ""
+    priority: str = ""
+    assignee: str = ""
+    breached: bool = False
+    order: str = "due"
+    cursor: str = ""
+    limit: int = Field(25, ge=1, le=100)
+
+
+@router.get("/tickets", response=TicketPage)
+def tickets(request, params: Query[ListParams]):
+    filters = TicketFilter.from_params(
+        {
+            "status": params.status,
+            "type": params.type,
+            "priority": params.priority,
+            "assignee": params.assignee,
+            "breached": "1" if params.breached else "",
+            "order": params.order,
+        }
+    )
+    page = ticket_list(
+        viewer=request.user, filters=filters, cursor=params.cursor, limit=params.limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/tickets", response={201: TicketOut})
+def ticket_create(request, payload: TicketIn):
+    ticket = services.ticket_create(actor=request.user, **payload.dict())
+    return Status(201, ticket)
+
+
+@router.get("/tickets/{ticket_id}", response=TicketOut)
+def ticket_detail(request, ticket_id: int):
+    return ticket_get(viewer=request.user, pk=ticket_id)
+
+
+class ReplyIn(Strict):
+    body: str = Field(max_length=5000)
+    internal: bool = False
+    wait: bool = False
+
+
+@router.post("/tickets/{ticket_id}/reply", response=TicketOut)
+def ticket_reply(request, ticket_id: int, payload: ReplyIn):
+    services.ticket_reply(actor=request.user, ticket_id=ticket_id, **payload.dict())
+    return ticket_get(viewer=request.user, pk=ticket_id)
+
+
+class StatusIn(Strict):
+    status: str
+    note: str = Field("", max_length=500)
+    resolution: str = Field("", max_length=5000)
+
+
+@router.post("/tickets/{ticket_id}/status", response=TicketOut)
+def ticket_status(request, ticket_id: int, payload: StatusIn):
+    services.ticket_transition(
+        actor=request.user,
+        ticket_id=ticket_id,
+        to_status=payload.status,
+        note=payload.note,
+        resolution=payload.resolution,
+    )
+    return ticket_get(viewer=request.user, pk=ticket_id)
+
+
+class AssignIn(Strict):
+    assignee_id: int | None = None  # None: by skill and load
+    note: str = Field("", max_length=500)
+
+
+@router.post("/tickets/{ticket_id}/assign", response=TicketOut)
+def ticket_assign(request, ticket_id: int, payload: AssignIn):
+    services.ticket_assign(
+        actor=request.user, ticket_id=ticket_id, assignee_id=payload.assignee_id, note=payload.note
+    )
+    return ticket_get(viewer=request.user, pk=ticket_id)

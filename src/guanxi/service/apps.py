@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "guanxi.service"
+    label = "service"
+    verbose_name = _("Customer service")
+
+    def ready(self):
+        from guanxi.core.timeline import register_timeline_source
+        from guanxi.core.webhooks import register_webhook_event
+        from guanxi.customers.warnings import register_customer_action, register_customer_warning
+
+        from . import panels
+        from .hooks import ticket_actions, ticket_warnings
+        from .timeline import ticket_events
+
+        register_timeline_source("ticket", _("Service tickets"), ticket_events)
+        register_webhook_event("ticket.created", _("Ticket created"))
+        register_webhook_event("ticket.resolved", _("Ticket resolved"))
+        register_webhook_event("sla.breached", _("SLA breached"))
+        register_customer_warning("service", ticket_warnings)
+        register_customer_action("service", ticket_actions)
+        panels.register()

@@ -1,0 +1,67 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Channel, Priority, TicketType
+
+
+def _style(form: forms.Form) -> None:
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs.setdefault("class", "form-check-input")
+            continue
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        field.widget.attrs.setdefault("class", css)
+
+
+class TicketForm(forms.Form):
+    type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial="phone")
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    order_ref = forms.CharField(label=_("Order or contract number"), max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    internal = forms.BooleanField(label=_("Internal note (not for the customer)"), required=False)
+    wait = forms.BooleanField(
+        label=_("Then wait for the customer (the clock pauses)"), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class ArticleForm(forms.Form):
+    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=200, required=False)
+    body_zh = forms.CharField(
+        label=_("Text (Chinese)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    body_en = forms.CharField(
+        label=_("Text (English)"),
+        max_length=20000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    type = forms.ChoiceField(label=_("About"), choices=TicketType.choices)
+    published = forms.BooleanField(label=_("Published on the public FAQ"), required=False)
+
+    def __init__(self, *args, instance_data=None, **kwargs):
+        if instance_data is not None and (not args or args[0] is None):
+            kwargs["initial"] = {name: getattr(instance_data, name) for name in self.base_fields}
+        super().__init__(*args, **kwargs)
+        _style(self)

@@ -1,0 +1,45 @@
+"""What the service app tells the customer page and sales (customers.warnings): a
+customer's open tickets; an unresolved complaint asks sales to confirm before a quote,
+deposit or order."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from guanxi.customers.warnings import CustomerWarning
+
+from .models import Ticket, TicketType
+from .permissions import can_create_ticket
+from .selectors import open_tickets_of
+
+
+def ticket_warnings(*, customer, viewer) -> list[CustomerWarning]:
+    tickets = open_tickets_of(customer_id=customer.pk)
+    if not tickets:
+        return []
+    visible = set(
+        Ticket.objects.visible_to(viewer)
+        .filter(pk__in=[t.pk for t in tickets])
+        .values_list("pk", flat=True)
+    )
+    return [
+        CustomerWarning(
+            code=f"ticket:{t.pk}",
+            message=_("Open %(type)s #%(id)s: %(subject)s (%(status)s)")
+            % {
+                "type": t.get_type_display(),
+                "id": t.pk,
+                "subject": t.subject,
+                "status": t.get_status_display(),
+            },
+            level="danger" if t.type == TicketType.COMPLAINT else "warning",
+            url=t.get_absolute_url() if t.pk in visible else "",
+            confirm_sales=t.type == TicketType.COMPLAINT,
+        )
+        for t in tickets
+    ]
+
+
+def ticket_actions(*, customer, viewer) -> list[tuple[str, str]]:
+    if not can_create_ticket(viewer):
+        return []
+    return [(_("New ticket"), f"{reverse('service:create')}?customer={customer.pk}")]
