@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "guanxi.interactions",
     "guanxi.reception",
     "guanxi.sales",
+    "guanxi.loyalty",
+    "guanxi.insights",
     "guanxi.transfer",
 ]
 
@@ -202,6 +204,9 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
+    ("guanxi.loyalty.tasks.expire_points", int(os.environ.get("POINTS_EXPIRY_SECONDS", "3600"))),
+    ("guanxi.loyalty.tasks.review_tiers", int(os.environ.get("TIER_REVIEW_SECONDS", "86400"))),
+    ("guanxi.insights.tasks.recompute_all", int(os.environ.get("INSIGHTS_SECONDS", "86400"))),
 ]
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.

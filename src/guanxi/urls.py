@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("guanxi.interactions.urls")),
     path("reception/", include("guanxi.reception.urls")),
     path("sales/", include("guanxi.sales.urls")),
+    path("loyalty/", include("guanxi.loyalty.urls")),
+    path("insights/", include("guanxi.insights.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]

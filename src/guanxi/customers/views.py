@@ -17,6 +17,7 @@ from guanxi.core.web import attach_errors, is_htmx_partial
 from . import services
 from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
 from .models import Customer, SavedView, Segment, Tag, display_phone
+from .panels import customer_panels
 from .selectors import (
     CustomerFilter,
     customer_get,
@@ -116,6 +117,7 @@ def customer_detail_view(request, pk: int):
         "shares": customer.shares.select_related("user"),
         "timeline": timeline_for(customer=customer, viewer=request.user, limit=TIMELINE_LIMIT),
         "timeline_kinds": timeline_kinds(),
+        "panels": customer_panels(request=request, customer=customer),
         "can_edit": can_edit(request.user, customer),
         "can_reveal": can_reveal(request.user) and not customer.viewer_unmasked,
         "can_manage": manages(request.user, customer),
