@@ -110,3 +110,18 @@ def test_a_tier_upgrade_shows_in_the_payment_api_response(client, owner, finance
     assert effects["tier.changed"]["data"]["to_tier"] == "gold"
     assert effects["tier.changed"]["message"] == "Upgraded to Gold."
     assert effects["points.earned"]["data"]["points"] == 6000
+
+
+def test_a_tier_upgrade_shows_on_the_deal_page_after_the_payment(client, owner, finance, customer):
+    from guanxi.sales import services as sales
+
+    deal = sales.deal_create(actor=owner, customer_id=customer.pk, title="全屋家电", amount="20000")
+    client.force_login(finance)
+    response = client.post(
+        f"/sales/deals/{deal.pk}/payment/",
+        {"amount": "20000.00", "method": "bank", "receipt_number": "R-TIER"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Payment recorded." in page
+    assert "2,000 points earned." in page and "Upgraded to Silver." in page
