@@ -212,6 +212,7 @@ GUANXI_PERIODIC_TASKS = [
     ("guanxi.loyalty.tasks.expire_points", int(os.environ.get("POINTS_EXPIRY_SECONDS", "3600"))),
     ("guanxi.loyalty.tasks.review_tiers", int(os.environ.get("TIER_REVIEW_SECONDS", "86400"))),
     ("guanxi.insights.tasks.recompute_all", int(os.environ.get("INSIGHTS_SECONDS", "86400"))),
+    ("guanxi.insights.tasks.scan_churn", int(os.environ.get("CHURN_SCAN_SECONDS", "3600"))),
 ]
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.

@@ -16,6 +16,7 @@ from guanxi.core.web import attach_errors, is_htmx_partial
 
 from . import services
 from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
+from .list_filters import list_filters
 from .models import Customer, SavedView, Segment, Tag, display_phone
 from .panels import customer_panels
 from .selectors import (
@@ -54,6 +55,7 @@ def customer_list_view(request):
         segments=Segment.objects.all(),
         stages=Customer.Stage.choices,
         relationships=Customer.Relationship.choices,
+        list_filters=[(f, f.choices()) for f in list_filters()],
         tags=Tag.objects.all()[:200],
         owners=_owner_choices(request.user),
         units=OrgUnit.objects.all()

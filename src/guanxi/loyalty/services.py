@@ -227,7 +227,10 @@ def _expiry(now: datetime) -> datetime:
 def points_for_spend(amount: Decimal, tier: Tier | None = None) -> int:
     """Points the active spend rules give for `amount` yuan (times the tier's multiplier)."""
     total = Decimal(0)
-    for rule in EarningRule.objects.filter(kind=EarningRule.Kind.SPEND, active=True):
+    for rule in EarningRule.objects.filter(
+        kind=EarningRule.Kind.SPEND, active=True, per_amount__gt=0
+    ):
+        assert rule.per_amount is not None  # the CHECK constraint: a spend rule has an amount
         total += (amount / rule.per_amount).to_integral_value(ROUND_FLOOR) * rule.points
     if tier is not None:
         total *= tier.multiplier
@@ -487,7 +490,7 @@ def _refund(ref: str, actor: User | None, *, partial: bool = False) -> tuple[int
         rest = (
             PointsLot.objects.select_for_update()
             .filter(customer_id=earn.customer_id, remaining__gt=0)
-            .exclude(pk=lot.pk if lot else None)
+            .exclude(pk__in=[x.pk for x in own])
             .order_by("expires_at", "id")
         )
         _debit(

@@ -142,6 +142,7 @@ def tiers_review(today: date | None = None) -> dict:
                 continue
             amount = qualifying(customer_id, today=today, config=config)
             tier = account.tier
+            assert tier is not None  # filtered on tier__isnull=False
             if amount >= tier.keep_threshold or tier.rank == min(by_rank):
                 _set_tier(
                     account,

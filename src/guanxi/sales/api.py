@@ -183,7 +183,7 @@ def payment_record(request, payload: PaymentIn):
     `effects`: what other apps did at this transaction (points earned, a tier upgrade)."""
     with collect_effects() as effects:
         payment = services.payment_record(actor=request.user, **payload.dict())
-    payment.effects = effects
+    payment.effects = effects  # type: ignore[attr-defined]
     return Status(201, payment)
 
 
