@@ -39,7 +39,7 @@ def _service_desk(unit_ids: set[int]) -> dict[int, set[int]]:
         .select_related("org_unit")
         .distinct()
     )
-    branches = {a.pk: set(a.branch_unit_ids()) for a in agents}
+    branches = {a.pk: set(a.branch_unit_ids) for a in agents}
     for unit_id in unit_ids:
         desk[unit_id] = {pk for pk, units in branches.items() if unit_id in units}
     return desk
