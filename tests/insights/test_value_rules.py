@@ -62,7 +62,10 @@ def test_rfm_scores_are_quintiles():
     assert [score_low_better(v, breaks) for v in (1, 30, 100)] == [5, 4, 1]
 
 
-def _h(count, gap=30.0, spread=0.0, last=D(1000), usual=D(1000)):
+THOUSAND = D(1000)
+
+
+def _h(count, gap=30.0, spread=0.0, last=THOUSAND, usual=THOUSAND):
     return History(
         count, D(1000) * count, 0.0, 0.0, gap if count > 1 else None, spread, last, usual
     )

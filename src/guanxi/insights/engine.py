@@ -73,7 +73,8 @@ def _stream_histories(customer_id: int | None = None):
         cursor.execute(
             _purchases_sql(customer_id is not None), [customer_id] if customer_id else []
         )
-        current, rows = None, []
+        current: int | None = None
+        rows: list[tuple[float, Decimal]] = []
         while batch := cursor.fetchmany(20000):
             for cid, at, amount in batch:
                 if cid != current:
@@ -161,7 +162,7 @@ def _row(fig: Figures, config: InsightsSettings, breaks: dict, now: float) -> Cu
         stage=lifecycle_stage(h, days_since, rule),
         computed_at=_dt(now),
     )
-    if h.count and days_since is not None:
+    if h.count and days_since is not None and (last_at := h.last_at) is not None:
         row.r = score_low_better(days_since, breaks.get("r", []))
         row.f = score_high_better(h.count, breaks.get("f", []))
         row.m = score_high_better(float(h.revenue), breaks.get("m", []))
@@ -179,7 +180,7 @@ def _row(fig: Figures, config: InsightsSettings, breaks: dict, now: float) -> Cu
         if amount_dropped(h, rule):
             kind = "drop"
         row.churn_rule, row.churn_threshold_days = kind, threshold
-        row.churn_due_at = _dt(now) if kind == "drop" else _dt(h.last_at + threshold * DAY)
+        row.churn_due_at = _dt(now) if kind == "drop" else _dt(last_at + threshold * DAY)
     return row
 
 
@@ -219,7 +220,7 @@ def recompute_all(now: datetime | None = None) -> dict:
         figures.append(fig)
     buyers = [f for f in figures if f.history.count]
     breaks: dict = {
-        "r": quintile_breaks([(now_ts - f.history.last_at) / DAY for f in buyers]),
+        "r": quintile_breaks([(now_ts - (f.history.last_at or now_ts)) / DAY for f in buyers]),
         "f": quintile_breaks([f.history.count for f in buyers]),
         "m": quintile_breaks([float(f.history.revenue) for f in buyers]),
         "medians": {

@@ -27,8 +27,8 @@ class InsightsSettings(models.Model):
     weight_years = models.DecimalField(
         _("weight of years of relationship"), **RATIO, default=Decimal("0.15")
     )
-    a_share_pct = models.PositiveSmallIntegerField(_("A: top % of buyers"), default=20)
-    b_share_pct = models.PositiveSmallIntegerField(_("B: next % of buyers"), default=30)
+    a_share_pct = models.PositiveSmallIntegerField(_("A: top percent of buyers"), default=20)
+    b_share_pct = models.PositiveSmallIntegerField(_("B: next percent of buyers"), default=30)
     margin_pct = models.DecimalField(
         _("margin where products carry no cost (%)"), **RATIO, default=Decimal("20.00")
     )
@@ -51,7 +51,7 @@ class InsightsSettings(models.Model):
         _("adaptive churn: median gap + k × spread, k ="), **RATIO, default=Decimal("2.00")
     )
     churn_drop_pct = models.PositiveSmallIntegerField(
-        _("warn when the last order is below this % of the usual amount"), default=40
+        _("warn when the last order is below this percent of the usual amount"), default=40
     )
     # The last full run's breakpoints, used by the incremental update between runs.
     breakpoints = models.JSONField(default=dict, blank=True, editable=False)
@@ -90,11 +90,6 @@ class CustomerValue(models.Model):
     Recomputed for the one customer at each payment (the event sales emits) and for all by
     the nightly run. `related_name="+"`: a merge does not move it (recomputed instead).
     """
-
-    class ABC(models.TextChoices):
-        A = "A", _("A")
-        B = "B", _("B")
-        C = "C", _("C")
 
     customer = models.OneToOneField(
         "customers.Customer", on_delete=models.CASCADE, related_name="+", primary_key=True

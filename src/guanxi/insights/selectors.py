@@ -15,7 +15,7 @@ from .rules import SEGMENT_LABELS, STAGES
 
 
 def abc_choices() -> list[tuple[str, str]]:
-    return [("A", _("A (most valuable)")), ("B", _("B")), ("C", _("C"))]
+    return [("A", _("A (most valuable)")), ("B", _("B (valuable)")), ("C", _("C (the rest)"))]
 
 
 def segment_choices() -> list[tuple[str, str]]:
@@ -115,7 +115,7 @@ def _complained(viewer: User, start, end, limit: int) -> list:
     if not apps.is_installed("guanxi.service"):
         return []
     try:
-        Ticket = apps.get_model("service", "Ticket")
+        Ticket = apps.get_model("service", "Ticket")  # type: ignore[misc]
     except LookupError:
         return []
     kind_field = "kind" if any(f.name == "kind" for f in Ticket._meta.fields) else None

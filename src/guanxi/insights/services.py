@@ -103,7 +103,9 @@ def _alert(warnings: list[ChurnWarning], now: datetime) -> None:
         if customer is None:
             continue
         reason = warning.reason()
-        recipients = {customer.owner_id, *desk.get(customer.org_unit_id, set())} - {None}
+        recipients: set[int] = set(desk.get(customer.org_unit_id, set()))
+        if customer.owner_id is not None:
+            recipients.add(customer.owner_id)
         for user_id in recipients:
             notices.append(
                 Notice(

@@ -97,6 +97,8 @@ def profitability_view(request):
         )
         .order_by("margin" if request.GET.get("order") == "worst" else "-margin")[:100]
     )
+    for row in rows:
+        row.margin = row.profit  # exact Decimal (SQLite's arithmetic drops the places)
     return render(
         request,
         "insights/profitability.html",
