@@ -55,6 +55,28 @@ def value_get(request, customer_id: int):
     }
 
 
+class RecommendationOut(Schema):
+    product_id: int
+    product: str
+    because_of: str
+    together: int
+    buyers: int
+    confidence: float
+    reason: str
+
+
+@router.get("/customers/{customer_id}/recommendations", response=list[RecommendationOut])
+def recommendations(request, customer_id: int, limit: int = 5):
+    """What to offer next, from co-purchase, with the reason; none for do-not-contact."""
+    from .recommend import recommend_for
+
+    customer = customer_get(viewer=request.user, pk=customer_id)
+    return [
+        {**r.__dict__, "reason": r.reason}
+        for r in recommend_for(customer, limit=max(1, min(limit, 20)))
+    ]
+
+
 class WarningOut(Schema):
     id: int
     customer_id: int

@@ -41,11 +41,13 @@ BATCH = 5000
 CENT = Decimal("0.01")
 
 
-def _purchases_sql(one_customer: bool) -> str:
+def _purchases_sql(one_customer: bool, before: bool = False) -> str:
     from guanxi.sales.models import Deal, Payment
 
     p, d = Payment._meta.db_table, Deal._meta.db_table
     where = "WHERE p.customer_id = %s AND p.amount > 0" if one_customer else "WHERE p.amount > 0"
+    if before:
+        where += " AND p.received_at < %s"
     return f"""
         SELECT p.customer_id, MIN(p.received_at), SUM(p.amount)
         FROM {p} p LEFT JOIN {d} d ON d.id = p.deal_id
@@ -67,12 +69,14 @@ def _dt(epoch: float | None):
     return datetime.fromtimestamp(epoch, tz=UTC) if epoch is not None else None
 
 
-def _stream_histories(customer_id: int | None = None):
-    """(customer_id, History) for every customer with a purchase, in id order."""
+def _stream_histories(customer_id: int | None = None, before: datetime | None = None):
+    """(customer_id, History) for every customer with a purchase, in id order; only the
+    purchases before `before` when given (the back-test)."""
+    params: list = [customer_id] if customer_id else []
+    if before is not None:
+        params.append(before)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _purchases_sql(customer_id is not None), [customer_id] if customer_id else []
-        )
+        cursor.execute(_purchases_sql(customer_id is not None, before is not None), params)
         current: int | None = None
         rows: list[tuple[float, Decimal]] = []
         while batch := cursor.fetchmany(20000):
@@ -293,3 +297,44 @@ def recompute_one(customer_id: int, now: datetime | None = None) -> CustomerValu
         [row], update_conflicts=True, unique_fields=["customer"], update_fields=fields
     )
     return row
+
+
+def churn_backtest(*, as_of: datetime, horizon_days: int = 120) -> dict:
+    """The warning's precision on history: warn as the rules would have on `as_of` (from
+    the purchases before it), then look at the next `horizon_days`: a warned customer who
+    bought nothing in them really stopped. Recall: of the active customers who stopped,
+    how many were warned."""
+    from datetime import timedelta
+
+    config = InsightsSettings.current()
+    rule = config.churn_rule()
+    now_ts = as_of.timestamp()
+    end = as_of + timedelta(days=horizon_days)
+    from guanxi.sales.models import Payment
+
+    bought_after = set(
+        Payment.objects.filter(received_at__gte=as_of, received_at__lt=end, amount__gt=0)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    warned = stopped = warned_stopped = 0
+    for cid, h in _stream_histories(before=as_of):
+        assert h.last_at is not None
+        days_since = (now_ts - h.last_at) / DAY
+        threshold, _kind = churn_threshold(h, rule)
+        if days_since > threshold * rule.loss_factor:
+            continue  # already lost before the date: not a warning, not a loss to catch
+        is_warned = days_since > threshold or amount_dropped(h, rule)
+        did_stop = cid not in bought_after
+        warned += is_warned
+        stopped += did_stop
+        warned_stopped += is_warned and did_stop
+    return {
+        "as_of": as_of.date().isoformat(),
+        "horizon_days": horizon_days,
+        "warned": warned,
+        "warned_and_stopped": warned_stopped,
+        "precision": round(warned_stopped / warned, 3) if warned else None,
+        "stopped": stopped,
+        "recall": round(warned_stopped / stopped, 3) if stopped else None,
+    }

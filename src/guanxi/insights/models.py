@@ -209,3 +209,23 @@ class ChurnWarning(models.Model):
             "days": self.days_since,
             "limit": round(self.threshold_days),
         }
+
+
+class ProductPair(models.Model):
+    """Co-purchase: of the `buyers_a` customers who bought product A, `together` also bought
+    product B. Rebuilt by the nightly run; read by the recommendations."""
+
+    product_a = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
+    product_b = models.ForeignKey("sales.Product", on_delete=models.CASCADE, related_name="+")
+    together = models.PositiveIntegerField()
+    buyers_a = models.PositiveIntegerField()
+    confidence = models.FloatField()  # together / buyers_a
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product_a", "product_b"], name="one_pair_per_products")
+        ]
+        indexes = [models.Index(fields=["product_a", "-confidence"], name="pair_best_first")]
+
+    def __str__(self) -> str:
+        return f"{self.product_a_id}→{self.product_b_id}: {self.together}/{self.buyers_a}"

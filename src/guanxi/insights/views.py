@@ -13,6 +13,7 @@ from guanxi.core.errors import DomainError
 
 from . import services
 from .models import ChurnWarning
+from .recommend import recommend_for
 from .rules import NEXT_ACTIONS
 from .selectors import _visible_values, _with_customers, checklist, value_of
 
@@ -27,6 +28,7 @@ def value_panel(request, customer) -> str:
             "value": value,
             "next_action": NEXT_ACTIONS.get(value.stage if value else "cultivation"),
             "warning": warning,
+            "recommendations": recommend_for(customer),
         },
         request=request,
     )

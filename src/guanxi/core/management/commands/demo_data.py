@@ -80,6 +80,9 @@ class Command(BaseCommand):
         from guanxi.sales.demo import demo_sales
 
         demo_sales(owners=owners)
+        from guanxi.insights.demo import demo_insights
+
+        demo_insights(customers=min(customers, 600))
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)
