@@ -270,3 +270,16 @@ def test_the_ledger_is_append_only(owner, finance, customer, tv):
         entry.save()
     with pytest.raises(ValueError):
         entry.delete()
+
+
+def test_merging_two_customers_keeps_every_point_of_both(owner, finance, customer, tv):
+    from guanxi.customers.services import customer_merge
+    from tests.conftest import new_customer
+
+    twin = new_customer(owner, "张三(重复)", ("13912345678",))
+    buy(owner, finance, customer, tv, "1000.00")
+    buy(owner, finance, twin, tv, "500.00")
+    customer_merge(actor=owner, keep_id=customer.pk, merge_id=twin.pk)
+    assert balance(customer) == 150 == lots_total(customer)
+    assert balance(twin) == 0
+    assert [k for k, _p, _b in ledger(customer)] == ["earn", "earn", "merge"]
