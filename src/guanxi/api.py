@@ -17,7 +17,9 @@ from guanxi.core.openapi import GuanxiAPI
 from guanxi.core.services import token_authenticate
 from guanxi.core.validation import ValidatingParser
 from guanxi.customers.api import router as customers_router
+from guanxi.insights.api import router as insights_router
 from guanxi.interactions.api import router as interactions_router
+from guanxi.loyalty.api import router as loyalty_router
 from guanxi.reception.api import router as reception_router
 from guanxi.sales.api import router as sales_router
 from guanxi.service.api import router as service_router
@@ -46,6 +48,8 @@ api.add_router("", interactions_router, tags=["interactions"])
 api.add_router("/reception", reception_router, tags=["reception"])
 api.add_router("/sales", sales_router, tags=["sales"])
 api.add_router("/service", service_router, tags=["service"])
+api.add_router("/loyalty", loyalty_router, tags=["loyalty"])
+api.add_router("/insights", insights_router, tags=["insights"])
 api.add_router("/customers", transfer_router, tags=["import and export"])
 
 

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "guanxi.reception",
     "guanxi.sales",
     "guanxi.service",
+    "guanxi.loyalty",
+    "guanxi.insights",
     "guanxi.reports",
     "guanxi.transfer",
 ]
@@ -229,6 +231,10 @@ GUANXI_PERIODIC_TASKS = [
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
     ("guanxi.service.tasks.scan_sla", int(os.environ.get("SLA_SCAN_SECONDS", "120"))),
+    ("guanxi.loyalty.tasks.expire_points", int(os.environ.get("POINTS_EXPIRY_SECONDS", "3600"))),
+    ("guanxi.loyalty.tasks.review_tiers", int(os.environ.get("TIER_REVIEW_SECONDS", "86400"))),
+    ("guanxi.insights.tasks.recompute_all", int(os.environ.get("INSIGHTS_SECONDS", "86400"))),
+    ("guanxi.insights.tasks.scan_churn", int(os.environ.get("CHURN_SCAN_SECONDS", "3600"))),
     ("guanxi.core.tasks.recover_stale_tasks", 60),
 ]
 # A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.

@@ -14,6 +14,8 @@ urlpatterns = [
     path("sales/", include("guanxi.sales.urls")),
     path("service/", include("guanxi.service.urls")),
     path("help/", include("guanxi.service.public_urls")),
+    path("loyalty/", include("guanxi.loyalty.urls")),
+    path("insights/", include("guanxi.insights.urls")),
     path("reports/", include("guanxi.reports.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),

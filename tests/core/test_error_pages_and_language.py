@@ -95,7 +95,7 @@ def test_webhook_page_names_events_and_errors_in_chinese(client, admin_user, set
 
 def test_user_guide_is_one_click_from_every_page(client, owner):
     client.force_login(owner)
-    assert 'href="/help/"' in client.get("/customers/").content.decode()
-    html = client.get("/help/").content.decode()
+    assert 'href="/guide/"' in client.get("/customers/").content.decode()
+    html = client.get("/guide/").content.decode()
     assert "Guanxi user guide" in html and "<h2>" in html
     assert "<script" not in html.split('class="user-guide"')[1]

@@ -128,7 +128,7 @@ ADMIN_PAGES = [
     "/audit/",
     "/notifications/",
     "/search/?q=x",
-    "/help/",
+    "/guide/",
 ]
 
 

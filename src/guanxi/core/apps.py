@@ -12,6 +12,6 @@ class CoreConfig(AppConfig):
 
         register_search_kind("users", _("Colleagues"), user_hits, order=90, icon="people")
 
-        from . import panels
+        from . import home_panels
 
-        panels.register()
+        home_panels.register()

@@ -13,7 +13,7 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("search/", search_views.search_view, name="global_search"),
-    path("help/", help_views.help_view, name="help"),
+    path("guide/", help_views.help_view, name="help"),
     path("audit/", views.audit_log, name="audit_log"),
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_edit, name="user_create"),

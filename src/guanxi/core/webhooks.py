@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from .audit import audit_record
 from .errors import Forbidden, NotFound, ValidationFailed
+from .events import event_dispatch
 from .models import User, Webhook, WebhookDelivery
 
 # The event catalogue: core's own events here; every other app declares its events with
@@ -128,9 +129,11 @@ def webhook_emit(event: str, payload: dict) -> int:
     """Queue `event` for every active webhook subscribed to it; returns how many.
 
     Call inside the transaction of the change: the rows commit (or roll back) with it.
+    The in-process listeners of the event (core.events) run first, in the same transaction.
     """
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}")
+    event_dispatch(event, payload)
     hooks = [
         h for h in Webhook.objects.filter(active=True).only("id", "events") if event in h.events
     ]

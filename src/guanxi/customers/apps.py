@@ -27,6 +27,6 @@ class CustomersConfig(AppConfig):
             more_url=customer_list_url,
         )
 
-        from . import panels
+        from . import home_panels
 
-        panels.register()
+        home_panels.register()

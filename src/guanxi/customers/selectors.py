@@ -25,6 +25,7 @@ from guanxi.core.visibility import (
 
 from . import search_index
 from .keys import email_key, fold, pinyin_keys, prefix_q
+from .list_filters import list_filter, list_filters
 from .models import Customer, CustomerPhone, Tag
 
 PAGE_SIZE = 25
@@ -72,6 +73,8 @@ class CustomerFilter:
     org_unit: int | None = None
     archived: bool = False
     sort: str = "recent"  # "recent" (newest first) or "name" (pinyin order)
+    # Filters other apps registered (customers.list_filters): {parameter: value}.
+    extra: dict[str, str] = field(default_factory=dict)
 
     SORTS = ("recent", "name")
 
@@ -90,6 +93,15 @@ class CustomerFilter:
         sort = params.get("sort") or "recent"
         if sort not in cls.SORTS:
             raise ValidationFailed.single("sort", "invalid_choice", _("Unknown sort order."))
+        extra = {}
+        for flt in list_filters():
+            value = (params.get(flt.name) or "").strip()
+            if value:
+                if value not in {v for v, _label in flt.choices()}:
+                    raise ValidationFailed.single(
+                        flt.name, "invalid_choice", _("Unknown filter value.")
+                    )
+                extra[flt.name] = value
         return cls(
             q=(params.get("q") or "").strip()[:100],
             segment=int_or_none("segment"),
@@ -100,6 +112,7 @@ class CustomerFilter:
             org_unit=int_or_none("org_unit"),
             archived=(params.get("archived") or "") in ("1", "true", "on"),
             sort=sort,
+            extra=extra,
         )
 
 
@@ -291,6 +304,9 @@ def _filtered(qs: QuerySet[Customer], filters: CustomerFilter) -> QuerySet[Custo
 
         unit = OrgUnit.objects.filter(pk=filters.org_unit).first()
         qs = qs.filter(org_unit_id__in=unit.subtree_ids() if unit else [])
+    for name, value in filters.extra.items():
+        if flt := list_filter(name):
+            qs = flt.apply(qs, value)
     return qs
 
 

@@ -16,7 +16,9 @@ from guanxi.core.web import attach_errors, is_htmx_partial
 
 from . import services
 from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
+from .list_filters import list_filters
 from .models import Customer, SavedView, Segment, Tag, display_phone
+from .panels import customer_panels
 from .selectors import (
     CustomerFilter,
     customer_get,
@@ -55,6 +57,7 @@ def customer_list_view(request):
         segments=Segment.objects.all(),
         stages=Customer.Stage.choices,
         relationships=Customer.Relationship.choices,
+        list_filters=[(f, f.choices()) for f in list_filters()],
         tags=Tag.objects.all()[:200],
         owners=_owner_choices(request.user),
         units=OrgUnit.objects.all()
@@ -120,6 +123,7 @@ def customer_detail_view(request, pk: int):
         "timeline_more": TIMELINE_LIMIT,
         "timeline_limit": TIMELINE_PAGE,
         "timeline_kinds": timeline_kinds(),
+        "panels": customer_panels(request=request, customer=customer),
         "can_edit": can_edit(request.user, customer),
         "can_reveal": can_reveal(request.user) and not customer.viewer_unmasked,
         "can_manage": manages(request.user, customer),

@@ -18,6 +18,6 @@ class InteractionsConfig(AppConfig):
         register_timeline_source("promise", _("Promises"), promise_events)
         register_customer_hook("interactions.cadence", schedule_on_customer_change)
 
-        from . import panels
+        from . import home_panels
 
-        panels.register()
+        home_panels.register()

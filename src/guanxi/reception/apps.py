@@ -19,6 +19,6 @@ class ReceptionConfig(AppConfig):
         # ownership primitive when a record gets its first owner.
         register_protection_policy(protection_policy)
 
-        from . import panels
+        from . import home_panels
 
-        panels.register()
+        home_panels.register()

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field
 
 from guanxi.core.errors import NotFound
 from guanxi.core.ids import Id
+from guanxi.core.events import collect_effects
 
 from . import services
 from .models import Agreement, Payment, PipelineStage
@@ -174,12 +175,17 @@ class PaymentOut(Schema):
     deal_id: int | None
     order_id: int | None
     received_at: dt.datetime
+    effects: list[dict] = []
 
 
 @router.post("/payments", response={201: PaymentOut})
 def payment_record(request, payload: PaymentIn):
-    """Only finance records money received (403 `finance_only` for everyone else)."""
-    return Status(201, services.payment_record(actor=request.user, **payload.dict()))
+    """Only finance records money received (403 `finance_only` for everyone else).
+    `effects`: what other apps did at this transaction (points earned, a tier upgrade)."""
+    with collect_effects() as effects:
+        payment = services.payment_record(actor=request.user, **payload.dict())
+    payment.effects = effects  # type: ignore[attr-defined]
+    return Status(201, payment)
 
 
 class QuoteIn(Strict):

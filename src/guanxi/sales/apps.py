@@ -27,6 +27,6 @@ class SalesConfig(AppConfig):
         register_search_kind("deals", _("Deals"), deal_hits, order=20, icon="briefcase")
         register_search_kind("units", _("Units"), unit_hits, order=30, icon="building")
 
-        from . import panels
+        from . import home_panels
 
-        panels.register()
+        home_panels.register()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.events import collect_effects
 from guanxi.core.models import Role
 from guanxi.core.web import attach_errors
 from guanxi.customers.selectors import customer_get
@@ -224,18 +225,23 @@ def payment_view(request, pk: int):
         return redirect("sales:deal", pk=pk)
     data = form.cleaned_data
     try:
-        services.payment_record(
-            actor=request.user,
-            deal_id=pk,
-            amount=data["amount"],
-            method=data["method"],
-            receipt_number=data["receipt_number"],
-            instalment_id=data.get("instalment"),
-        )
+        with collect_effects() as effects:
+            services.payment_record(
+                actor=request.user,
+                deal_id=pk,
+                amount=data["amount"],
+                method=data["method"],
+                receipt_number=data["receipt_number"],
+                instalment_id=data.get("instalment"),
+            )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Payment recorded."))
+        # What other apps did at this transaction: points earned, a tier upgrade (C6).
+        for effect in effects:
+            if effect["message"]:
+                messages.info(request, effect["message"])
     return redirect("sales:deal", pk=pk)
 
 

@@ -12,7 +12,7 @@ class ServiceConfig(AppConfig):
         from guanxi.core.webhooks import register_webhook_event
         from guanxi.customers.warnings import register_customer_action, register_customer_warning
 
-        from . import panels
+        from . import home_panels
         from .hooks import ticket_actions, ticket_warnings
         from .timeline import ticket_events
 
@@ -22,4 +22,4 @@ class ServiceConfig(AppConfig):
         register_webhook_event("sla.breached", _("SLA breached"))
         register_customer_warning("service", ticket_warnings)
         register_customer_action("service", ticket_actions)
-        panels.register()
+        home_panels.register()

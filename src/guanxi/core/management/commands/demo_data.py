@@ -91,6 +91,9 @@ class Command(BaseCommand):
         from guanxi.service.demo import demo_service
 
         demo_service()
+        from guanxi.insights.demo import demo_insights
+
+        demo_insights(customers=min(customers, 600))
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)

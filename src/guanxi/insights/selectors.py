@@ -1,0 +1,155 @@
+"""Reads of insights: list filters, the customer panel, the analyst's checklist."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import User
+from guanxi.core.visibility import customer_visibility_q
+from guanxi.customers.models import Customer
+
+from .models import CustomerValue
+from .rules import SEGMENT_LABELS, STAGES
+
+
+def abc_choices() -> list[tuple[str, str]]:
+    return [("A", _("A (most valuable)")), ("B", _("B (valuable)")), ("C", _("C (the rest)"))]
+
+
+def segment_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in SEGMENT_LABELS.items()]
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in STAGES.items()]
+
+
+def filter_by(field: str):
+    def apply(qs, value):
+        return qs.filter(
+            Exists(CustomerValue.objects.filter(customer_id=OuterRef("pk"), **{field: value}))
+        )
+
+    return apply
+
+
+def value_of(customer_id: int) -> CustomerValue | None:
+    return CustomerValue.objects.filter(customer_id=customer_id).first()
+
+
+def _visible_values(viewer: User):
+    visible = Customer.objects.filter(customer_visibility_q(viewer), pk=OuterRef("customer_id"))
+    return CustomerValue.objects.filter(Exists(visible))
+
+
+def _with_customers(rows) -> list:
+    rows = list(rows)
+    customers = Customer.objects.in_bulk([r.customer_id for r in rows])
+    for row in rows:
+        row.the_customer = customers.get(row.customer_id)
+    return [r for r in rows if r.the_customer is not None]
+
+
+def checklist(*, viewer: User, now: datetime | None = None, limit: int = 20) -> dict:
+    """The analyst's questions (C6), each answered over the viewer's customers."""
+    from guanxi.sales.models import Payment
+
+    now = now or timezone.now()
+    values = _visible_values(viewer)
+    this_year = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_year = this_year.replace(year=this_year.year - 1)
+    last_year_top = (
+        Payment.objects.filter(received_at__gte=last_year, received_at__lt=this_year, amount__gt=0)
+        .filter(
+            Exists(
+                Customer.objects.filter(customer_visibility_q(viewer), pk=OuterRef("customer_id"))
+            )
+        )
+        .values("customer_id")
+        .annotate(total=Sum("amount"))
+        .order_by("-total")[:limit]
+    )
+    top_ids = {row["customer_id"]: row["total"] for row in last_year_top}
+    ordered_this_year = set(
+        Payment.objects.filter(
+            customer_id__in=top_ids, received_at__gte=this_year, amount__gt=0
+        ).values_list("customer_id", flat=True)
+    )
+    silent = [cid for cid in top_ids if cid not in ordered_this_year]
+    silent_rows = _with_customers(values.filter(customer_id__in=silent))
+    for row in silent_rows:
+        row.last_year_total = top_ids[row.customer_id]
+    year_ago = now - timedelta(days=365)
+    growth = []
+    for row in _with_customers(values.filter(purchases__gt=0).order_by("-revenue")[:200]):
+        recent = (
+            Payment.objects.filter(
+                customer_id=row.customer_id, received_at__gte=year_ago
+            ).aggregate(s=Sum("amount"))["s"]
+            or 0
+        )
+        before = row.revenue - recent
+        row.growth = recent - before
+        growth.append(row)
+    growth.sort(key=lambda r: r.growth, reverse=True)
+    return {
+        "gold": _with_customers(values.filter(abc="A").order_by("-revenue")[:limit]),
+        "costly": _with_customers(
+            values.filter(cost__gt=0, value__lt=F("cost")).order_by("value")[:limit]
+        ),
+        "complained": _complained(viewer, last_year, this_year, limit),
+        "silent_top": sorted(silent_rows, key=lambda r: r.last_year_total, reverse=True),
+        "cross_sell": _with_customers(_narrow_buyers(values)[:limit]),
+        "top_revenue": _with_customers(values.filter(purchases__gt=0).order_by("-revenue")[:10]),
+        "top_growth": growth[:10],
+    }
+
+
+def _complained(viewer: User, start, end, limit: int) -> list:
+    """Big customers (A or B) with two complaints or more last year — from the service app's
+    tickets when it is installed; an empty list until then."""
+    from django.apps import apps
+
+    if not apps.is_installed("guanxi.service"):
+        return []
+    try:
+        Ticket = apps.get_model("service", "Ticket")  # type: ignore[misc]
+    except LookupError:
+        return []
+    kind_field = "kind" if any(f.name == "kind" for f in Ticket._meta.fields) else None
+    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+    if kind_field:
+        tickets = tickets.filter(kind="complaint")
+    counts = dict(
+        tickets.values("customer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=2)
+        .values_list("customer_id", "n")
+    )
+    rows = _with_customers(
+        _visible_values(viewer).filter(customer_id__in=counts, abc__in=["A", "B"])[:limit]
+    )
+    for row in rows:
+        row.complaints = counts[row.customer_id]
+    return rows
+
+
+def _narrow_buyers(values):
+    """Buyers of one or two product lines only (cross-sell), most valuable first."""
+    from guanxi.sales.models import OrderItem
+
+    lines = (
+        OrderItem.objects.filter(order__customer_id=OuterRef("customer_id"))
+        .order_by()
+        .values("order__customer_id")
+        .annotate(n=Count("product__category", distinct=True))
+        .values("n")
+    )
+    return (
+        values.filter(purchases__gt=0)
+        .annotate(lines=Subquery(lines, output_field=IntegerField()))
+        .filter(lines__gte=1, lines__lte=2)
+        .order_by("-revenue")
+    )
