@@ -1,4 +1,4 @@
-"""The user guide inside the app (/help/): docs/user-guide.md of this installation, rendered
+"""The user guide inside the app (/guide/): docs/user-guide.md of this installation, rendered
 with markdown-it (HTML in the source is not passed through)."""
 
 from functools import lru_cache
