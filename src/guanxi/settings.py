@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "guanxi.interactions",
     "guanxi.reception",
     "guanxi.sales",
+    "guanxi.marketing",
     "guanxi.transfer",
 ]
 
@@ -202,6 +203,9 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
+    ("guanxi.marketing.tasks.send_due_campaigns", int(os.environ.get("CAMPAIGN_SCAN_SECONDS", "60"))),
+    ("guanxi.marketing.tasks.rebuild_segments", int(os.environ.get("SEGMENT_REBUILD_SECONDS", "86400"))),
+    ("guanxi.marketing.tasks.attribute_conversions", int(os.environ.get("ATTRIBUTION_SECONDS", "3600"))),
 ]
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.
@@ -213,6 +217,22 @@ GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_MB", "500")) * 1
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")
+
+# Marketing (C7): campaign e-mail goes to this SMTP server through Django's mail API.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+GUANXI_MARKETING_EMAIL_BACKEND = os.environ.get("MARKETING_EMAIL_BACKEND", "")
+GUANXI_MARKETING_FROM = os.environ.get("MARKETING_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+GUANXI_MARKETING_RATE = float(os.environ.get("MARKETING_RATE", "200"))  # messages a second
+GUANXI_MARKETING_BATCH = int(os.environ.get("MARKETING_BATCH", "100"))
+GUANXI_PUBLIC_URL = os.environ.get("GUANXI_PUBLIC_URL", "http://127.0.0.1:8000")
+GUANXI_SMS_BACKEND = os.environ.get("SMS_BACKEND", "guanxi.marketing.channels.FileSmsBackend")
+GUANXI_SMS_FILE = Path(os.environ.get("SMS_FILE", VAR_DIR / "sms-outbox.jsonl"))
+GUANXI_SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
 
 # Security: secure defaults outside DEBUG; GUANXI_HTTPS=0 for a plain-HTTP demo on loopback.
 HTTPS = env_bool("GUANXI_HTTPS", not DEBUG)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("guanxi.interactions.urls")),
     path("reception/", include("guanxi.reception.urls")),
     path("sales/", include("guanxi.sales.urls")),
+    path("", include("guanxi.marketing.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]

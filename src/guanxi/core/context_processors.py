@@ -14,5 +14,6 @@ def navigation(request):
             "is_desk": user.is_admin or user.has_role(Role.MANAGER, Role.RECEPTIONIST, Role.SALES),
             "is_receptionist": user.has_role(Role.RECEPTIONIST),
             "is_finance": user.is_admin or user.has_role(Role.FINANCE),
+            "is_marketing": user.is_admin or user.has_role(Role.MARKETER, Role.MANAGER),
         }
     }
