@@ -326,7 +326,7 @@ def segment_rebuild(*, segment_id: int) -> Segment:
         table = SegmentMember._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (segment_id, customer_id) SELECT %s, sub.id FROM ({sql}) sub",
+                f"INSERT INTO {table} (segment_id, customer_id) SELECT %s, sub.* FROM ({sql}) sub",
                 [segment.pk, *params],
             )
             count = cursor.rowcount
