@@ -35,6 +35,12 @@ class Inbox:
         return [rcpt for rcpt, _m in self.messages]
 
 
+@pytest.fixture(autouse=True)
+def _no_quiet_hours(settings):
+    """Tests run at any hour: sending windows apply only where a test sets them."""
+    settings.GUANXI_CONTACT_WINDOWS = {"sms": None, "phone": None}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
