@@ -108,8 +108,13 @@ def new_customer(actor: User, name: str = "张三", phones=("13812345678",), **d
 def customer(owner):
     """张三, owned by sales1, with an ID number and income (sensitive fields)."""
     return new_customer(
-        owner, "张三", ("13812345678",), id_number="110101199001011234",
-        annual_income="350000.00", email="zhangsan@example.cn", company="华强电子",
+        owner,
+        "张三",
+        ("13812345678",),
+        id_number="110101199001011234",
+        annual_income="350000.00",
+        email="zhangsan@example.cn",
+        company="华强电子",
     )
 
 

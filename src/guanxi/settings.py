@@ -203,9 +203,18 @@ GUANXI_PERIODIC_TASKS = [
     ),
     ("guanxi.reception.tasks.sweep_public_pool", int(os.environ.get("POOL_SWEEP_SECONDS", "3600"))),
     ("guanxi.core.tasks.deliver_webhooks", int(os.environ.get("WEBHOOK_SCAN_SECONDS", "30"))),
-    ("guanxi.marketing.tasks.send_due_campaigns", int(os.environ.get("CAMPAIGN_SCAN_SECONDS", "60"))),
-    ("guanxi.marketing.tasks.rebuild_segments", int(os.environ.get("SEGMENT_REBUILD_SECONDS", "86400"))),
-    ("guanxi.marketing.tasks.attribute_conversions", int(os.environ.get("ATTRIBUTION_SECONDS", "3600"))),
+    (
+        "guanxi.marketing.tasks.send_due_campaigns",
+        int(os.environ.get("CAMPAIGN_SCAN_SECONDS", "60")),
+    ),
+    (
+        "guanxi.marketing.tasks.rebuild_segments",
+        int(os.environ.get("SEGMENT_REBUILD_SECONDS", "86400")),
+    ),
+    (
+        "guanxi.marketing.tasks.attribute_conversions",
+        int(os.environ.get("ATTRIBUTION_SECONDS", "3600")),
+    ),
 ]
 
 # Webhooks (C8): seconds before each retry; after the last one a delivery is marked failed.

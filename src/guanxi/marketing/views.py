@@ -154,14 +154,14 @@ def lead_form_view(request, key):
         context["values"] = values
         if _rate_limited(request, key):
             context["errors"] = {
-                "__all__": _("Too many submissions. Please try again in a few minutes.")
+                "form": _("Too many submissions. Please try again in a few minutes.")
             }
             status = 429
         elif values.get("website"):  # the honeypot: people never see this field
             context["done"] = True
             return render(request, "marketing/lead_form.html", context)
         elif not captcha_verify(values.get("altcha", "")):
-            context["errors"] = {"__all__": _("The anti-spam check failed. Please try again.")}
+            context["errors"] = {"form": _("The anti-spam check failed. Please try again.")}
             status = 400
         else:
             try:
@@ -176,7 +176,7 @@ def lead_form_view(request, key):
                 )
             except DomainError as exc:
                 context["errors"] = {e.field: e.message for e in exc.errors} or {
-                    "__all__": exc.message
+                    "form": exc.message
                 }
                 status = 400
             else:
