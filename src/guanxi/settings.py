@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "guanxi.core",
+    "guanxi.notifications",
     "guanxi.customers",
     "guanxi.interactions",
     "guanxi.reception",
@@ -193,6 +194,10 @@ TASKS = {
 
 # Periodic jobs enqueued by `guanxi scheduler` (started by `guanxi serve`): (task, seconds).
 GUANXI_PERIODIC_TASKS = [
+    (
+        "guanxi.notifications.tasks.send_pending_emails",
+        int(os.environ.get("NOTIFICATION_MAIL_SECONDS", "60")),
+    ),
     (
         "guanxi.interactions.tasks.scan_due_reminders",
         int(os.environ.get("REMINDER_SCAN_SECONDS", "300")),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("customers/", include("guanxi.customers.urls")),
+    path("", include("guanxi.notifications.urls")),
     path("", include("guanxi.interactions.urls")),
     path("reception/", include("guanxi.reception.urls")),
     path("sales/", include("guanxi.sales.urls")),

@@ -9,8 +9,10 @@ from django.core import mail
 from django.db import connection
 
 from guanxi.core.models import User
-from guanxi.interactions.models import Notification, Promise
+from guanxi.customers.models import Customer
+from guanxi.interactions.models import Promise
 from guanxi.interactions.tasks import scan_due_reminders_now, send_pending_emails_now
+from guanxi.notifications.models import Notification
 from tests.conftest import new_customer
 
 from .helpers import NOW, local, set_fields
@@ -40,7 +42,9 @@ def due_work(clock, owner, teammate, customer):
 
 
 def _notifications():
-    return sorted(Notification.objects.values_list("user__username", "key", "title"))
+    return sorted(
+        (n.user.username, n.key, n.text) for n in Notification.objects.select_related("user")
+    )
 
 
 def test_scan_notifies_each_owner_once_a_day_and_each_promise_due(due_work):
@@ -152,3 +156,12 @@ def test_user_without_an_address_gets_no_email(due_work, owner):
     scan_due_reminders_now()
     assert send_pending_emails_now() == 0
     assert mail.outbox == []
+
+
+def test_the_days_follow_up_count_disappears_when_the_customers_moved_away(due_work):
+    scan_due_reminders_now()
+    teammate = due_work["teammate"]
+    assert Notification.objects.filter(user=teammate, key__startswith="followups:").exists()
+    Customer.objects.filter(owner=teammate).update(next_follow_up_at=None)
+    scan_due_reminders_now()
+    assert not Notification.objects.filter(user=teammate, key__startswith="followups:").exists()

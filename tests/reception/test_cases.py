@@ -8,7 +8,7 @@ import pytest
 from guanxi.core.errors import Forbidden
 from guanxi.core.models import AuditEntry
 from guanxi.customers.models import Customer
-from guanxi.interactions.models import Notification
+from guanxi.notifications.models import Notification
 from guanxi.reception import services
 from guanxi.reception.models import CreditDecision, Dispute, DutySlot, Visit
 

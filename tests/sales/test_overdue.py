@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from guanxi.interactions.models import Notification
+from guanxi.notifications.models import Notification
 from guanxi.sales import services
 from guanxi.sales.models import Deal
 
@@ -35,7 +35,7 @@ def test_an_overdue_instalment_notifies_owner_and_finance_once(
     assert sorted(notices.values_list("user_id", flat=True)) == sorted([owner.pk, finance.pk])
     assert first["notices"] == 2 and second["defaulted"] == 0
     notice = notices.get(user=owner)
-    assert "10" in notice.title and "张三" in notice.title and "50000.00" in notice.title
+    assert "10" in notice.text and "张三" in notice.text and "50000.00" in notice.text
     assert notice.url == f"/sales/deals/{deal.pk}/"
     customer.refresh_from_db()
     assert customer.next_follow_up_at == now and customer.follow_up_rule == "overdue"

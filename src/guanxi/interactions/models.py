@@ -202,35 +202,6 @@ class Plan(models.Model):
         return f"{self.user} {self.get_kind_display()} {self.date}"
 
 
-class Notification(models.Model):
-    """An in-app notification. `key` makes every reminder idempotent: a scan that runs twice,
-    or two scans at once, create it once."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
-    key = models.CharField(max_length=120)
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    email_state = models.CharField(max_length=10, default="none")  # none, pending, sending, sent
-
-    class Meta:
-        ordering = ["-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="unique_notification_key")
-        ]
-        indexes = [
-            models.Index(fields=["user", "read_at", "-id"], name="notification_inbox"),
-            models.Index(fields=["email_state"], name="notification_email"),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-
 class CalendarFeed(models.Model):
     """A secret iCalendar URL for one user; only the token's hash is kept."""
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 from guanxi.core.models import Role, User
 from guanxi.customers.models import Customer, ImportantDate
 from guanxi.customers.selectors import mark_masking
+from guanxi.notifications.selectors import notifications_unread
 
-from .models import CalendarFeed, Notification, Plan, Promise
+from .models import CalendarFeed, Plan, Promise
 from .occasions import upcoming_occasions
 from .windows import local_zone
 
@@ -91,9 +92,7 @@ def my_day(*, user: User, now: datetime | None = None) -> MyDay:
     result.occasions = upcoming_occasions(
         user=user, customers=birthdays, important_dates=dates, start=today, days=7
     )[:LIST_LIMIT]
-    result.notifications = list(
-        Notification.objects.filter(user=user, read_at__isnull=True).order_by("-id")[:10]
-    )
+    result.notifications = notifications_unread(user=user, limit=10)
     result.plans = {
         p.kind: p
         for p in Plan.objects.filter(user=user).filter(

@@ -15,7 +15,7 @@ from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
 from .cadence import facts_for, load_rules, next_follow_up, saved_step
-from .models import CadenceRule, CalendarFeed, Interaction, Notification, Plan, Promise
+from .models import CadenceRule, CalendarFeed, Interaction, Plan, Promise
 from .windows import first_good_slot_on_or_after, local_zone
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -301,10 +301,3 @@ def calendar_feed_rotate(*, actor: User) -> str:
 
 def calendar_feed_revoke(*, actor: User) -> None:
     CalendarFeed.objects.filter(user=actor).delete()
-
-
-def notification_mark_read(*, actor: User, notification_id: int | None = None) -> int:
-    qs = Notification.objects.filter(user=actor, read_at__isnull=True)
-    if notification_id is not None:
-        qs = qs.filter(pk=notification_id)
-    return qs.update(read_at=timezone.now())

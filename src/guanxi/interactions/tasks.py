@@ -1,45 +1,36 @@
-"""Background work: the due-reminder scan and reminder e-mails (django-tasks).
+"""Background work: the due-reminder scan (django-tasks).
 
-The scan is idempotent: every notification has a key unique per user, inserted with
-ignore_conflicts, so running it twice — or twice at once, or again after a crash — notifies
-once. E-mails are claimed row by row (pending → sending → sent) before they are sent.
+The scan is idempotent: every notice has a key unique per user, so running it twice — or
+twice at once, or again after a crash — notifies once. The day's follow-up summary is
+refreshed while unread and withdrawn when its customers were moved away (no stale count).
+E-mail copies are sent by the notification centre.
 """
 
-from datetime import timedelta
-
-from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
-from guanxi.core.models import User
 from guanxi.customers.models import Customer
+from guanxi.notifications.models import Notification
+from guanxi.notifications.services import Notice, notify_many
+from guanxi.notifications.tasks import send_pending_emails_now
 
-from .models import Notification, Promise
+from .models import Promise
 from .selectors import local_day_bounds
 
 BATCH = 5000
-STALE_SENDING = timedelta(minutes=15)
-
-
-def _insert(rows: list[Notification]) -> None:
-    for start in range(0, len(rows), BATCH):
-        Notification.objects.bulk_create(rows[start : start + BATCH], ignore_conflicts=True)
+FOLLOW_UPS_DUE = gettext_lazy("%(total)d follow-ups due today (%(overdue)d overdue)")
+PROMISE_DUE = gettext_lazy("Promise due: %(text)s (%(name)s)")
 
 
 def scan_due_reminders_now(now=None) -> dict:
-    """One notification per owner per day summing up what is due; one per promise due."""
+    """One notice per owner per day summing up what is due; one per promise due."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     start, end = local_day_bounds(today)
-    emailers = set(
-        User.objects.filter(notify_by_email=True, is_active=True)
-        .exclude(email="")
-        .values_list("id", flat=True)
-    )
-    due = (
+    summary_key = f"followups:{today:%Y%m%d}"
+    due = list(
         Customer.objects.filter(
             next_follow_up_at__lt=end, owner__isnull=False, archived_at__isnull=True
         )
@@ -47,16 +38,20 @@ def scan_due_reminders_now(now=None) -> dict:
         .annotate(overdue=Count("id", filter=Q(next_follow_up_at__lt=start)), total=Count("id"))
         .order_by()
     )
-    rows = [
-        Notification(
-            user_id=row["owner_id"],
-            key=f"followups:{today:%Y%m%d}",
-            title=_("%(total)d follow-ups due today (%(overdue)d overdue)") % row,
+    summaries = [
+        Notice(
+            recipient_id=row["owner_id"],
+            key=summary_key,
+            kind="follow_up",
+            title=FOLLOW_UPS_DUE,
+            params={"total": row["total"], "overdue": row["overdue"]},
             url="/my-day/",
-            email_state="pending" if row["owner_id"] in emailers else "none",
         )
         for row in due
     ]
+    Notification.objects.filter(key=summary_key, read_at__isnull=True).exclude(
+        user_id__in=[row["owner_id"] for row in due]
+    ).delete()
     promises = (
         Promise.objects.open()
         .filter(
@@ -64,46 +59,20 @@ def scan_due_reminders_now(now=None) -> dict:
         )
         .values_list("id", "customer__owner_id", "text", "customer_id", "customer__name")
     )
-    rows += [
-        Notification(
-            user_id=owner_id,
+    promise_notices = [
+        Notice(
+            recipient_id=owner_id,
             key=f"promise:{promise_id}",
-            title=_("Promise due: %(text)s (%(name)s)") % {"text": text, "name": name},
+            kind="promise",
+            title=PROMISE_DUE,
+            params={"text": text, "name": name},
             url=f"/customers/{customer_id}/",
-            email_state="pending" if owner_id in emailers else "none",
         )
         for promise_id, owner_id, text, customer_id, name in promises.iterator(chunk_size=BATCH)
     ]
-    _insert(rows)
-    return {"owners": len(due), "candidates": len(rows)}
-
-
-def send_pending_emails_now(now=None) -> int:
-    """Claim each pending e-mail before sending, so two workers never send the same one."""
-    now = now or timezone.now()
-    Notification.objects.filter(email_state="sending", created_at__lt=now - STALE_SENDING).update(
-        email_state="pending"
-    )
-    sent = 0
-    for notification_id in Notification.objects.filter(email_state="pending").values_list(
-        "id", flat=True
-    )[:500]:
-        with transaction.atomic():
-            claimed = Notification.objects.filter(pk=notification_id, email_state="pending").update(
-                email_state="sending"
-            )
-        if not claimed:
-            continue
-        notification = Notification.objects.select_related("user").get(pk=notification_id)
-        send_mail(
-            notification.title,
-            notification.body or notification.title,
-            None,
-            [notification.user.email],
-        )
-        Notification.objects.filter(pk=notification_id).update(email_state="sent")
-        sent += 1
-    return sent
+    notify_many(summaries, replace=True, now=now)
+    notify_many(promise_notices, now=now)
+    return {"owners": len(due), "candidates": len(summaries) + len(promise_notices)}
 
 
 @task()

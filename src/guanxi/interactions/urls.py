@@ -12,5 +12,4 @@ urlpatterns = [
     path("settings/cadence/", views.cadence_settings_view, name="cadence_settings"),
     path("calendar/", views.calendar_settings_view, name="calendar_settings"),
     path("calendar/<str:token>.ics", views.calendar_feed_view, name="calendar_feed"),
-    path("notifications/read/", views.notifications_read_view, name="notifications_read"),
 ]

@@ -237,13 +237,3 @@ def calendar_feed_view(request, token: str):
     )
     response["Cache-Control"] = "private, max-age=300"
     return response
-
-
-@login_required
-@require_POST
-def notifications_read_view(request):
-    pk = request.POST.get("id")
-    services.notification_mark_read(
-        actor=request.user, notification_id=int(pk) if pk and pk.isdigit() else None
-    )
-    return redirect(safe_next(request, reverse("my_day")))

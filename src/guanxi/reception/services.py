@@ -789,7 +789,7 @@ def redistribute(
     """Case 12: a salesperson leaves or takes long leave; the manager spreads their customers
     evenly (round robin) or at random among chosen colleagues. History stays; each new owner
     is notified and finds the customers on the follow-up cadence counted from now (C2)."""
-    from guanxi.interactions.models import Notification
+    from guanxi.notifications.models import Notification
 
     if method not in ("even", "random"):
         raise ValidationFailed.single("method", "invalid_choice", _("Even or random."))

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -19,6 +20,7 @@ from guanxi.core.visibility import can_edit, manages
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
+from guanxi.notifications.services import Notice, notify_many
 
 from .models import (
     DEPOSIT_STAGES,
@@ -1181,11 +1183,14 @@ def _order_for_update(actor: User, order_id: int) -> Order:
 # ---- overdue instalments (periodic) --------------------------------------------------------
 
 
+PAYMENT_OVERDUE = gettext_lazy(
+    "Payment overdue %(days)d days: %(label)s ¥%(amount)s (%(customer)s)"
+)
+
+
 def overdue_scan(now=None) -> dict:
     """催款通知: a notice per overdue instalment to the deal's owner and to finance, a
     follow-up due now for the owner, and `in_default` after the configured days. Idempotent."""
-    from guanxi.interactions.models import Notification
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     limit = SalesSettings.current().default_after_days
@@ -1205,20 +1210,22 @@ def overdue_scan(now=None) -> dict:
     notices, customers, defaulted = [], set(), set()
     for item in overdue.iterator(chunk_size=2000):
         days = (today - item.due_date).days
-        title = _("Payment overdue %(days)d days: %(label)s ¥%(amount)s (%(customer)s)") % {
+        params = {
             "days": days,
             "label": item.label,
-            "amount": item.outstanding,
+            "amount": str(item.outstanding),
             "customer": item.deal.customer.name,
         }
         unit_id = item.deal.customer.org_unit_id
         desk = {pk for pk, units in finance if unit_id in units}
         for user_id in {item.deal.owner_id, *desk}:
             notices.append(
-                Notification(
-                    user_id=user_id,
+                Notice(
+                    recipient_id=user_id,
                     key=f"overdue:{item.pk}:{today:%Y%W}",
-                    title=title,
+                    kind="payment_overdue",
+                    title=PAYMENT_OVERDUE,
+                    params=params,
                     url=f"/sales/deals/{item.deal_id}/",
                 )
             )
@@ -1226,7 +1233,7 @@ def overdue_scan(now=None) -> dict:
         if days > limit:
             defaulted.add(item.deal_id)
     with transaction.atomic():
-        Notification.objects.bulk_create(notices, batch_size=2000, ignore_conflicts=True)
+        notify_many(notices, now=now)
         Customer.objects.filter(pk__in=customers).filter(next_follow_up_at__gt=now).update(
             next_follow_up_at=now, follow_up_rule="overdue"
         )
