@@ -10,7 +10,11 @@ def email_template(actor, **over):
         "name": "春季新品",
         "channel": "email",
         "subject_zh": "{{ salutation }}，春季新品到店",
-        "body_zh": '{{ salutation }}您好：\n\n春季新品已到{{ city | default("门店") }}。详情 https://shop.example.cn/spring\n\n{{ owner_name | default("关系门店") }}',
+        "body_zh": (
+            '{{ salutation }}您好：\n\n春季新品已到{{ city | default("门店") }}。'
+            "详情 https://shop.example.cn/spring\n\n"
+            '{{ owner_name | default("关系门店") }}'
+        ),
         "subject_en": "Spring arrivals, {{ name }}",
         "body_en": "Dear {{ name }},\n\nNew arrivals: https://shop.example.cn/spring",
     }

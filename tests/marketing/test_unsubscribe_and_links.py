@@ -147,7 +147,7 @@ def test_open_pixel_and_signed_click_are_counted_and_redirect_to_the_signed_addr
 
 
 def test_a_click_link_to_a_foreign_address_is_refused(client, smtp, marketer, org):
-    recipient, message = _sent_recipient(smtp, marketer, org)
+    recipient, _message = _sent_recipient(smtp, marketer, org)
     good = tokens.click_token(recipient_id=recipient.pk, url="https://shop.example.cn/spring")
     payload, _sig = good.split(":", 1)
     forged = tokens.click_token(recipient_id=recipient.pk, url="https://evil.example.com/")

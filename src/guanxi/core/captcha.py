@@ -27,9 +27,11 @@ def _key() -> str:
 def captcha_challenge() -> dict:
     """A fresh challenge as the widget expects it (JSON-serialisable)."""
     challenge = altcha.create_challenge_v1(
-        hmac_key=_key(),
-        max_number=getattr(settings, "GUANXI_CAPTCHA_MAX_NUMBER", MAX_NUMBER),
-        expires=timezone.now() + VALID_FOR,
+        altcha.ChallengeOptionsV1(
+            hmac_key=_key(),
+            max_number=int(getattr(settings, "GUANXI_CAPTCHA_MAX_NUMBER", MAX_NUMBER)),
+            expires=timezone.now() + VALID_FOR,
+        )
     )
     return challenge.to_dict()
 
@@ -57,6 +59,8 @@ def captcha_solve_for_tests(challenge: dict) -> str:
     solution = altcha.solve_challenge_v1(
         challenge["challenge"], challenge["salt"], challenge["algorithm"], challenge["maxNumber"]
     )
+    if solution is None:
+        raise ValueError("challenge not solvable")
     payload = {
         "algorithm": challenge["algorithm"],
         "challenge": challenge["challenge"],

@@ -21,7 +21,7 @@ from guanxi.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from guanxi.customers.keys import InvalidPhone, email_key, normalize_phone
 from guanxi.customers.models import Customer
 
-from .models import Channel, ConsentEvidence, Lead, LeadForm, Purpose, Recipient
+from .models import ConsentEvidence, Lead, LeadForm, Purpose, Recipient
 from .services import _customer_by_phone, consent_record
 
 
@@ -85,14 +85,12 @@ def lead_submit(
                 email_key=email_key(email), merged_into__isnull=True
             ).first()
         is_new = customer is None
-        assignee = (
-            customer.owner
-            if customer is not None and customer.owner_id and customer.owner.is_active
-            else None
-        )
+        owner = customer.owner if customer is not None else None
+        assignee = owner if owner is not None and owner.is_active else None
         if assignee is None:
+            known = customer.primary_phone if customer is not None else ""
             registration = Registration(
-                phone=phone if is_new or not customer.primary_phone else customer.primary_phone,
+                phone=known or phone,
                 name=name,
                 kind="call",
                 source=Customer.Source.WEB_FORM,
@@ -112,6 +110,7 @@ def lead_submit(
                 )
             customer = Customer.objects.select_related("owner").get(pk=visit.customer_id)
             assignee = visit.receiver
+        assert customer is not None  # found, or registered at the desk just now
         lead = Lead.objects.create(
             form=form,
             customer=customer,
@@ -131,7 +130,7 @@ def lead_submit(
                 note=_("Answer the web enquiry: %s") % (message[:200] or form.name),
             )
         if consent:
-            channels = [Channel.SMS, Channel.PHONE] + ([Channel.EMAIL] if email else [])
+            channels: list[str] = ["sms", "phone"] + (["email"] if email else [])
             consent_record(
                 actor=None,
                 customer_id=customer.pk,

@@ -23,6 +23,7 @@ customer's timeline.
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -63,13 +64,14 @@ def fingerprint_of(material: str) -> str:
 
 
 def address_of(customer, channel: str) -> str:
-    return {
+    addresses: dict[str, str] = {
         Channel.EMAIL: customer.email,
         Channel.SMS: customer.primary_phone,
         Channel.PHONE: customer.primary_phone,
         Channel.WECHAT: customer.wechat_id,
         Channel.POST: customer.address,
-    }.get(channel, "")
+    }
+    return addresses.get(channel, "")
 
 
 def _parse(value: str) -> time:
@@ -290,7 +292,7 @@ def policy_decide(
     )[customer.pk]
     if not record:
         return ContactDecision(verdict.allowed, verdict.reason, verdict.not_before)
-    common = {
+    common: dict[str, Any] = {
         "channel": channel,
         "purpose": purpose,
         "material": material,

@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -302,7 +302,7 @@ def scope_q(org_unit: OrgUnit) -> Q:
     return Q(org_unit_id__in=org_unit.branch().subtree_ids())
 
 
-def base_queryset(segment_or_unit) -> "Q":
+def base_queryset(segment_or_unit) -> QuerySet[Customer]:
     unit = getattr(segment_or_unit, "org_unit", segment_or_unit)
     return Customer.objects.filter(archived_at__isnull=True, merged_into__isnull=True).filter(
         scope_q(unit)

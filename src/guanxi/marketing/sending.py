@@ -4,16 +4,17 @@ Idempotency is per recipient row (unique campaign × customer). A batch is claim
 transaction — the policy is applied, the material is reserved for each allowed customer
 (ContactAttempt, unique per customer × fingerprint) and the rows are marked `sending` with
 this run's token — and only then are the messages handed to the server; the batch's
-confirmation is one UPDATE after it. Batches are small (GUANXI_MARKETING_BATCH, 20), so a run
-that dies (killed worker, power cut) leaves at most that many rows `sending`; the next run, once the dead run's lease has
-lapsed, marks those `unconfirmed` — they may or may not have gone out — and never sends them
-again by itself: the campaign page lists them for a person to decide. Everything else
-resumes where it stopped, so no customer gets the message twice.
+confirmation is one UPDATE after it. Batches are small (GUANXI_MARKETING_BATCH, 20), so a
+run that dies (killed worker, power cut) leaves at most that many rows `sending`; the next
+run, once the dead run's lease has lapsed, marks those `unconfirmed` — they may or may not
+have gone out — and never sends them again by itself: the campaign page lists them for a
+person to decide. Everything else resumes where it stopped, so nobody gets it twice.
 """
 
 import smtplib
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -403,7 +404,7 @@ def _deliver_post(campaign, renderer, rows, languages, now, confirm_every):
     _confirm(campaign, [r.pk for r in rows], now)
 
 
-DELIVER = {
+DELIVER: dict[str, Callable[..., None]] = {
     Channel.EMAIL: _deliver_email,
     Channel.SMS: _deliver_sms,
     Channel.PHONE: _deliver_phone,
@@ -470,7 +471,7 @@ def _finish(campaign: Campaign, token: str) -> None:
         pending = Recipient.objects.filter(
             campaign=campaign, status=Recipient.Status.PENDING
         ).exists()
-        update = {"runner": "", "heartbeat_at": None}
+        update: dict[str, object] = {"runner": "", "heartbeat_at": None}
         if pending:
             update.update(
                 status=Campaign.Status.SCHEDULED, scheduled_at=waiting["at"] or timezone.now()

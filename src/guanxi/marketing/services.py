@@ -468,7 +468,7 @@ def campaign_create(
         errors.append(FieldError("purpose", "invalid_choice", _("Choose the purpose.")))
     if not 1 <= int(attribution_days or 0) <= 365:
         errors.append(FieldError("attribution_days", "out_of_range", _("Between 1 and 365 days.")))
-    if errors:
+    if errors or template is None or segment is None:
         raise ValidationFailed(errors)
     unit = _unit_for(actor, org_unit_id)
     material = material.strip()
@@ -601,6 +601,7 @@ def attribute_conversions(*, campaign_id: int) -> int:
         campaign=campaign, status=Recipient.Status.SENT, sent_at__isnull=False
     )
     for r in sent.iterator(chunk_size=2000):
+        assert r.sent_at is not None  # filtered above
         orders = Order.objects.filter(
             customer_id=r.customer_id, created_at__gte=r.sent_at, created_at__lte=r.sent_at + window
         ).exclude(status=Order.Status.CANCELLED)
@@ -710,7 +711,7 @@ def lead_form_create(
         errors.append(
             FieldError("intake_user", "invalid_choice", _("Choose a receptionist of your branch."))
         )
-    if errors:
+    if errors or intake is None or branch is None:
         raise ValidationFailed(errors)
     with transaction.atomic():
         form = LeadForm.objects.create(

@@ -15,7 +15,7 @@ def contact_events(*, customer, viewer, limit: int):
     )
     for a in attempts:
         channel = Channel(a.channel).label
-        what = a.campaign.name if a.campaign_id else (a.material or a.source)
+        what = a.campaign.name if a.campaign is not None else (a.material or a.source)
         if a.outcome == ContactAttempt.Outcome.SENT:
             title = _("%(channel)s sent: %(what)s") % {"channel": channel, "what": what}
             body, icon = "", "send"
