@@ -78,9 +78,15 @@ def test_a_lead_with_nobody_on_duty_waits_at_the_desk(client, lead_form):
 
 
 def test_a_known_customer_is_merged_and_their_owner_gets_the_task(
-    client, lead_form, customer, owner
+    client, lead_form, customer, owner, django_capture_on_commit_callbacks
 ):
-    assert _submit(client, lead_form, phone="138-1234-5678", name="张三丰").status_code == 200
+    from guanxi.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _submit(client, lead_form, phone="138-1234-5678", name="张三丰")
+    assert response.status_code == 200
+    notice = Notification.objects.get(user=owner)
+    assert "张三 sent a web enquiry" in notice.text
     lead = Lead.objects.get()
     assert lead.customer == customer and not lead.is_new
     assert lead.assignee == owner

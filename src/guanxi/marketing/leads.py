@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -25,13 +26,13 @@ from .models import ConsentEvidence, Lead, LeadForm, Purpose, Recipient
 from .services import _customer_by_phone, consent_record
 
 
-def _notify(*, recipient, key: str, title: str, body: str = "", url: str = "") -> bool:
-    """The notification centre (guanxi.notifications), when installed."""
-    try:
-        from guanxi.notifications.services import notify
-    except ImportError:  # pragma: no cover - the centre lands with the notifications app
-        return False
-    return notify(recipient=recipient, key=key, title=title, body=body, url=url, kind="lead")
+def _notify(*, recipient, key: str, title, params: dict, body: str = "", url: str = "") -> bool:
+    """Through the notification centre: the title is rendered in the reader's language."""
+    from guanxi.notifications.services import notify
+
+    return notify(
+        recipient=recipient, key=key, title=title, params=params, body=body, url=url, kind="lead"
+    )
 
 
 def _validate(name: str, phone: str, email: str, message: str) -> list[FieldError]:
@@ -153,15 +154,17 @@ def lead_submit(
             note=message[:200],
         )
     title = (
-        _("New web enquiry from %(name)s: answer by %(at)s")
+        gettext_lazy("New web enquiry from %(name)s: answer by %(at)s")
         if is_new
-        else _("Your customer %(name)s sent a web enquiry: answer by %(at)s")
-    ) % {"name": customer.name, "at": timezone.localtime(answer_by).strftime("%H:%M")}
+        else gettext_lazy("Your customer %(name)s sent a web enquiry: answer by %(at)s")
+    )
+    params = {"name": customer.name, "at": timezone.localtime(answer_by).strftime("%H:%M")}
     transaction.on_commit(
         lambda: _notify(
             recipient=assignee or form.intake_user,
             key=f"lead:{lead.pk}",
             title=title,
+            params=params,
             body=message[:300],
             url=customer.get_absolute_url(),
         )
