@@ -229,6 +229,7 @@ def _builder_context(user, segment=None, rules=None, error=None):
     rules = rules if rules is not None else (segment.rules if segment else {"all": []})
     return {
         "segment": segment,
+        "name": segment.name if segment else "",
         "rules": _rule_rows(rules),
         "fields": segments.segment_fields(),
         "ops": segments.OP_LABELS,
