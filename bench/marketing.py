@@ -144,7 +144,11 @@ def main() -> int:
                 "name": "bench",
                 "channel": "email",
                 "subject_zh": "{{ salutation }}，春季新品到店",
-                "body_zh": '{{ salutation }}您好：\n\n春季新品已到{{ city | default("门店") }}。详情 https://shop.example.cn/spring\n\n{{ owner_name | default("关系") }}',
+                "body_zh": (
+                    '{{ salutation }}您好：\n\n春季新品已到{{ city | default("门店") }}。'
+                    "详情 https://shop.example.cn/spring\n\n"
+                    '{{ owner_name | default("关系") }}'
+                ),
             },
         )
         campaign = services.campaign_create(

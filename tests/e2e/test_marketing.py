@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_marketer_builds_a_segment_sends_a_test_schedules_and_sees_the_figures(
     new_page,
-    smtp,
+    smtp,  # noqa: F811 - the fixture imported above
     marketer,
-    org,  # noqa: F811
+    org,
 ):
     bulk_customers(org["bj_sales"], 3, prefix="北京客户", city="北京")
     bulk_customers(org["bj_sales"], 2, prefix="天津客户", start=50, city="天津")
