@@ -38,6 +38,7 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--emails", type=int, default=5000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="profile the send (cProfile)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="guanxi-bench-mkt-"))
@@ -160,7 +161,15 @@ def main() -> int:
         )
         services.campaign_schedule(actor=admin, campaign_id=campaign.pk)
         cpu0, t = time.process_time(), time.perf_counter()
-        sent = sending.campaign_run(campaign_id=campaign.pk)["sent"]
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            sent = profile.runcall(sending.campaign_run, campaign_id=campaign.pk)["sent"]
+            pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+        else:
+            sent = sending.campaign_run(campaign_id=campaign.pk)["sent"]
         took, cpu = time.perf_counter() - t, time.process_time() - cpu0
         delivered = Customer.objects.filter(email__endswith="@example.cn").count()
         rate = sent / took
