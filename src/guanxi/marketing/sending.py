@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -238,6 +239,7 @@ class Renderer:
     def __init__(self, campaign: Campaign):
         self.campaign = campaign
         self.template = campaign.template
+        self.connection: Any = None  # the e-mail channel's SMTP session
 
     def language(self, customer_id: int, languages: dict[int, str]) -> str:
         lang = languages.get(customer_id, "zh-hans")
@@ -313,26 +315,26 @@ class Renderer:
 
 def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
     sent, failures = [], []
-    conn = email_connection()
-    conn.open()
-    try:
-        for index, r in enumerate(rows):
-            message = renderer.email(r, renderer.language(r.customer_id, languages))
-            try:
-                conn.send_messages([message])
-            except smtplib.SMTPRecipientsRefused as exc:
-                failures.append((r, str(exc.recipients)[:300], True))
-                continue
-            except (smtplib.SMTPException, OSError):
-                _confirm(campaign, sent, now)
-                _release(campaign, rows[index:])
-                raise
-            sent.append(r.pk)
-            if len(sent) >= confirm_every:
-                _confirm(campaign, sent, timezone.now())
-                sent = []
-    finally:
-        conn.close()
+    # One SMTP session for the whole run (opened by the first batch, closed by campaign_run).
+    conn = renderer.connection
+    if conn is None:
+        conn = renderer.connection = email_connection()
+        conn.open()
+    for index, r in enumerate(rows):
+        message = renderer.email(r, renderer.language(r.customer_id, languages))
+        try:
+            conn.send_messages([message])
+        except smtplib.SMTPRecipientsRefused as exc:
+            failures.append((r, str(exc.recipients)[:300], True))
+            continue
+        except (smtplib.SMTPException, OSError):
+            _confirm(campaign, sent, now)
+            _release(campaign, rows[index:])
+            raise
+        sent.append(r.pk)
+        if len(sent) >= confirm_every:
+            _confirm(campaign, sent, timezone.now())
+            sent = []
     _confirm(campaign, sent, timezone.now())
     if failures:
         _fail(campaign, failures, now)
@@ -431,10 +433,14 @@ def campaign_run(
     try:
         handed = _loop(campaign, token, renderer, deliver, batch_size, rate, confirm_every, started)
     except Exception:
+        if renderer.connection is not None:
+            renderer.connection.close()
         # The server went away: what was not handed over is back in the queue; let the next
         # scheduled scan retry without waiting for the lease.
         Campaign.objects.filter(pk=campaign.pk, runner=token).update(runner="", heartbeat_at=None)
         raise
+    if renderer.connection is not None:
+        renderer.connection.close()
     _finish(campaign, token)
     return {"sent": handed}
 
