@@ -130,9 +130,21 @@ def main() -> int:
             segment = services.segment_save(actor=admin, name=name, rules=rules, rebuild=False)
             t = time.perf_counter()
             segment = segments.segment_rebuild(segment_id=segment.pk)
+            first = time.perf_counter() - t
+            # The nightly rebuild's steady state: 1 % of the customers changed since.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE customers_customer SET city = '北京', stage = 'customer', "
+                    "revenue = 5000 WHERE id % 100 = 7"
+                )
+            t = time.perf_counter()
+            segment = segments.segment_rebuild(segment_id=segment.pk)
             took = time.perf_counter() - t
             rebuilds.append(took)
-            log(f"rebuild «{name}»: {segment.member_count:,} members in {took:.2f} s")
+            log(
+                f"rebuild «{name}»: {segment.member_count:,} members; first build {first:.2f} s, "
+                f"nightly rebuild {took:.2f} s"
+            )
 
         audience = services.segment_save(
             actor=admin,

@@ -101,7 +101,9 @@ def _acquire(campaign_id: int, token: str, now) -> Campaign | None:
     return campaign
 
 
-def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient]:
+def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient] | None:
+    """The batch's rows allowed to go out (maybe none: all held back); None when the queue
+    has nothing due."""
     with transaction.atomic():
         qs = (
             Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING)
@@ -113,7 +115,7 @@ def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient]:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         rows = list(qs[:size])
         if not rows:
-            return []
+            return None
         verdicts = policy.evaluate(
             [r.customer for r in rows],
             channel=campaign.channel,
@@ -450,8 +452,10 @@ def _loop(campaign, token, renderer, deliver, batch_size, rate, confirm_every, s
     while True:
         now = timezone.now()
         rows = _claim(campaign, token, batch_size, now)
-        if not rows:
+        if rows is None:
             break
+        if not rows:
+            continue
         languages = dict(
             ContactProfile.objects.filter(
                 customer_id__in=[r.customer_id for r in rows]
