@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guanxi.service",
     "guanxi.loyalty",
     "guanxi.insights",
+    "guanxi.marketing",
     "guanxi.reports",
     "guanxi.transfer",
 ]
@@ -235,6 +236,18 @@ GUANXI_PERIODIC_TASKS = [
     ("guanxi.loyalty.tasks.review_tiers", int(os.environ.get("TIER_REVIEW_SECONDS", "86400"))),
     ("guanxi.insights.tasks.recompute_all", int(os.environ.get("INSIGHTS_SECONDS", "86400"))),
     ("guanxi.insights.tasks.scan_churn", int(os.environ.get("CHURN_SCAN_SECONDS", "3600"))),
+    (
+        "guanxi.marketing.tasks.send_due_campaigns",
+        int(os.environ.get("CAMPAIGN_SCAN_SECONDS", "60")),
+    ),
+    (
+        "guanxi.marketing.tasks.rebuild_segments",
+        int(os.environ.get("SEGMENT_REBUILD_SECONDS", "86400")),
+    ),
+    (
+        "guanxi.marketing.tasks.attribute_conversions",
+        int(os.environ.get("ATTRIBUTION_SECONDS", "3600")),
+    ),
     ("guanxi.core.tasks.recover_stale_tasks", 60),
 ]
 # A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
@@ -257,6 +270,22 @@ GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_MB", "500")) * 1
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")
+
+# Marketing (C7): campaign e-mail goes to this SMTP server through Django's mail API.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+GUANXI_MARKETING_EMAIL_BACKEND = os.environ.get("MARKETING_EMAIL_BACKEND", "")
+GUANXI_MARKETING_FROM = os.environ.get("MARKETING_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+GUANXI_MARKETING_RATE = float(os.environ.get("MARKETING_RATE", "200"))  # messages a second
+GUANXI_MARKETING_BATCH = int(os.environ.get("MARKETING_BATCH", "20"))
+GUANXI_PUBLIC_URL = os.environ.get("GUANXI_PUBLIC_URL", "http://127.0.0.1:8000")
+GUANXI_SMS_BACKEND = os.environ.get("SMS_BACKEND", "guanxi.marketing.channels.FileSmsBackend")
+GUANXI_SMS_FILE = Path(os.environ.get("SMS_FILE", VAR_DIR / "sms-outbox.jsonl"))
+GUANXI_SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
 
 # Security: secure defaults outside DEBUG; GUANXI_HTTPS=0 for a plain-HTTP demo on loopback.
 HTTPS = env_bool("GUANXI_HTTPS", not DEBUG)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("help/", include("guanxi.service.public_urls")),
     path("loyalty/", include("guanxi.loyalty.urls")),
     path("insights/", include("guanxi.insights.urls")),
+    path("", include("guanxi.marketing.urls")),
     path("reports/", include("guanxi.reports.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),

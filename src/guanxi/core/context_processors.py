@@ -16,5 +16,6 @@ def navigation(request):
             "is_finance": user.is_admin or user.has_role(Role.FINANCE),
             "is_service": user.is_admin
             or user.has_role(Role.SERVICE, Role.MANAGER, Role.RECEPTIONIST, Role.SALES),
+            "is_marketing": user.is_admin or user.has_role(Role.MARKETER, Role.MANAGER),
         }
     }

@@ -1,0 +1,502 @@
+"""The campaign engine: materialise the audience, then send in throttled batches.
+
+Idempotency is per recipient row (unique campaign × customer). A batch is claimed in one
+transaction — the policy is applied, the material is reserved for each allowed customer
+(ContactAttempt, unique per customer × fingerprint) and the rows are marked `sending` with
+this run's token — and only then are the messages handed to the server; the batch's
+confirmation is one UPDATE after it. Batches are small (GUANXI_MARKETING_BATCH, 20), so a
+run that dies (killed worker, power cut) leaves at most that many rows `sending`; the next
+run, once the dead run's lease has lapsed, marks those `unconfirmed` — they may or may not
+have gone out — and never sends them again by itself: the campaign page lists them for a
+person to decide. Everything else resumes where it stopped, so nobody gets it twice.
+"""
+
+import smtplib
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.db.models import CharField, Min, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import Role, User
+
+from . import policy, templating, tokens
+from .channels import SmsRefused, email_connection, sms_backend
+from .models import (
+    Campaign,
+    Channel,
+    ContactAttempt,
+    ContactProfile,
+    Recipient,
+    SegmentMember,
+    SkipReason,
+)
+
+LEASE = timedelta(minutes=10)
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def materialise(campaign: Campaign) -> int:
+    """Copy the audience into recipient rows once (re-running adds only newcomers)."""
+    table = Recipient._meta.db_table
+    members = SegmentMember._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, customer_id, status, reason, error, claim, "
+            "address, message_id, revenue) "
+            f"SELECT %s, m.customer_id, %s, '', '', '', '', '', 0 FROM {members} m "
+            "WHERE m.segment_id = %s ON CONFLICT DO NOTHING",
+            [campaign.pk, Recipient.Status.PENDING, campaign.segment_id],
+        )
+        return cursor.rowcount
+
+
+def _domain() -> str:
+    return _setting("GUANXI_MARKETING_MESSAGE_DOMAIN", "guanxi.local")
+
+
+def message_id(campaign: Campaign, recipient_id: int) -> str:
+    """Deterministic: the same recipient row always carries the same Message-ID."""
+    return f"<gx.{campaign.pk}.{recipient_id}@{_domain()}>"
+
+
+def _acquire(campaign_id: int, token: str, now) -> Campaign | None:
+    """Take the campaign for this run, unless a live run holds it."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None or campaign.status not in (
+            Campaign.Status.SCHEDULED,
+            Campaign.Status.SENDING,
+        ):
+            return None
+        if (
+            campaign.status == Campaign.Status.SCHEDULED
+            and campaign.scheduled_at
+            and campaign.scheduled_at > now
+        ):
+            return None
+        if campaign.runner and campaign.heartbeat_at and campaign.heartbeat_at > now - LEASE:
+            return None
+        # Rows a dead run had handed to the server but not confirmed: never resent blindly.
+        Recipient.objects.filter(campaign=campaign, status=Recipient.Status.SENDING).update(
+            status=Recipient.Status.UNCONFIRMED
+        )
+        campaign.status = Campaign.Status.SENDING
+        campaign.runner, campaign.heartbeat_at = token, now
+        campaign.started_at = campaign.started_at or now
+        campaign.save(update_fields=["status", "runner", "heartbeat_at", "started_at"])
+        materialise(campaign)
+    return campaign
+
+
+def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient] | None:
+    """The batch's rows allowed to go out (maybe none: all held back); None when the queue
+    has nothing due."""
+    with transaction.atomic():
+        qs = (
+            Recipient.objects.filter(campaign=campaign, status=Recipient.Status.PENDING)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .select_related("customer", "customer__owner")
+            .order_by("id")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs[:size])
+        if not rows:
+            return None
+        verdicts = policy.evaluate(
+            [r.customer for r in rows],
+            channel=campaign.channel,
+            purpose=campaign.purpose,
+            fingerprint=campaign.fingerprint,
+            at=now,
+        )
+        common = {
+            "channel": campaign.channel,
+            "purpose": campaign.purpose,
+            "material": campaign.material,
+            "org_unit_id": campaign.org_unit_id,
+            "campaign_id": campaign.pk,
+            "source": f"campaign:{campaign.pk}",
+            "at": now,
+        }
+        skipped, deferred, allowed = [], [], []
+        for r in rows:
+            verdict = verdicts[r.customer_id]
+            if verdict.not_before is not None:
+                deferred.append((r, verdict))
+            elif verdict.reason:
+                skipped.append((r, verdict.reason))
+            else:
+                allowed.append(r)
+        if allowed:
+            # Reserve the material: the unique index lets one department's send through.
+            ContactAttempt.objects.bulk_create(
+                [
+                    ContactAttempt(
+                        customer_id=r.customer_id,
+                        outcome=ContactAttempt.Outcome.SENT,
+                        fingerprint=campaign.fingerprint,
+                        **{k: v for k, v in common.items()},
+                    )
+                    for r in allowed
+                ],
+                ignore_conflicts=True,
+            )
+            if campaign.fingerprint:
+                mine = set(
+                    ContactAttempt.objects.filter(
+                        campaign=campaign,
+                        customer_id__in=[r.customer_id for r in allowed],
+                        outcome=ContactAttempt.Outcome.SENT,
+                    ).values_list("customer_id", flat=True)
+                )
+                skipped += [
+                    (r, SkipReason.DUPLICATE_MATERIAL) for r in allowed if r.customer_id not in mine
+                ]
+                allowed = [r for r in allowed if r.customer_id in mine]
+        if skipped:
+            policy.record_skips([(r.customer_id, reason) for r, reason in skipped], **common)
+            for reason in {reason for _r, reason in skipped}:
+                Recipient.objects.filter(
+                    pk__in=[r.pk for r, why in skipped if why == reason]
+                ).update(status=Recipient.Status.SKIPPED, reason=reason)
+        if deferred:
+            fresh = [(r, v) for r, v in deferred if r.reason != SkipReason.QUIET_HOURS]
+            policy.record_skips(
+                [(r.customer_id, SkipReason.QUIET_HOURS) for r, _v in fresh], **common
+            )
+            for r, verdict in deferred:
+                r.not_before, r.reason = verdict.not_before, SkipReason.QUIET_HOURS
+            Recipient.objects.bulk_update([r for r, _v in deferred], ["not_before", "reason"])
+        # One statement for the batch (bulk_update's CASE per row costs more than the send):
+        # the address and Message-ID follow from the row and are written with the confirmation.
+        Recipient.objects.filter(pk__in=[r.pk for r in allowed]).update(
+            status=Recipient.Status.SENDING, claim=token, claimed_at=now, reason=""
+        )
+        for r in allowed:
+            r.status, r.claim, r.claimed_at, r.reason = Recipient.Status.SENDING, token, now, ""
+            r.address = policy.address_of(r.customer, campaign.channel)[:254]
+            r.message_id = message_id(campaign, r.pk)
+    return allowed
+
+
+def _confirm(campaign: Campaign, sent: list[int], now) -> None:
+    if sent:
+        Recipient.objects.filter(pk__in=sent, status=Recipient.Status.SENDING).update(
+            status=Recipient.Status.SENT,
+            sent_at=now,
+            message_id=Concat(
+                Value(f"<gx.{campaign.pk}."), Cast("id", CharField()), Value(f"@{_domain()}>")
+            ),
+        )
+
+
+def _fail(campaign: Campaign, failures: list[tuple[Recipient, str, bool]], now) -> None:
+    """Refused by the server: failed (bounced), and the material reservation is released."""
+    with transaction.atomic():
+        for r, error, bounced in failures:
+            Recipient.objects.filter(pk=r.pk).update(
+                status=Recipient.Status.FAILED,
+                error=error[:300],
+                bounced_at=now if bounced else None,
+            )
+        ContactAttempt.objects.filter(
+            campaign=campaign,
+            outcome=ContactAttempt.Outcome.SENT,
+            customer_id__in=[r.customer_id for r, _e, _b in failures],
+        ).delete()
+
+
+def _release(campaign: Campaign, rows: list[Recipient]) -> None:
+    """Claimed but not handed over (the server went away): back to the queue."""
+    if not rows:
+        return
+    with transaction.atomic():
+        Recipient.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=Recipient.Status.PENDING, claim=""
+        )
+        ContactAttempt.objects.filter(
+            campaign=campaign,
+            outcome=ContactAttempt.Outcome.SENT,
+            customer_id__in=[r.customer_id for r in rows],
+        ).delete()
+
+
+class Renderer:
+    """Per-campaign rendering: templates compiled and the layout inlined once."""
+
+    def __init__(self, campaign: Campaign):
+        self.campaign = campaign
+        self.template = campaign.template
+        self.connection: Any = None  # the e-mail channel's SMTP session
+
+    def language(self, customer_id: int, languages: dict[int, str]) -> str:
+        lang = languages.get(customer_id, "zh-hans")
+        return "en" if lang.startswith("en") and self.template.body_en else "zh-hans"
+
+    def parts(self, recipient: Recipient, lang: str) -> tuple[str, str]:
+        t = self.template
+        owner = recipient.customer.owner
+        context = templating.context_for(recipient.customer, str(owner) if owner else "")
+        subject = templating.render(t.subject_en if lang == "en" else t.subject_zh, context)
+        body = templating.render(t.body_en if lang == "en" else t.body_zh, context)
+        return subject.strip(), body
+
+    def unsubscribe_url(self, recipient: Recipient) -> str:
+        token = tokens.unsubscribe_token(
+            customer_id=recipient.customer_id,
+            channel=self.campaign.channel,
+            purpose=self.campaign.purpose,
+            campaign_id=self.campaign.pk,
+        )
+        return tokens.public_url(reverse("marketing:unsubscribe", args=[token]))
+
+    def email(self, recipient: Recipient, lang: str) -> EmailMultiAlternatives:
+        subject, body = self.parts(recipient, lang)
+        unsubscribe = self.unsubscribe_url(recipient)
+        with translation.override(lang):
+            footer_text = _("To stop receiving these e-mails: %s") % unsubscribe
+            footer_link = _("Unsubscribe")
+            footer_why = _("You receive this because you are a customer of ours.")
+        text = f"{body.rstrip()}\n\n--\n{footer_text}\n"
+
+        def link(url: str) -> str:
+            return tokens.public_url(
+                reverse(
+                    "marketing:click", args=[tokens.click_token(recipient_id=recipient.pk, url=url)]
+                )
+            )
+
+        pixel = tokens.public_url(
+            reverse("marketing:open", args=[tokens.open_token(recipient_id=recipient.pk)])
+        )
+        before, after = templating.email_shell(lang)
+        html = (
+            before
+            + templating.style_body(templating.text_to_html(body, link))
+            + '<p style="margin:24px 0 0;font-size:12px;color:#6c757d">'
+            + f'{footer_why} <a style="color:#6c757d" href="{unsubscribe}">{footer_link}</a></p>'
+            + f'<img src="{pixel}" width="1" height="1" alt="" style="display:block;border:0">'
+            + after
+        )
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=_setting("GUANXI_MARKETING_FROM", settings.DEFAULT_FROM_EMAIL),
+            to=[recipient.address],
+            headers={
+                "Message-ID": recipient.message_id,
+                # RFC 8058: a one-click POST to this address unsubscribes; a GET only shows a page.
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "X-Guanxi-Campaign": str(self.campaign.pk),
+            },
+        )
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def sms(self, recipient: Recipient, lang: str) -> str:
+        _subject, body = self.parts(recipient, lang)
+        # Chinese rules for commercial SMS: the way to opt out is in every message.
+        suffix = " Reply T to unsubscribe" if lang == "en" else " 回T退订"
+        return body.strip() + (suffix if self.campaign.purpose == "marketing" else "")
+
+
+def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
+    sent, failures = [], []
+    # One SMTP session for the whole run (opened by the first batch, closed by campaign_run).
+    conn = renderer.connection
+    if conn is None:
+        conn = renderer.connection = email_connection()
+        conn.open()
+    for index, r in enumerate(rows):
+        message = renderer.email(r, renderer.language(r.customer_id, languages))
+        try:
+            conn.send_messages([message])
+        except smtplib.SMTPRecipientsRefused as exc:
+            failures.append((r, str(exc.recipients)[:300], True))
+            continue
+        except (smtplib.SMTPException, OSError):
+            _confirm(campaign, sent, now)
+            _release(campaign, rows[index:])
+            raise
+        sent.append(r.pk)
+        if len(sent) >= confirm_every:
+            _confirm(campaign, sent, timezone.now())
+            sent = []
+    _confirm(campaign, sent, timezone.now())
+    if failures:
+        _fail(campaign, failures, now)
+
+
+def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
+    backend = sms_backend()
+    sent, failures = [], []
+    for index, r in enumerate(rows):
+        try:
+            backend.send(
+                r.address,
+                renderer.sms(r, renderer.language(r.customer_id, languages)),
+                r.message_id,
+            )
+        except SmsRefused as exc:
+            failures.append((r, str(exc), True))
+            continue
+        except Exception:
+            _confirm(campaign, sent, now)
+            _release(campaign, rows[index:])
+            raise
+        sent.append(r.pk)
+        if len(sent) >= confirm_every:
+            _confirm(campaign, sent, timezone.now())
+            sent = []
+    _confirm(campaign, sent, timezone.now())
+    if failures:
+        _fail(campaign, failures, now)
+
+
+def _callers(campaign: Campaign) -> list[int]:
+    branch = campaign.org_unit.branch()
+    return list(
+        User.objects.filter(
+            is_active=True, roles__role=Role.SALES, org_unit_id__in=branch.subtree_ids()
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _deliver_phone(campaign, renderer, rows, languages, now, confirm_every):
+    """Call tasks: the customer's own salesperson when they are on the branch's team,
+    otherwise spread evenly over the branch's salespeople (fewest open calls first)."""
+    callers = _callers(campaign)
+    load = {uid: 0 for uid in callers}
+    for uid in Recipient.objects.filter(
+        campaign=campaign, status=Recipient.Status.SENT, assignee_id__in=callers
+    ).values_list("assignee_id", flat=True):
+        load[uid] += 1
+    with transaction.atomic():
+        for r in rows:
+            owner = r.customer.owner_id
+            assignee = (
+                owner
+                if owner in load
+                else (min(load, key=lambda u: (load[u], u)) if load else None)
+            )
+            if assignee is not None:
+                load[assignee] += 1
+            Recipient.objects.filter(pk=r.pk).update(
+                status=Recipient.Status.SENT, sent_at=now, assignee_id=assignee
+            )
+
+
+def _deliver_post(campaign, renderer, rows, languages, now, confirm_every):
+    """Letters: a sent row is one letter in the printable batch (marketing:letters)."""
+    _confirm(campaign, [r.pk for r in rows], now)
+
+
+DELIVER: dict[str, Callable[..., None]] = {
+    Channel.EMAIL: _deliver_email,
+    Channel.SMS: _deliver_sms,
+    Channel.PHONE: _deliver_phone,
+    Channel.POST: _deliver_post,
+}
+
+
+def campaign_run(
+    *, campaign_id: int, batch_size: int | None = None, rate: float | None = None
+) -> dict:
+    """Send what is due of one campaign; safe to call again at any time (idempotent)."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    campaign = _acquire(campaign_id, token, now)
+    if campaign is None:
+        return {"sent": 0, "skipped": "busy or not due"}
+    campaign = Campaign.objects.select_related("template", "org_unit").get(pk=campaign.pk)
+    batch_size = batch_size or _setting("GUANXI_MARKETING_BATCH", 20)
+    rate = _setting("GUANXI_MARKETING_RATE", 200) if rate is None else rate
+    confirm_every = batch_size
+    renderer = Renderer(campaign)
+    deliver = DELIVER[campaign.channel]
+    started, handed = time.monotonic(), 0
+    try:
+        handed = _loop(campaign, token, renderer, deliver, batch_size, rate, confirm_every, started)
+    except Exception:
+        if renderer.connection is not None:
+            renderer.connection.close()
+        # The server went away: what was not handed over is back in the queue; let the next
+        # scheduled scan retry without waiting for the lease.
+        Campaign.objects.filter(pk=campaign.pk, runner=token).update(runner="", heartbeat_at=None)
+        raise
+    if renderer.connection is not None:
+        renderer.connection.close()
+    _finish(campaign, token)
+    return {"sent": handed}
+
+
+def _loop(campaign, token, renderer, deliver, batch_size, rate, confirm_every, started) -> int:
+    handed = 0
+    while True:
+        now = timezone.now()
+        rows = _claim(campaign, token, batch_size, now)
+        if rows is None:
+            break
+        if not rows:
+            continue
+        languages = dict(
+            ContactProfile.objects.filter(
+                customer_id__in=[r.customer_id for r in rows]
+            ).values_list("customer_id", "language")
+        )
+        deliver(campaign, renderer, rows, languages, now, confirm_every)
+        handed += len(rows)
+        Campaign.objects.filter(pk=campaign.pk, runner=token).update(heartbeat_at=timezone.now())
+        if rate:
+            # Throttle: never faster than `rate` messages a second on average.
+            ahead = handed / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+    return handed
+
+
+def _finish(campaign: Campaign, token: str) -> None:
+    """Done, or back to scheduled for the next quiet-hour window opening."""
+    with transaction.atomic():
+        waiting = Recipient.objects.filter(
+            campaign=campaign, status=Recipient.Status.PENDING
+        ).aggregate(at=Min("not_before"))
+        pending = Recipient.objects.filter(
+            campaign=campaign, status=Recipient.Status.PENDING
+        ).exists()
+        update: dict[str, object] = {"runner": "", "heartbeat_at": None}
+        if pending:
+            update.update(
+                status=Campaign.Status.SCHEDULED, scheduled_at=waiting["at"] or timezone.now()
+            )
+        else:
+            update.update(status=Campaign.Status.DONE, finished_at=timezone.now())
+        Campaign.objects.filter(pk=campaign.pk, runner=token).update(**update)
+
+
+def due_campaigns(now=None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Campaign.objects.filter(
+            Q(status=Campaign.Status.SCHEDULED, scheduled_at__lte=now)
+            | Q(status=Campaign.Status.SENDING, heartbeat_at__lt=now - LEASE)
+            | Q(status=Campaign.Status.SENDING, runner="")
+        ).values_list("id", flat=True)
+    )

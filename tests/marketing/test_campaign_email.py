@@ -1,0 +1,181 @@
+"""C7: a campaign of 1,000 e-mails through a real SMTP server, every policy rule honoured."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from guanxi.marketing import policy, sending, services
+from guanxi.marketing.models import Campaign, ContactAttempt, ContactProfile, Recipient
+
+from .conftest import bulk_customers
+from .helpers import campaign_for, email_template, everyone_with_email, zone_where_it_is_night
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def audience(org):
+    return bulk_customers(org["bj_sales"], 1012, city="北京", gender="m")
+
+
+@time_machine.travel("2026-12-03 02:00:00+00:00", tick=True)  # 10:00 in Beijing
+def test_campaign_of_1000_emails_arrives_personalised_with_headers_and_every_skip_has_its_reason(
+    smtp, settings, marketer, org, audience
+):
+    settings.GUANXI_CONTACT_WINDOWS = {"email": ("08:00", "21:00")}
+    opted_out, dnc, capped, deduped, quiet = (
+        audience[0:3],
+        audience[3:5],
+        audience[5:7],
+        audience[7:9],
+        audience[9:12],
+    )
+    for c in opted_out:
+        services.consent_record(
+            actor=None,
+            customer_id=c.pk,
+            channels=["email"],
+            purpose="marketing",
+            granted=False,
+            method="link",
+        )
+    for c in dnc:
+        type(c).objects.filter(pk=c.pk).update(do_not_contact=True)
+    for c in capped:
+        for i in range(4):
+            policy.record_sent(
+                customer_id=c.pk,
+                channel="email",
+                purpose="marketing",
+                at=timezone.now() - timedelta(days=i + 1),
+            )
+    for c in deduped:
+        assert policy.record_sent(
+            customer_id=c.pk,
+            channel="post",
+            purpose="marketing",
+            org_unit_id=org["sh_sales"].pk,
+            fingerprint=policy.fingerprint_of("2026 春季手册"),
+        )
+    night = zone_where_it_is_night()
+    for c in quiet:
+        ContactProfile.objects.create(customer=c, time_zone=night)
+
+    segment = everyone_with_email(marketer)
+    assert segment.member_count == 1012
+    campaign = campaign_for(marketer, segment, email_template(marketer))
+    sending.campaign_run(campaign_id=campaign.pk)
+
+    assert len(smtp.messages) == 1000
+    assert len(set(smtp.recipients)) == 1000
+    held = {c.email for c in (*opted_out, *dnc, *capped, *deduped, *quiet)}
+    assert not held & set(smtp.recipients)
+    sample = audience[500]
+    [message] = smtp.to(sample.email)
+    assert message["Message-ID"].startswith("<gx.")
+    assert message["List-Unsubscribe"].strip().startswith("<https://crm.example.cn/m/u/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Subject"] == f"{sample.name[0]}先生，春季新品到店"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "客先生您好" in text and "北京" in text
+    assert 'style="' in html and "https://crm.example.cn/m/c/" in html and "/m/o/" in html
+
+    reasons = dict(
+        Recipient.objects.filter(campaign=campaign)
+        .exclude(reason="")
+        .values_list("customer_id", "reason")
+    )
+    assert {reasons[c.pk] for c in opted_out} == {"withdrawn"}
+    assert {reasons[c.pk] for c in dnc} == {"do_not_contact"}
+    assert {reasons[c.pk] for c in capped} == {"channel_cap"}
+    assert {reasons[c.pk] for c in deduped} == {"duplicate_material"}
+    assert {reasons[c.pk] for c in quiet} == {"quiet_hours"}
+    # Quiet hours defer: those three wait for their morning; the campaign is due again then.
+    assert Recipient.objects.filter(campaign=campaign, status="pending").count() == 3
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.SCHEDULED and campaign.scheduled_at > timezone.now()
+    # Each skip is logged for the timeline too.
+    assert ContactAttempt.objects.filter(campaign=campaign, outcome="skipped").count() == 12
+
+
+def test_a_second_department_sending_the_same_material_skips_those_who_got_it(
+    smtp, marketer, sh_manager, org
+):
+    bj = bulk_customers(org["bj_sales"], 5, prefix="北京客户")
+    first = campaign_for(marketer, everyone_with_email(marketer), email_template(marketer))
+    sending.campaign_run(campaign_id=first.pk)
+    assert len(smtp.messages) == 5
+    # Head office's marketing (sees every branch) sends the same brochure, differently spaced.
+    hq = everyone_with_email(sh_manager, name="全部", org_unit_id=org["sh"].pk)
+    from guanxi.core.models import Role, UserRole
+
+    UserRole.objects.create(user=sh_manager, role=Role.ADMIN)
+    sh_manager.__dict__.pop("role_set", None)
+    hq = everyone_with_email(sh_manager, name="全国", org_unit_id=org["hq"].pk)
+    sh = bulk_customers(org["sh_sales"], 2, prefix="上海客户", start=100)
+    hq = services.segment_save(actor=sh_manager, name=hq.name, rules=hq.rules, segment_id=hq.pk)
+    second = campaign_for(
+        sh_manager, hq, email_template(sh_manager, name="总部版"), material="2026  春季手册 "
+    )
+    sending.campaign_run(campaign_id=second.pk)
+    assert len(smtp.messages) == 7
+    assert sorted(smtp.recipients[5:]) == sorted(c.email for c in sh)
+    assert {r.reason for r in Recipient.objects.filter(campaign=second, customer__in=bj)} == {
+        "duplicate_material"
+    }
+
+
+class Crash(BaseException):
+    """A worker killed mid-send: no except clause of ours catches it."""
+
+
+def test_a_crash_half_way_resumes_without_sending_anyone_twice(smtp, marketer, org, monkeypatch):
+    audience = bulk_customers(org["bj_sales"], 300)
+    campaign = campaign_for(marketer, everyone_with_email(marketer), email_template(marketer))
+    from django.core.mail.backends.smtp import EmailBackend
+
+    real_send = EmailBackend._send
+    calls = {"n": 0}
+
+    def crashing(self, message):
+        calls["n"] += 1
+        if calls["n"] == 157:
+            raise Crash
+        return real_send(self, message)
+
+    monkeypatch.setattr(EmailBackend, "_send", crashing)
+    with pytest.raises(Crash):
+        sending.campaign_run(campaign_id=campaign.pk)
+    assert len(smtp.messages) == 156
+    # Within the dead run's lease nobody takes over; after it, the next run resumes.
+    assert sending.campaign_run(campaign_id=campaign.pk)["sent"] == 0
+    Campaign.objects.filter(pk=campaign.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=11)
+    )
+    sending.campaign_run(campaign_id=campaign.pk)
+
+    assert len(smtp.recipients) == len(set(smtp.recipients))  # nobody twice
+    unconfirmed = Recipient.objects.filter(campaign=campaign, status="unconfirmed")
+    assert 0 < unconfirmed.count() <= 20
+    sent = Recipient.objects.filter(campaign=campaign, status="sent").count()
+    assert sent + unconfirmed.count() == 300
+    # Everyone not caught mid-flight received exactly one message.
+    never = {r.customer.email for r in unconfirmed.select_related("customer")}
+    assert set(smtp.recipients) | never == {c.email for c in audience}
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DONE
+
+
+def test_send_rate_is_throttled(smtp, settings, marketer, org):
+    bulk_customers(org["bj_sales"], 30)
+    settings.GUANXI_MARKETING_RATE = 100
+    import time
+
+    campaign = campaign_for(marketer, everyone_with_email(marketer), email_template(marketer))
+    started = time.monotonic()
+    sending.campaign_run(campaign_id=campaign.pk, batch_size=10)
+    assert time.monotonic() - started >= 0.29
+    assert len(smtp.messages) == 30
