@@ -296,8 +296,10 @@ def main() -> None:
             pivot = measure_pivot(users["manager"])
         worst = max(v["p95"] for k, v in homes.items() if k != "healthz (bare)")
         bare = homes["healthz (bare)"]["p95"]
-        log(f"Worst home p95 {worst:.1f} ms ({worst / bare:.1f}× the bare endpoint; target "
-            f"{HOME_P95_MS:.0f} ms); pivot {pivot['worst_s']:.2f} s (target {PIVOT_S:.0f} s)")  # fmt: skip
+        log(
+            f"Worst home p95 {worst:.1f} ms ({worst / bare:.1f}× the bare endpoint; target "
+            f"{HOME_P95_MS:.0f} ms); pivot {pivot['worst_s']:.2f} s (target {PIVOT_S:.0f} s)"
+        )
         record = {"customers": args.customers, **data, "database": args.database}
         print(
             json.dumps({**record, "homes": homes, "panels": panels, "pivot": pivot, "load": load})

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "guanxi.marketing",
     "guanxi.reports",
     "guanxi.transfer",
+    "guanxi.demo",
 ]
 
 MIDDLEWARE = [

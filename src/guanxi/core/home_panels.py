@@ -97,9 +97,7 @@ def register() -> None:
     register_home_panel(
         HomePanel("core.system_health", "core/panels/system_health.html", system_health, 10)
     )
-    register_home_panel(
-        HomePanel("core.processes", "core/_worker_health.html", processes, 11)
-    )
+    register_home_panel(HomePanel("core.processes", "core/_worker_health.html", processes, 11))
     register_home_panel(
         HomePanel("core.recent_activity", "core/panels/recent_activity.html", recent_activity, 800)
     )

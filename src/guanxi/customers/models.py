@@ -389,6 +389,7 @@ class Customer(models.Model):
     @property
     def notes_display(self) -> str:
         return self.contact_display("notes")
+
     # Set by the list's search (selectors.mark_matches): the typed term, to highlight, and
     # (label, text) of a field outside the name and company where it matched.
     search_term = ""

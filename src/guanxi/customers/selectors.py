@@ -18,8 +18,8 @@ from guanxi.core.models import User
 from guanxi.core.visibility import (
     customer_visibility_parts,
     customer_visibility_q,
-    hides_contact_details,
     hidden_load_q,
+    hides_contact_details,
     sees_unmasked,
 )
 

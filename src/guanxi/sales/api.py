@@ -9,8 +9,8 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.errors import NotFound
-from guanxi.core.ids import Id
 from guanxi.core.events import collect_effects
+from guanxi.core.ids import Id
 
 from . import services
 from .models import Agreement, Payment, PipelineStage

@@ -80,7 +80,7 @@ class Command(BaseCommand):
         from guanxi.sales.demo import demo_sales
 
         demo_sales(owners=owners)
-        from guanxi.sales.demo_office import demo_office
+        from guanxi.demo.office import demo_office
 
         office = demo_office()
         if office:

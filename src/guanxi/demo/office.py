@@ -23,9 +23,8 @@ from guanxi.reception.services import (
     visit_register,
     visit_register_and_receive,
 )
-
-from . import services
-from .models import Deal, Quote
+from guanxi.sales import services
+from guanxi.sales.models import Deal, Quote
 
 WALK_INS = [
     ("13600000001", "韩梅梅", "walk_in", "visit"),
