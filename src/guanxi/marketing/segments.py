@@ -375,6 +375,10 @@ def refresh_customer(customer_id: int) -> None:
 
 def refresh_on_customer_change(*, customer, created: bool, changed, now) -> list[str]:
     """Customer hook: after the change commits, the customer's memberships follow it."""
+    from guanxi.customers.hooks import OWNER
+
+    if not created and set(changed) <= {OWNER}:
+        return []  # no segment filter reads the owner: a redistribution of 10,000 costs nothing
     customer_id = customer.pk
     if customer_id is not None:
         transaction.on_commit(lambda: refresh_customer(customer_id))
