@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from guanxi.core.home import HomePanel, register_home_panel
 from guanxi.core.models import Role, User
+from guanxi.core.visibility import customer_visibility_q
 
 from .models import Deal, Instalment, Payment, PipelineStage
 from .selectors import pending_changes, pending_quotes
@@ -67,13 +68,16 @@ def finance_desk(user: User) -> dict | None:
         return None
     today = timezone.localdate()
     start = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
+    # Visibility on the rows' own customer, not "deal IN (visible deals)": an administrator's
+    # filter is then empty and the queries read the date indexes alone.
     visible = Deal.objects.visible_to(user)
-    receipts = Payment.objects.filter(
-        deal__in=visible, received_at__gte=start, received_at__lt=start + timedelta(days=1)
-    ).aggregate(n=Count("id"), s=Sum("amount"))
-    overdue = Instalment.objects.filter(
-        deal__in=visible, status=Instalment.Status.DUE, due_date__lt=today
+    instalments = Instalment.objects.filter(customer_visibility_q(user, "deal__customer__"))
+    receipts = (
+        Payment.objects.filter(customer_visibility_q(user, "customer__"))
+        .filter(received_at__gte=start, received_at__lt=start + timedelta(days=1))
+        .aggregate(n=Count("id"), s=Sum("amount"))
     )
+    overdue = instalments.filter(status=Instalment.Status.DUE, due_date__lt=today)
     overdue_totals = overdue.aggregate(n=Count("id"), s=Sum("amount"), paid=Sum("paid_amount"))
     return {
         "receipts_count": receipts["n"],
@@ -82,8 +86,7 @@ def finance_desk(user: User) -> dict | None:
         "overdue_amount": _money(overdue_totals["s"]) - _money(overdue_totals["paid"]),
         "in_default": visible.filter(in_default=True).count(),
         "oldest": list(overdue.select_related("deal__customer").order_by("due_date", "id")[:5]),
-        "due_this_week": Instalment.objects.filter(
-            deal__in=visible,
+        "due_this_week": instalments.filter(
             status=Instalment.Status.DUE,
             due_date__gte=today,
             due_date__lt=today + timedelta(days=7),
