@@ -16,6 +16,7 @@ so core imports nothing from the apps above it.
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -27,6 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .formatting import grouped, money
+
+if TYPE_CHECKING:
+    from .models import User
 
 _VERBS: dict[str, str | Promise] = {
     "customer.create": gettext_lazy("Customer created"),
@@ -251,7 +255,7 @@ def field_label(name: str, model=None) -> str:
 class _Names:
     """Names behind the ids on one page of entries, loaded in two queries at most."""
 
-    def __init__(self, viewer=None):
+    def __init__(self, viewer: "User | None" = None) -> None:
         self.viewer = viewer
         self.user_ids: set[int] = set()
         self.customer_ids: set[int] = set()
@@ -277,7 +281,7 @@ class _Names:
                 # A customer's name only where the reader may see that customer.
                 from .visibility import customer_visibility_q
 
-                found = customer.objects.filter(pk__in=self.customer_ids)
+                found = customer._default_manager.filter(pk__in=self.customer_ids)
                 if self.viewer is not None:
                     found = found.filter(customer_visibility_q(self.viewer))
                 else:
@@ -300,7 +304,7 @@ class _Names:
 
 def _pairs(changes) -> list[tuple[str, object, object, bool]]:
     """(name, old, new, is_pair) for each change, whatever shape the service stored."""
-    out = []
+    out: list[tuple[str, object, object, bool]] = []
     if not isinstance(changes, dict):
         return out
     for name, value in changes.items():
@@ -323,7 +327,7 @@ def _stage_label(value) -> str | None:
     stage = _model("sales.pipelinestage")
     if stage is None:
         return None
-    for key, label in stage.Code.choices:
+    for key, label in getattr(stage, "Code").choices:  # noqa: B009 (a model class read by name)
         if key == value:
             return str(label)
     return None

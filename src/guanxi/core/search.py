@@ -72,7 +72,9 @@ def search_kinds() -> list[SearchKind]:
 
 
 def clean_query(q: str) -> str:
-    return " ".join((q or "").split())[:MAX_QUERY]
+    """Spaces collapsed, control characters dropped (PostgreSQL refuses NUL in text)."""
+    printable = "".join(ch for ch in (q or "") if ch.isprintable() or ch.isspace())
+    return " ".join(printable.split())[:MAX_QUERY]
 
 
 def global_search(*, viewer: User, q: str, limit: int = HITS_PER_KIND) -> list[SearchGroup]:

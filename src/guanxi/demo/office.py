@@ -48,7 +48,7 @@ def demo_office(*, seed: int = 23) -> dict:
     users = {u.username: u for u in User.objects.all()}
     desk, sales1, sales2 = users.get("reception"), users.get("sales1"), users.get("sales2")
     manager, finance = users.get("manager"), users.get("finance")
-    if not (desk and sales1 and sales2 and manager and finance):
+    if not (desk and sales1 and sales2 and manager and finance and sales1.org_unit):
         return made
     branch = OrgUnit.objects.get(pk=sales1.org_unit.branch().pk)
 
@@ -93,6 +93,8 @@ def demo_office(*, seed: int = 23) -> dict:
     for index, deal in enumerate(
         Deal.objects.filter(stage="quoted", product__isnull=False).select_related("product")
     ):
+        if deal.product is None or deal.product_id is None:
+            continue
         off = Decimal("0.97") if index % 3 else Decimal("0.88")
         price = (deal.product.list_price * off).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
         if Quote.objects.filter(customer=deal.customer, product=deal.product).exists():

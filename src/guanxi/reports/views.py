@@ -28,7 +28,11 @@ def index(request):
     return render(
         request,
         "reports/index.html",
-        {"sales": permissions.can_read_sales_reports(request.user)},
+        {
+            "sales": permissions.can_read_sales_reports(request.user),
+            # Finance reads the sales reports but not the per-person figures.
+            "staff": permissions.can_read_staff_performance(request.user),
+        },
     )
 
 
