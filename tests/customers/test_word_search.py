@@ -222,3 +222,17 @@ def test_the_rebuild_command_restores_a_lost_index(client, owner, book):
     call_command("rebuild_search_index", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert matching_ids("smith", 10) == [book["Anna Smith"].pk]
     assert rebuild_search_index() == len(book)
+
+
+def test_a_bulk_build_finds_the_same_customers(monkeypatch, owner, book):
+    """Big loads (demo generation, rebuilds) write the index in chunks — on PostgreSQL with
+    COPY and the GIN indexes built once at the end."""
+    from guanxi.customers import search_index
+
+    monkeypatch.setattr(search_index, "BULK_FROM", 1)
+    assert rebuild_search_index() == len(book)
+    assert (matching_ids("smith", 10), matching_ids("小红", 10), matching_ids("华为", 10)) == (
+        [book["Anna Smith"].pk],
+        [book["李小红"].pk],
+        [book["张伟"].pk],
+    )

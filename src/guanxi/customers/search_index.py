@@ -1,5 +1,5 @@
 """The word and substring search index: what the prefix keys cannot find (decision record:
-docs/decisions/0004-word-and-substring-search.md).
+docs/decisions/0005-word-and-substring-search.md).
 
 Each active customer (not archived, not merged) has one entry: its name, company, e-mail,
 address and tags, folded and lower-cased, one field a line (`document`), and the Chinese
@@ -289,40 +289,34 @@ def _add(customers) -> int:
     through = Customer.tags.through.objects.filter(customer__in=active.values("id"))
     for cid, tag in through.values_list("customer_id", "tag__name").order_by("tag__name"):
         tags.setdefault(cid, []).append(tag)
-    rows = active.values_list(*COLUMNS).order_by("id").iterator(chunk_size=5000)
-    entries = (_entry(row, tags.get(row[0], ())) for row in rows)
-    if connection.vendor == "postgresql" and active.count() >= BULK_FROM:
-        return _copy_postgres(entries)
-    count = 0
-    batch: list = []
-    with connection.cursor() as cursor:
-        for entry in entries:
-            batch.append(entry)
-            if len(batch) >= 5000:
-                _write(cursor, [], batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            _write(cursor, [], batch)
-            count += len(batch)
-    return count
-
-
-def _copy_postgres(entries) -> int:
-    """COPY into the table with its GIN indexes dropped, then build them once (one sort each
-    instead of a pending-list insert per row). Inside the caller's transaction."""
+    bulk = connection.vendor == "postgresql" and active.count() >= BULK_FROM
     count = 0
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        cursor.execute("DROP INDEX IF EXISTS customers_search_doc")
-        cursor.execute("DROP INDEX IF EXISTS customers_search_grams")
-        with cursor.cursor.copy(
-            "COPY customers_search (customer_id, doc, grams) FROM STDIN"
-        ) as copy:
-            for entry in entries:
-                copy.write_row(entry)
-                count += 1
-        for sql in POSTGRES_INDEXES:
-            cursor.execute(sql)
-        cursor.execute("ANALYZE customers_search")
+        if bulk:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            cursor.execute("DROP INDEX IF EXISTS customers_search_doc")
+            cursor.execute("DROP INDEX IF EXISTS customers_search_grams")
+        # Read in id order, a chunk at a time, each chunk written before the next is read
+        # (a COPY in progress leaves its connection no room for another query).
+        last = 0
+        while True:
+            rows = list(active.filter(id__gt=last).order_by("id").values_list(*COLUMNS)[:5000])
+            if not rows:
+                break
+            last = rows[-1][0]
+            entries = [_entry(row, tags.get(row[0], ())) for row in rows]
+            if bulk:
+                with cursor.cursor.copy(
+                    "COPY customers_search (customer_id, doc, grams) FROM STDIN"
+                ) as copy:
+                    for entry in entries:
+                        copy.write_row(entry)
+            else:
+                _write(cursor, [], entries)
+            count += len(entries)
+        if bulk:
+            # One sort per GIN index instead of a pending-list insert per row.
+            for sql in POSTGRES_INDEXES:
+                cursor.execute(sql)
+            cursor.execute("ANALYZE customers_search")
     return count
