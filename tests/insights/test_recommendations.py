@@ -43,7 +43,7 @@ def _catalogue():
 def test_recommends_what_buyers_of_the_same_product_also_bought_with_the_reason(
     owner, finance, customer
 ):
-    ac, ext, tv = _catalogue()
+    ac, ext, _tv = _catalogue()
     for n in range(3):
         _buy(owner, finance, new_customer(owner, f"买家{n}", (f"1360000000{n}",)), ac, ext)
     _buy(owner, finance, new_customer(owner, "买家9", ("13600000009",)), ac)
