@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.loyalty",
     "guanxi.insights",
+    "guanxi.reports",
     "guanxi.transfer",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("sales/", include("guanxi.sales.urls")),
     path("loyalty/", include("guanxi.loyalty.urls")),
     path("insights/", include("guanxi.insights.urls")),
+    path("reports/", include("guanxi.reports.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]

@@ -1,21 +1,16 @@
-"""Panels other apps add to the customer page (points and tier, value and churn, …).
+"""The customers app's home panel: the newest customers the reader may see."""
 
-`customers` sits below them, so it cannot import their views; each app registers a panel
-in its AppConfig.ready(), as timeline sources are registered. A panel is
-`panel(request, customer) -> str`: rendered HTML (empty for nothing to show).
-"""
+from guanxi.core.home import HomePanel, register_home_panel
+from guanxi.core.models import User
 
-from collections.abc import Callable
-
-Panel = Callable[..., str]
-
-_PANELS: dict[str, Panel] = {}
+from .selectors import CustomerFilter, customer_list
 
 
-def register_customer_panel(name: str, panel: Panel) -> None:
-    """Register (or replace) the panel `name`; panels show in registration order."""
-    _PANELS[name] = panel
+def newest_customers(user: User) -> dict | None:
+    return {"customers": customer_list(viewer=user, filters=CustomerFilter(), limit=10).items}
 
 
-def customer_panels(*, request, customer) -> list[str]:
-    return [html for panel in list(_PANELS.values()) if (html := panel(request, customer))]
+def register() -> None:
+    register_home_panel(
+        HomePanel("customers.newest", "customers/panels/newest.html", newest_customers, 900)
+    )

@@ -16,3 +16,7 @@ class ReceptionConfig(AppConfig):
 
         register_timeline_source("visit", _("Visits and calls"), visit_events)
         register_customer_hook("reception.protection", protect_new_customer)
+
+        from . import panels
+
+        panels.register()
