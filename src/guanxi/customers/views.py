@@ -18,7 +18,7 @@ from . import services
 from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
 from .list_filters import list_filters
 from .models import Customer, SavedView, Segment, Tag, display_phone
-from .panels import customer_panels
+from .page_panels import customer_panels
 from .selectors import (
     CustomerFilter,
     customer_get,

@@ -11,7 +11,7 @@ class InsightsConfig(AppConfig):
         from guanxi.core.events import register_event_listener
         from guanxi.core.webhooks import register_webhook_event
         from guanxi.customers.list_filters import ListFilter, register_list_filter
-        from guanxi.customers.panels import register_customer_panel
+        from guanxi.customers.page_panels import register_customer_panel
 
         from . import listeners
         from .selectors import abc_choices, filter_by, segment_choices, stage_choices

@@ -231,7 +231,9 @@ def recompute_all(now: datetime | None = None) -> dict:
             "revenue": _median([float(f.history.revenue) for f in buyers]),
             "profit": _median([float(f.value - f.cost) for f in buyers if f.value > f.cost]),
             "cost": _median([float(f.cost) for f in buyers]),
-            "years": _median([f.years for f in buyers]),
+            # At least a year: a young base's median of days would make a week's age count
+            # as much as revenue.
+            "years": max(1.0, _median([f.years for f in buyers])),
         },
     }
     scores = [

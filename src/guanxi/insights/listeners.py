@@ -18,6 +18,8 @@ def on_deal_stage(event: str, payload: dict) -> None:
 def on_customer_merged(event: str, payload: dict) -> None:
     from .models import ChurnWarning
 
+    if not payload.get("merged_id") or not payload.get("id"):
+        return
     ChurnWarning.objects.filter(
         customer_id=payload["merged_id"], status__in=["open", "snoozed"]
     ).update(status="resolved")

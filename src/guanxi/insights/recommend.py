@@ -39,7 +39,8 @@ def rebuild_pairs() -> int:
     together: Counter = Counter()
     with connection.cursor() as cursor:
         cursor.execute(_bought_sql())
-        current, products = None, set()
+        current: int | None = None
+        products: set[int] = set()
 
         def flush():
             buyers.update(products)

@@ -11,7 +11,7 @@ class LoyaltyConfig(AppConfig):
         from guanxi.core.events import register_event_listener
         from guanxi.core.timeline import register_timeline_source
         from guanxi.core.webhooks import register_webhook_event
-        from guanxi.customers.panels import register_customer_panel
+        from guanxi.customers.page_panels import register_customer_panel
 
         from . import listeners
         from .timeline import points_events

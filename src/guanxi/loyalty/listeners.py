@@ -32,4 +32,6 @@ def on_deal_stage(event: str, payload: dict) -> None:
 
 
 def on_customer_merged(event: str, payload: dict) -> None:
+    if not payload.get("merged_id") or not payload.get("id"):
+        return
     points_merge(keep_id=payload["id"], merge_id=payload["merged_id"])
