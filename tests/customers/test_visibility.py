@@ -2,7 +2,7 @@
 
 import pytest
 
-from guanxi.customers.services import customer_unshare, household_link
+from guanxi.customers.services import customer_unshare, customer_update, household_link
 from tests.conftest import new_customer
 
 from .conftest import BRANCH_ROLES
@@ -85,9 +85,11 @@ def test_hidden_customer_answers_exactly_like_a_missing_one(client, outsider, cu
 
 
 def test_detail_page_does_not_name_referrals_the_viewer_cannot_see(
-    client, owner, teammate, customer
+    client, manager, owner, teammate, customer
 ):
-    theirs = new_customer(teammate, "李四", ("13900002222",), referred_by_id=customer.pk)
+    # The teammate cannot name 张三 as referrer (not theirs to see); their manager can.
+    theirs = new_customer(teammate, "李四", ("13900002222",))
+    customer_update(actor=manager, customer_id=theirs.pk, data={"referred_by_id": customer.pk})
     client.force_login(owner)
     html = client.get(customer.get_absolute_url()).content.decode()
     assert (theirs.name in html, theirs.get_absolute_url() in html) == (False, False)

@@ -29,7 +29,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from ninja.parser import Parser
 
 from .errors import DomainError, FieldError, ValidationFailed
@@ -45,7 +45,7 @@ _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\r\n]")
 
 
-def text_problem(value: str, *, multiline: bool = True) -> tuple[str, Any] | None:
+def text_problem(value: str, *, multiline: bool = True) -> tuple[str, str] | None:
     """The (code, message) of what is wrong with a piece of text, or None."""
     if "\x00" in value:
         return "nul_character", _("This text contains a NUL character.")
@@ -155,6 +155,11 @@ def check_values(data: dict, *, multiline: tuple[str, ...] | set[str] = ()) -> d
     return cleaned
 
 
+def _whole(path: str) -> Any:
+    # An error about the whole body, not one field, reports `field: null`.
+    return path or None
+
+
 def check_tree(obj: Any, path: str = "") -> list[FieldError]:
     """Every problem in a decoded JSON document: huge integers, control characters."""
     errors: list[FieldError] = []
@@ -168,9 +173,9 @@ def check_tree(obj: Any, path: str = "") -> list[FieldError]:
     elif isinstance(obj, str):
         problem = text_problem(obj)
         if problem:
-            errors.append(FieldError(path or None, *problem))
+            errors.append(FieldError(_whole(path), *problem))
     elif isinstance(obj, int) and not isinstance(obj, bool) and not INT64_MIN <= obj <= INT64_MAX:
-        errors.append(FieldError(path or None, "out_of_range", _("This number is too large.")))
+        errors.append(FieldError(_whole(path), "out_of_range", _("This number is too large.")))
     return errors
 
 
@@ -183,7 +188,7 @@ def parse_json_body(body: bytes) -> Any:
         data = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise ValidationFailed.single(
-            None, "invalid_json", _("The body is not valid JSON.")
+            _whole(""), "invalid_json", _("The body is not valid JSON.")
         ) from exc
     errors = check_tree(data)
     if errors:

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -160,14 +161,18 @@ class CustomerPageOut(Schema):
     next_cursor: str | None
 
 
+def _field_value(customer: Customer, name: str) -> Any:
+    if name in CONTACT_DETAIL_FIELDS:
+        return customer.contact_display(name)
+    return getattr(customer, name)
+
+
 def _detail(viewer: User, customer: Customer) -> CustomerOut:
     phones = customer_phones(viewer=viewer, customer=customer)
     return CustomerOut(
         **{
             # Contact details read masked for marketers (core.visibility).
-            name: customer.contact_display(name)
-            if name in CONTACT_DETAIL_FIELDS
-            else getattr(customer, name)
+            name: _field_value(customer, name)
             for name in (
                 "id",
                 "kind",

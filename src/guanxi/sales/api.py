@@ -13,7 +13,7 @@ from guanxi.core.events import collect_effects
 from guanxi.core.ids import Id
 
 from . import services
-from .models import Agreement, Payment, PipelineStage
+from .models import Agreement, Deal, Payment, PipelineStage
 from .pdf import agreement_pdf
 from .selectors import board_units, deal_get, kanban
 
@@ -131,10 +131,14 @@ def agreement_amend(request, agreement_id: Id, payload: AmendIn):
 
 @router.get("/agreements/{agreement_id}/pdf")
 def agreement_download(request, agreement_id: Id):
-    agreement = Agreement.objects.filter(pk=agreement_id).first()
+    # Visible agreements only: a hidden one answers exactly as a missing one (no oracle).
+    agreement = (
+        Agreement.objects.filter(pk=agreement_id, deal__in=Deal.objects.visible_to(request.user))
+        .select_related("deal")
+        .first()
+    )
     if agreement is None:
         raise NotFound(_("Agreement not found."))
-    deal_get(viewer=request.user, pk=agreement.deal_id)
     response = HttpResponse(agreement_pdf(agreement), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{agreement.number}.pdf"'
     return response

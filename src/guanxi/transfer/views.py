@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from guanxi.core.audit import audit_record
 from guanxi.core.errors import DomainError, NotFound
 from guanxi.customers.selectors import CustomerFilter
 
@@ -200,6 +201,13 @@ def export_response(user, params):
     """The export of the list `params` describe (the list page's own query string)."""
     filters = CustomerFilter.from_params(params)
     rows = export.export_rows(user, filters)
+    # Every export of customer data is on the audit log: who, when, which list (C8).
+    audit_record(
+        actor=user,
+        verb="customer.export",
+        target=user,
+        note=(params.urlencode() if hasattr(params, "urlencode") else str(params))[:500],
+    )
     if params.get("format") == "xlsx":
         response = StreamingHttpResponse(
             export.xlsx_chunks(rows),
