@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "guanxi.interactions",
     "guanxi.reception",
     "guanxi.sales",
+    "guanxi.reports",
     "guanxi.transfer",
 ]
 

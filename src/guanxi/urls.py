@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("guanxi.interactions.urls")),
     path("reception/", include("guanxi.reception.urls")),
     path("sales/", include("guanxi.sales.urls")),
+    path("reports/", include("guanxi.reports.urls")),
     path("", include("guanxi.transfer.urls")),
     path("", include("guanxi.core.urls")),
 ]

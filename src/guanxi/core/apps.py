@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "guanxi.core"
     label = "core"
     verbose_name = _("Organisation and platform")
+
+    def ready(self):
+        from . import panels
+
+        panels.register()

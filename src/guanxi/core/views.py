@@ -10,8 +10,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .errors import DomainError
 from .forms import TokenForm, UserForm
-from .models import ApiToken, AuditEntry, Role, User
+from .home import home_panels_for
+from .models import ApiToken, Role, User
+from .selectors import audit_entries_for
 from .services import token_create, token_revoke, user_create, user_set_active, user_update
+from .visibility import can_create
 from .web import attach_errors
 
 
@@ -22,32 +25,14 @@ def healthz(request):
 
 @login_required
 def home(request):
-    from guanxi.customers.selectors import CustomerFilter, customer_list
-
+    """What this person works on first: the panels of every app for their roles."""
     user = request.user
-    recent = customer_list(viewer=user, filters=CustomerFilter(), limit=10).items
-    from .visibility import can_create
-
-    context = {"recent": recent, "roles": user.role_labels(), "can_create": can_create(user)}
-    if user.has_role(Role.SALES):
-        from django.utils import timezone
-
-        mine = user.owned_customers.filter(archived_at__isnull=True)
-        context["due_follow_ups"] = mine.filter(next_follow_up_at__lte=timezone.now()).order_by(
-            "next_follow_up_at"
-        )[:10]
-    if user.is_admin or user.has_role(Role.MANAGER):
-        context["audit"] = audit_entries_for(user).select_related("actor")[:10]
+    context = {
+        "roles": user.role_labels(),
+        "can_create": can_create(user),
+        "panels": home_panels_for(user),
+    }
     return render(request, "core/home.html", context)
-
-
-def audit_entries_for(user: User):
-    """Admins read the whole trail; managers the entries made by people in their units."""
-    if user.is_admin:
-        return AuditEntry.objects.all()
-    if user.managed_unit_ids:
-        return AuditEntry.objects.filter(actor_unit_id__in=user.managed_unit_ids)
-    return AuditEntry.objects.none()
 
 
 @login_required

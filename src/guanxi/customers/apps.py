@@ -13,3 +13,7 @@ class CustomersConfig(AppConfig):
         from .timeline import record_events
 
         register_timeline_source("record", _("Record history"), record_events)
+
+        from . import panels
+
+        panels.register()

@@ -17,3 +17,7 @@ class InteractionsConfig(AppConfig):
         register_timeline_source("interaction", _("Interactions"), interaction_events)
         register_timeline_source("promise", _("Promises"), promise_events)
         register_customer_hook("interactions.cadence", schedule_on_customer_change)
+
+        from . import panels
+
+        panels.register()

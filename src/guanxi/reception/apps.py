@@ -18,3 +18,7 @@ class ReceptionConfig(AppConfig):
         # The first registration's protection period (首访原则, C3), asked for by the
         # ownership primitive when a record gets its first owner.
         register_protection_policy(protection_policy)
+
+        from . import panels
+
+        panels.register()

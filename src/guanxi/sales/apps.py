@@ -19,3 +19,7 @@ class SalesConfig(AppConfig):
         register_fact_provider(deal_facts)
         register_webhook_event("deal.stage_changed", _("Deal stage changed"))
         register_webhook_event("payment.recorded", _("Payment recorded"))
+
+        from . import panels
+
+        panels.register()
