@@ -216,3 +216,22 @@ def test_settlement_keeps_owner_and_credit(owner, manager):
 
 def test_every_reason_has_its_audit_verb():
     assert set(ownership.VERBS) == set(Reason)
+
+
+def test_a_merge_gives_an_unowned_record_the_merged_ones_owner(owner, manager, org):
+    from guanxi.customers.services import customer_create, customer_merge
+
+    kept = customer_create(
+        actor=manager,
+        data={"name": "前台登记的刘先生"},
+        phones=["13900005555"],
+        allow_similar=True,
+        unowned_unit=org["bj"],
+    )
+    merged = new_customer(owner, "刘先生", ("13900006666",))
+    customer_merge(actor=manager, keep_id=kept.pk, merge_id=merged.pk)
+    kept = Customer.objects.get(pk=kept.pk)
+    assert (kept.owner_id, kept.credit_holder_id) == (owner.pk, owner.pk)
+    assert kept.protected_until == merged.protected_until
+    entry = AuditEntry.objects.get(verb="customer.merge_ownership", target_id=kept.pk)
+    assert entry.changes["reason"] == "merge"

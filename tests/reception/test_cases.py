@@ -93,6 +93,8 @@ def test_case_4_unconfirmed_complaint_opens_a_dispute_and_b_is_not_given_it(
     # Reordered so that B is the one in turn: the customer still never gets the one they
     # refuse; the queue passes on to A.
     services.roster_set(actor=desk.actor, salesperson_ids=[a.pk, c.pk, b.pk])
+    # (An edit keeps whose turn it is, C's: issue 11 item 5. C takes a new visitor first.)
+    desk.walk_in()
     assert desk.next_up() == b.pk
     visit = desk.walk_in("13911110000", named=(b.pk,), refuses=b.pk, complaint=True)
     assert (visit.case_number, visit.state, visit.receiver_id) == (4, "disputed", a.pk)

@@ -115,3 +115,30 @@ def test_two_salespeople_claim_the_same_pool_customer_one_wins(owner, teammate, 
     customer.refresh_from_db()
     assert customer.owner_id == won[0].owner_id and customer.owner_id in (teammate.pk, third.pk)
     assert PoolClaim.objects.count() == 1
+
+
+def test_a_hundred_visitors_from_two_desks_give_everyone_the_same_count(
+    receptionist, second_receptionist, trio, org
+):
+    """Issue 11: two receptionists assign 100 new visitors at once: four salespeople receive
+    25 each, nobody twice in a row out of turn, no visitor twice."""
+    from guanxi.core.models import Role
+    from tests.conftest import make_user
+
+    fourth = make_user("sales5", org["bj_sales"], Role.SALES)
+    people = [*trio, fourth]
+    services.roster_set(actor=receptionist, salesperson_ids=[u.pk for u in people])
+
+    def burst(actor):
+        def job():
+            return [walk_in_job(actor)() for _ in range(50)]
+
+        return job
+
+    outcomes = run_together(burst(receptionist), burst(second_receptionist), timeout=600)
+    assert all(isinstance(o, list) for o in outcomes), outcomes
+    assert len({v.pk for batch in outcomes for v in batch}) == 100
+    roster = DutyRoster.objects.get(branch=org["bj"], date=timezone.localdate())
+    assert [s.turns_taken for s in roster.slots.order_by("position")] == [25, 25, 25, 25]
+    order = list(Visit.objects.order_by("received_at", "pk").values_list("receiver_id", flat=True))
+    assert order == [u.pk for u in people] * 25

@@ -4,6 +4,7 @@ assisting never take a turn, off people are not owed."""
 import pytest
 
 from guanxi.core.errors import Conflict
+from guanxi.core.models import AuditEntry
 from guanxi.reception import services
 from guanxi.reception.models import DutySlot, TurnSkip, Visit
 
@@ -204,3 +205,40 @@ def test_returning_customer_owner_absent_and_claim_lapsed_takes_no_turn(desk, tr
     assert [slots[u.pk].turns_taken for u in trio] == [0, 0, 0]
     assert slots[a.pk].owed_turns == 0 and not TurnSkip.objects.exists()
     assert desk.roster().next_position == 0
+
+
+# ---- issue 11 item 5: make-up turns for 1, 2 and 3 missed turns; editing the queue mid-day
+
+
+@pytest.mark.parametrize("missed", [1, 2, 3])
+def test_n_missed_turns_are_owed_n_make_ups_served_before_the_order_resumes(desk, trio, missed):
+    a, b, c = trio
+    desk.set_state(a, OUT)
+    # Each round of two visitors (B, C) passes A's place in the queue once.
+    while desk.slots()[a.pk].owed_turns < missed:
+        desk.walk_in()
+    assert TurnSkip.objects.filter(slot__salesperson=a).count() == missed
+    desk.set_state(a, ON)
+    served = receivers(desk.walk_in() for _ in range(missed))
+    assert served == [a.pk] * missed
+    assert desk.slots()[a.pk].owed_turns == 0
+    # Then the normal order resumes at the pointer, with nobody skipped twice.
+    following = receivers(desk.walk_in() for _ in range(3))
+    assert sorted(following) == sorted([a.pk, b.pk, c.pk])
+
+
+def test_editing_the_queue_mid_day_keeps_whose_turn_it_is(desk, trio, fourth):
+    a, b, c = trio
+    assert receivers([desk.walk_in()]) == [a.pk]  # B is next
+    services.roster_set(actor=desk.actor, salesperson_ids=[c.pk, fourth.pk, a.pk, b.pk])
+    assert desk.next_up() == b.pk
+    assert receivers(desk.walk_in() for _ in range(4)) == [b.pk, c.pk, fourth.pk, a.pk]
+    entry = AuditEntry.objects.filter(verb="roster.set").latest("id")
+    assert entry.changes["next"] == [b.pk, b.pk]
+
+
+def test_removing_the_one_in_turn_passes_it_to_the_next_who_stays(desk, trio):
+    a, _b, c = trio
+    desk.walk_in()  # A; B is next
+    services.roster_set(actor=desk.actor, salesperson_ids=[a.pk, c.pk])
+    assert desk.next_up() == c.pk

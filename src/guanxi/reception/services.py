@@ -132,6 +132,16 @@ def roster_set(
             branch=branch, date=day
         )
         existing = {s.salesperson_id: s for s in roster.slots.select_for_update(of=("self",))}
+        # Whose turn it is survives the edit: the one the pointer names keeps it (or, if they
+        # leave the queue, the next one after them who stays).
+        old_order = [
+            s.salesperson_id
+            for s in sorted(existing.values(), key=lambda s: s.position)
+            if s.state != DutySlot.State.OFF or s.salesperson_id in salesperson_ids
+        ]
+        upcoming = _from(old_order, roster.next_position, existing)
+        in_turn = next((pk for pk in upcoming if pk in salesperson_ids), None)
+        before = {"order": old_order, "next": upcoming[0] if upcoming else None}
         # Park every position out of the way first: positions are unique per roster.
         offset = 1000
         for slot in existing.values():
@@ -149,16 +159,31 @@ def roster_set(
         for index, slot in enumerate(roster.slots.exclude(salesperson_id__in=salesperson_ids)):
             slot.position = len(salesperson_ids) + index
             slot.save(update_fields=["position"])
-        if roster.next_position >= len(salesperson_ids):
-            roster.next_position = 0
+        # Before the day's first new visitor the queue simply starts with its first person.
+        started = any(s.turns_taken or s.owed_turns for s in existing.values())
+        if not started:
+            in_turn = salesperson_ids[0] if salesperson_ids else None
+        pointer = salesperson_ids.index(in_turn) if in_turn is not None else 0
+        if roster.next_position != pointer:
+            roster.next_position = pointer
             roster.save(update_fields=["next_position"])
+        # Every change of the queue is audited, with whose turn it was and is.
         audit_record(
             actor=actor,
             verb="roster.set",
             target=roster,
-            changes={"order": [None, salesperson_ids]},
+            changes={
+                "order": [before["order"] or None, salesperson_ids],
+                "next": [before["next"], in_turn],
+            },
         )
     return roster
+
+
+def _from(order: list[int], pointer: int, slots: dict[int, DutySlot]) -> list[int]:
+    """The salespeople of the old queue from the pointer's position on, wrapping round."""
+    after = [pk for pk in order if slots[pk].position >= pointer]
+    return after + [pk for pk in order if slots[pk].position < pointer]
 
 
 def slot_set_state(*, actor: User, slot_id: int, state: str) -> DutySlot:
