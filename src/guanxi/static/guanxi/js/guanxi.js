@@ -44,6 +44,11 @@
       link.href = link.href.split("?")[0] + "?" + params;
       return;
     }
+    // <button data-print>: print the page (letters, labels).
+    if (event.target.closest("[data-print]")) {
+      window.print();
+      return;
+    }
     // <button data-fill="field-name" data-value="…">: put a value into the form's field.
     const filler = event.target.closest("[data-fill]");
     if (filler) {
