@@ -74,6 +74,11 @@ ERRORS_PREVIEW = 100
 PROGRESS_EVERY = 0.25  # seconds between progress-file writes
 HEARTBEAT_SECONDS = 1.0  # a running import touches its progress file this often
 DEAD_AFTER_SECONDS = 10.0  # …and is dead when the file is older than this
+# After each committed step of an all-or-nothing import, the write lock is left free this
+# long: SQLite has no queue of waiting writers (each retries on its own clock, every 100 ms
+# at most once it has waited a while), and an importer that began its next step at once
+# could keep others waiting for a whole import.
+STEP_PAUSE = 0.005
 MAX_PHONES = 5
 MAX_TAGS = 20
 TAG_SPLIT = re.compile(r"[,，;；、/|]+")
@@ -525,6 +530,15 @@ class ImportRun:
         for attempt in (1, 2):
             before = dict(self.counts), set(self.error_lines), len(self.errors_preview)
             try:
+                if self.in_steps and not self.skip_bad:
+                    # Matching only reads: outside the write transaction, which then holds
+                    # the write lock for the inserts alone (others' saves slip in between).
+                    plan = self.match_batch(rows)
+                    with transaction.atomic():
+                        self.apply_batch(plan)
+                    time.sleep(STEP_PAUSE)
+                    self.counts["written"] += len(rows)
+                    return
                 with transaction.atomic():
                     self.write_batch(rows)
                 self.counts["written"] += len(rows)
@@ -1007,7 +1021,8 @@ class CustomerImport(ImportRun):
                 ignore_conflicts=True,
             )
 
-    def write_batch(self, rows: list[tuple[int, dict]]) -> None:
+    def match_batch(self, rows: list[tuple[int, dict]]):
+        """Match a batch against the database (reads only): (new rows, updates, keys)."""
         numbers = {e164 for _l, row in rows for e164, _n in row["phones"]}
         emails = {row["email"] for _l, row in rows if "email" in row}
         keys = {row["key"] for _l, row in rows}
@@ -1089,6 +1104,13 @@ class CustomerImport(ImportRun):
                 )
                 continue
             updates.append((line, row, current))
+        return new_rows, updates, new_keys
+
+    def write_batch(self, rows: list[tuple[int, dict]]) -> None:
+        self.apply_batch(self.match_batch(rows))
+
+    def apply_batch(self, plan) -> None:
+        new_rows, updates, new_keys = plan
         if self.error_lines and not self.skip_bad:
             return  # all-or-nothing is already lost: only find the remaining errors
         self._insert_new(new_rows)

@@ -59,9 +59,7 @@ def same_file_jobs(job: ImportJob) -> QuerySet[ImportJob]:
     """Earlier imports of the very same file (same SHA-256) that wrote something: a job
     never run, rejected or failed without writing is no "imported before"."""
     wrote = Q(created_count__gt=0) | Q(updated_count__gt=0) | Q(state=ImportJob.State.SUCCEEDED)
-    return (
-        ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).filter(wrote).order_by("-id")
-    )
+    return ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).filter(wrote).order_by("-id")
 
 
 def _process_alive(pid: int) -> bool:
