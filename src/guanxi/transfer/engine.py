@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -74,11 +74,15 @@ ERRORS_PREVIEW = 100
 PROGRESS_EVERY = 0.25  # seconds between progress-file writes
 HEARTBEAT_SECONDS = 1.0  # a running import touches its progress file this often
 DEAD_AFTER_SECONDS = 10.0  # …and is dead when the file is older than this
-# After each committed step of an all-or-nothing import, the write lock is left free this
-# long: SQLite has no queue of waiting writers (each retries on its own clock, every 100 ms
-# at most once it has waited a while), and an importer that began its next step at once
-# could keep others waiting for a whole import.
-STEP_PAUSE = 0.005
+# An all-or-nothing import writes in steps of up to STEP_ROWS rows (STEP_BATCHES batches),
+# each one short transaction. After each, the write lock is left free for STEP_PAUSE: SQLite
+# has no queue of waiting writers (each retries on its own clock, every 100 ms once it has
+# waited a while), and an importer that began its next step at once would starve them until
+# their 20 s busy timeout ran out ("database is locked").
+STEP_ROWS = 10_000
+STEP_BATCHES = 5
+STEP_PAUSE = 0.11
+STEP_LOCK_RETRIES = 10  # a step that timed out waiting for the lock tries again this often
 MAX_PHONES = 5
 MAX_TAGS = 20
 TAG_SPLIT = re.compile(r"[,，;；、/|]+")
@@ -460,11 +464,18 @@ class ImportRun:
         try:
             first = next(batches, [])
             self.dropped = self.drop_indexes_for(self._expected_rows())
+            step_rows = max(self.batch_size, min(STEP_ROWS, STEP_BATCHES * self.batch_size))
+            pending: list = []
             with self.step_cache():
                 for rows in itertools.chain([first], batches):
                     if rows and not self.error_lines:
-                        self._write_batch_retrying(rows)
+                        pending.append(rows)
+                        if sum(map(len, pending)) >= step_rows:
+                            self._write_step(pending)
+                            pending = []
                     self.progress()
+                if pending and not self.error_lines:
+                    self._write_step(pending)
             self._finishing()
             if self.error_lines:
                 raise Stop
@@ -530,15 +541,6 @@ class ImportRun:
         for attempt in (1, 2):
             before = dict(self.counts), set(self.error_lines), len(self.errors_preview)
             try:
-                if self.in_steps and not self.skip_bad:
-                    # Matching only reads: outside the write transaction, which then holds
-                    # the write lock for the inserts alone (others' saves slip in between).
-                    plan = self.match_batch(rows)
-                    with transaction.atomic():
-                        self.apply_batch(plan)
-                    time.sleep(STEP_PAUSE)
-                    self.counts["written"] += len(rows)
-                    return
                 with transaction.atomic():
                     self.write_batch(rows)
                 self.counts["written"] += len(rows)
@@ -549,6 +551,37 @@ class ImportRun:
                 del self.errors_preview[before[2] :]
                 self.forget_rolled_back()
                 if attempt == 2:
+                    raise
+
+    def _write_step(self, batches: list) -> None:
+        """All-or-nothing, one step: a few batches matched (reads only, outside the write
+        transaction), then inserted in one short transaction, then the write lock left free
+        for a moment (STEP_PAUSE). A step that lost a race is matched again once."""
+        conflicts = waits = 0
+        while True:
+            before = dict(self.counts), set(self.error_lines), len(self.errors_preview)
+            try:
+                plans = [self.match_batch(rows) for rows in batches]
+                with transaction.atomic():
+                    for plan in plans:
+                        self.apply_batch(plan)
+                self.counts["written"] += sum(map(len, batches))
+                self.progress()
+                time.sleep(STEP_PAUSE)
+                return
+            except (IntegrityError, OperationalError) as exc:
+                self.counts = before[0]
+                self.error_lines = before[1]
+                del self.errors_preview[before[2] :]
+                self.forget_rolled_back()
+                if isinstance(exc, OperationalError):
+                    # Others held the lock for the whole busy timeout: wait our turn again.
+                    waits += 1
+                    if "locked" not in str(exc) or waits > STEP_LOCK_RETRIES:
+                        raise
+                    continue
+                conflicts += 1
+                if conflicts == 2:
                     raise
 
     def forget_rolled_back(self) -> None:
