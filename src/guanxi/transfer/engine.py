@@ -1036,6 +1036,7 @@ class CustomerImport(ImportRun):
                 self._apply_updates(updates)
                 self._add_keys(new_keys)
             self.progress()
+            time.sleep(STEP_PAUSE)
 
     def close_spool(self) -> None:
         if self._spool is not None:
@@ -1350,6 +1351,7 @@ def discard_load(job_id: int | None, batch_id: int) -> int:
     for start in range(0, len(key_ids), DISCARD_CHUNK):
         with transaction.atomic():
             delete_rows(ImportKey, key_ids[start : start + DISCARD_CHUNK])
+        time.sleep(STEP_PAUSE)  # the write lock left free for others, as between steps
     Through = Customer.tags.through
     for start in range(0, len(ids), DISCARD_CHUNK):
         chunk = ids[start : start + DISCARD_CHUNK]
@@ -1359,6 +1361,7 @@ def discard_load(job_id: int | None, batch_id: int) -> int:
             CustomerPhone.objects.filter(customer_id__in=chunk)._raw_delete(connection.alias)
             Through.objects.filter(customer_id__in=chunk)._raw_delete(connection.alias)
             delete_rows(Customer, chunk)
+        time.sleep(STEP_PAUSE)
     load_batch_forget(batch_id=batch_id)
     return len(ids)
 
