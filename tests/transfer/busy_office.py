@@ -64,6 +64,7 @@ class BusyOffice:
                         json={
                             "name": f"同事{number}号{n}",
                             "phones": [f"{self.prefix}{number:02d}{n:06d}"],
+                            "allow_similar": True,  # 同事1号2 and 同事1号3 are two people
                         },
                     )
                 except httpx.HTTPError as exc:

@@ -74,7 +74,7 @@ def test_big_load_matches_existing_customers_and_keeps_the_indexes(
     indexes_before = customer_indexes()
     rows = [HEADER, ["张三", "138 1234 5678", "", ""], ["李四", "", "LiSi@example.cn", ""]]
     rows += [[f"客户{i}", f"1390000{i:04d}", "", "华强"] for i in range(40)]
-    job = import_file(admin_user, "big.csv", csv_bytes(rows), batch_size=7)
+    job = import_file(admin_user, "big.csv", csv_bytes(rows), batch_size=7, defer_indexes=True)
     assert job.state == ImportJob.State.SUCCEEDED, job.message
     assert (job.created_count, job.skipped_count) == (40, 2)
     assert Customer.objects.count() == 42
@@ -90,9 +90,17 @@ def test_rejected_big_load_writes_nothing_and_keeps_the_indexes(
     indexes_before = customer_indexes()
     rows = [HEADER] + [[f"客户{i}", f"1390000{i:04d}", "", ""] for i in range(40)]
     rows.append(["坏行", "12345", "", ""])  # the last line is bad: earlier batches were written
-    job = import_file(admin_user, "big.csv", csv_bytes(rows), batch_size=7)
+    job = import_file(admin_user, "big.csv", csv_bytes(rows), batch_size=7, defer_indexes=True)
     assert job.state == ImportJob.State.REJECTED
     assert [int(r[0]) for r in report_rows(job)] == [42]
     assert not Customer.objects.exists()
     assert customer_indexes() == indexes_before
     assert len(big_load) == (1 if connection.vendor == "sqlite" else 0)
+
+
+def test_big_load_keeps_the_indexes_others_save_through_by_default(admin_user, big_load):
+    """Without defer_indexes (the default: colleagues may be at work) no index is dropped."""
+    rows = [HEADER] + [[f"客户{i}", f"1390000{i:04d}", "", ""] for i in range(40)]
+    job = import_file(admin_user, "big.csv", csv_bytes(rows), batch_size=7)
+    assert job.state == ImportJob.State.SUCCEEDED and job.created_count == 40
+    assert big_load == []

@@ -126,7 +126,9 @@ def start_import(office, *extra) -> subprocess.Popen:
 
 def test_big_import_never_stops_the_office_and_shows_its_rows_all_at_once(office):
     db = office["db"]
-    busy = BusyOffice(office["base"], office["token"], threads=20, pause=0.5).start()
+    busy = BusyOffice(
+        office["base"], office["token"], threads=20, pause=1.0
+    ).start()  # < gunicorn's 2 s keep-alive
     watcher = Watcher(db)
     watcher.start()
     try:

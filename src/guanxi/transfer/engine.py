@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -75,6 +75,15 @@ ERRORS_PREVIEW = 100
 PROGRESS_EVERY = 0.25  # seconds between progress-file writes
 HEARTBEAT_SECONDS = 1.0  # a running import touches its progress file this often
 DEAD_AFTER_SECONDS = 10.0  # …and is dead when the file is older than this
+# An all-or-nothing import writes in steps of up to STEP_ROWS rows (STEP_BATCHES batches),
+# each one short transaction. After each, the write lock is left free for STEP_PAUSE: SQLite
+# has no queue of waiting writers (each retries on its own clock, every 100 ms once it has
+# waited a while), and an importer that began its next step at once would starve them until
+# their 20 s busy timeout ran out ("database is locked").
+STEP_ROWS = 10_000
+STEP_BATCHES = 5
+STEP_PAUSE = 0.11
+STEP_LOCK_RETRIES = 10  # a step that timed out waiting for the lock tries again this often
 MAX_PHONES = 5
 MAX_TAGS = 20
 TAG_SPLIT = re.compile(r"[,，;；、/|]+")
@@ -456,11 +465,18 @@ class ImportRun:
         try:
             first = next(batches, [])
             self.dropped = self.drop_indexes_for(self._expected_rows())
+            step_rows = max(self.batch_size, min(STEP_ROWS, STEP_BATCHES * self.batch_size))
+            pending: list = []
             with self.step_cache():
                 for rows in itertools.chain([first], batches):
                     if rows and not self.error_lines:
-                        self._write_batch_retrying(rows)
+                        pending.append(rows)
+                        if sum(map(len, pending)) >= step_rows:
+                            self._write_step(pending)
+                            pending = []
                     self.progress()
+                if pending and not self.error_lines:
+                    self._write_step(pending)
             self._finishing()
             if self.error_lines:
                 raise Stop
@@ -538,6 +554,37 @@ class ImportRun:
                 if attempt == 2:
                     raise
 
+    def _write_step(self, batches: list) -> None:
+        """All-or-nothing, one step: a few batches matched (reads only, outside the write
+        transaction), then inserted in one short transaction, then the write lock left free
+        for a moment (STEP_PAUSE). A step that lost a race is matched again once."""
+        conflicts = waits = 0
+        while True:
+            before = dict(self.counts), set(self.error_lines), len(self.errors_preview)
+            try:
+                plans = [self.match_batch(rows) for rows in batches]
+                with transaction.atomic():
+                    for plan in plans:
+                        self.apply_batch(plan)
+                self.counts["written"] += sum(map(len, batches))
+                self.progress()
+                time.sleep(STEP_PAUSE)
+                return
+            except (IntegrityError, OperationalError) as exc:
+                self.counts = before[0]
+                self.error_lines = before[1]
+                del self.errors_preview[before[2] :]
+                self.forget_rolled_back()
+                if isinstance(exc, OperationalError):
+                    # Others held the lock for the whole busy timeout: wait our turn again.
+                    waits += 1
+                    if "locked" not in str(exc) or waits > STEP_LOCK_RETRIES:
+                        raise
+                    continue
+                conflicts += 1
+                if conflicts == 2:
+                    raise
+
     def forget_rolled_back(self) -> None:
         """Drop what a rolled-back batch cached (ids of rows that no longer exist)."""
 
@@ -571,6 +618,7 @@ DEFAULT_OPTIONS = {
     "owner_mode": "none",  # "column", "fixed", "rotation" or "none"
     "owner_id": None,
     "batch_size": BATCH,
+    "defer_indexes": False,  # a big load drops secondary indexes (nobody else at work)
 }
 
 
@@ -949,6 +997,12 @@ class CustomerImport(ImportRun):
         if not worth_deferring(expected_rows, Customer.objects.count()):
             return []
         self.known = _Known.read()
+        if not self.options.get("defer_indexes"):
+            # Colleagues' saves read these indexes inside their own write transactions: on a
+            # big table without them each save scans it while holding the lock, and the
+            # office stalls ("database is locked"). Only an import run when nobody else
+            # works (option defer_indexes) drops them.
+            return []
 
         def record(statements: list[str]) -> None:
             ImportJob.objects.filter(pk=self.job.pk).update(dropped_indexes=statements)
@@ -984,6 +1038,7 @@ class CustomerImport(ImportRun):
                 index_customers(current["id"] for _l, _r, current in updates)
                 self._add_keys(new_keys)
             self.progress()
+            time.sleep(STEP_PAUSE)
 
     def close_spool(self) -> None:
         if self._spool is not None:
@@ -1009,7 +1064,8 @@ class CustomerImport(ImportRun):
                 ignore_conflicts=True,
             )
 
-    def write_batch(self, rows: list[tuple[int, dict]]) -> None:
+    def match_batch(self, rows: list[tuple[int, dict]]):
+        """Match a batch against the database (reads only): (new rows, updates, keys)."""
         numbers = {e164 for _l, row in rows for e164, _n in row["phones"]}
         emails = {row["email"] for _l, row in rows if "email" in row}
         keys = {row["key"] for _l, row in rows}
@@ -1091,6 +1147,13 @@ class CustomerImport(ImportRun):
                 )
                 continue
             updates.append((line, row, current))
+        return new_rows, updates, new_keys
+
+    def write_batch(self, rows: list[tuple[int, dict]]) -> None:
+        self.apply_batch(self.match_batch(rows))
+
+    def apply_batch(self, plan) -> None:
+        new_rows, updates, new_keys = plan
         if self.error_lines and not self.skip_bad:
             return  # all-or-nothing is already lost: only find the remaining errors
         created = self._insert_new(new_rows)
@@ -1296,6 +1359,7 @@ def discard_load(job_id: int | None, batch_id: int) -> int:
     for start in range(0, len(key_ids), DISCARD_CHUNK):
         with transaction.atomic():
             delete_rows(ImportKey, key_ids[start : start + DISCARD_CHUNK])
+        time.sleep(STEP_PAUSE)  # the write lock left free for others, as between steps
     Through = Customer.tags.through
     for start in range(0, len(ids), DISCARD_CHUNK):
         chunk = ids[start : start + DISCARD_CHUNK]
@@ -1306,6 +1370,7 @@ def discard_load(job_id: int | None, batch_id: int) -> int:
             Through.objects.filter(customer_id__in=chunk)._raw_delete(connection.alias)
             delete_rows(Customer, chunk)
             index_customers(chunk)  # their search entries go with them
+        time.sleep(STEP_PAUSE)
     load_batch_forget(batch_id=batch_id)
     return len(ids)
 

@@ -58,6 +58,18 @@ def detect_encoding(path: Path) -> str:
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
         handle.seek(0)
+        sample = handle.read(8192)
+        sample = sample[: len(sample) // 2 * 2]
+        if len(sample) >= 4 and b"\x00" in sample:
+            # UTF-16 without a byte-order mark: the ASCII characters of a table (digits,
+            # commas, line ends) leave a zero in every other byte, on one side only.
+            even, odd = sample[0::2].count(0), sample[1::2].count(0)
+            half = len(sample) // 2
+            if odd > half * 0.2 and even < half * 0.05:
+                return "utf-16-le"
+            if even > half * 0.2 and odd < half * 0.05:
+                return "utf-16-be"
+        handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         try:
             while chunk := handle.read(1 << 20):

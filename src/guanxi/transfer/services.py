@@ -165,6 +165,10 @@ def import_upload(
                 )
             digest.update(chunk)
             out.write(chunk)
+    refused = _refuse_by_content(path, fmt)
+    if refused:
+        path.unlink(missing_ok=True)
+        raise ValidationFailed.single("file", refused[0], refused[1])
     try:
         info = inspect(path, name, kind)
     except UnreadableFile as exc:
@@ -191,6 +195,49 @@ def import_upload(
         mapping=mapping,
         options=dict(DEFAULT_OPTIONS),
     )
+
+
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _refuse_by_content(path: Path, fmt: str) -> tuple[str, str] | None:
+    """(code, sentence) when the file's first bytes say it is not what its name says."""
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if fmt == "csv":
+        if head.startswith(_ZIP):
+            return "workbook_named_csv", _(
+                "This file is an Excel workbook (.xlsx) with a .csv name. Rename it to .xlsx, "
+                "or save it from Excel as “CSV UTF-8”, and upload it again."
+            )
+        if head.startswith(_OLE2):
+            return "workbook_named_csv", _(
+                "This file is an old Excel workbook (.xls) with a .csv name. Rename it to .xls "
+                "and upload it again."
+            )
+        text_like = head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00\x00" not in head
+        if not text_like or (b"\x00" in head and not _utf16_without_bom(head)):
+            return "binary_file", _(
+                "This file is not a table: it holds binary data (a picture, a program or an "
+                "archive?). Upload a .csv, .xlsx or .xls file."
+            )
+    elif fmt == "xlsx" and not head.startswith(_ZIP):
+        return "not_a_workbook", _(
+            "This file is not an Excel workbook, although its name ends in .xlsx. Open it in "
+            "Excel and save it again as .xlsx or as CSV."
+        )
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Text in UTF-16 without a byte-order mark: every other byte of Latin text is zero."""
+    sample = head[: len(head) // 2 * 2]
+    if len(sample) < 4:
+        return False
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    return max(even, odd) > half * 0.2 and min(even, odd) < half * 0.05
 
 
 def import_upload_path(

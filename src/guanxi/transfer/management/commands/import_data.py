@@ -62,6 +62,12 @@ class Command(BaseCommand):
             help="Override one column's mapping (FIELD 'ignore' skips it). Repeatable.",
         )
         parser.add_argument("--batch-size", type=int, default=2000)
+        parser.add_argument(
+            "--nobody-else-working",
+            action="store_true",
+            help="A big first load may drop the customer indexes and build them at the end "
+            "(faster; colleagues' saves would crawl meanwhile).",
+        )
         parser.add_argument("--quiet", action="store_true", help="No progress bar.")
 
     def handle(self, *args, **options):
@@ -101,6 +107,7 @@ class Command(BaseCommand):
             "owner_mode": owner_mode,
             "owner_id": owner_id,
             "batch_size": options["batch_size"],
+            "defer_indexes": options["nobody_else_working"],
         }
         if not options["quiet"]:
             self._show_mapping(console, job, mapping)
