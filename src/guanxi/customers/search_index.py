@@ -1,5 +1,5 @@
 """The word and substring search index: what the prefix keys cannot find (decision record:
-docs/decisions/0005-word-and-substring-search.md).
+docs/decisions/0006-word-and-substring-search.md).
 
 Each active customer (not archived, not merged) has one entry: its name, company, e-mail,
 address and tags, folded and lower-cased, one field a line (`document`), and the Chinese

@@ -1,5 +1,5 @@
 """The word and substring search index (customers/search_index.py; decision record
-docs/decisions/0005-word-and-substring-search.md).
+docs/decisions/0006-word-and-substring-search.md).
 
 SQLite: two FTS5 tables (trigram, unicode61). PostgreSQL: the pg_trgm extension and a table
 with GIN indexes on its document (trigrams) and its short grams. Filled from the customers
