@@ -143,7 +143,18 @@ _MODEL_FIELDS: dict[tuple[str, str], str | Promise] = {
 }
 
 # Values that are ids of people or customers, by field name.
-_USER_FIELDS = {"owner_id", "owner", "receiver", "credit", "actor", "salesperson"}
+_USER_FIELDS = {
+    "owner_id",
+    "owner",
+    "receiver",
+    "credit",
+    "credit_holder",
+    "credit_holder_id",
+    "actor",
+    "salesperson",
+}
+# Values that are ids of organisation units.
+_UNIT_FIELDS = {"org_unit", "org_unit_id", "branch", "branch_id"}
 _CUSTOMER_FIELDS = {"member", "merged", "merged_into"}
 _MONEY_FIELDS = {
     "amount",
@@ -170,6 +181,11 @@ _VALUE_LABELS: dict[str, dict[str, str | Promise]] = {
 
 def register_audit_verb(verb: str, label: str | Promise) -> None:
     _VERBS[verb] = label
+
+
+def register_audit_values(name: str, labels: dict[str, str | Promise]) -> None:
+    """Labels of a field's stored codes (a reason, a channel), from the app that owns them."""
+    _VALUE_LABELS[name] = {**_VALUE_LABELS.get(name, {}), **labels}
 
 
 def verb_choices() -> list[tuple[str, str]]:
@@ -261,6 +277,7 @@ class _Names:
         self.customer_ids: set[int] = set()
         self.users: dict[int, str] = {}
         self.customers: dict[int, str] = {}
+        self.units: dict[int, str] | None = None
 
     def want(self, kind: str, value) -> None:
         ids = self.user_ids if kind == "user" else self.customer_ids
@@ -290,6 +307,14 @@ class _Names:
 
     def user(self, value) -> str:
         return self._name(self.users, value)
+
+    def unit(self, value) -> str:
+        """Organisation units are few: all their names are read once, when first needed."""
+        if self.units is None:
+            from .models import OrgUnit
+
+            self.units = dict(OrgUnit.objects.values_list("pk", "name"))
+        return self._name(self.units, value)
 
     def customer(self, value) -> str:
         return self._name(self.customers, value)
@@ -345,6 +370,8 @@ def _format(name: str, value, model, names: _Names, verb: str = "") -> str:
         return _("yes") if value else _("no")
     if name in _USER_FIELDS:
         return names.user(value)
+    if name in _UNIT_FIELDS:
+        return names.unit(value)
     if name in _CUSTOMER_FIELDS:
         return names.customer(value)
     if name in _USER_LIST_FIELDS and isinstance(value, list):

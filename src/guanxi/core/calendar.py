@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .audit import audit_record
 from .errors import Forbidden, ValidationFailed
@@ -242,6 +243,20 @@ def library_years() -> range:
 
     known = list(chinese_calendar.holidays) + list(chinese_calendar.workdays)
     return range(min(known).year, max(known).year + 1)
+
+
+# The names `chinese-calendar` gives its holidays, so that they are in the catalogues and
+# shown in the reader's language (CalendarDay.display_name).
+LIBRARY_HOLIDAY_NAMES = (
+    gettext_noop("New Year's Day"),
+    gettext_noop("Spring Festival"),
+    gettext_noop("Tomb-sweeping Day"),
+    gettext_noop("Labour Day"),
+    gettext_noop("Dragon Boat Festival"),
+    gettext_noop("Mid-autumn Festival"),
+    gettext_noop("National Day"),
+    gettext_noop("Anti-Fascist 70th Day"),
+)
 
 
 def _seed(calendar: BusinessCalendar, year: int) -> int:

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -409,6 +410,11 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}"
+
+    @property
+    def display_name(self) -> str:
+        """A library holiday's name in the reader's language; an administrator's as typed."""
+        return gettext(self.name) if self.source == self.Source.LIBRARY and self.name else self.name
 
 
 class CalendarYear(models.Model):

@@ -27,6 +27,14 @@ class CustomersConfig(AppConfig):
             more_url=customer_list_url,
         )
 
+        from guanxi.core.audit_display import register_audit_field, register_audit_values
+
+        from .ownership import Reason
+
+        # An ownership change's audit entry names its reason (customers/ownership.py).
+        register_audit_field("reason", _("reason"))
+        register_audit_values("reason", dict(Reason.choices))
+
         from . import home_panels
 
         home_panels.register()

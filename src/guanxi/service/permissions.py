@@ -73,3 +73,8 @@ def can_manage_service(user: User) -> bool:
 
 def can_edit_articles(user: User) -> bool:
     return user.is_active and (user.is_admin or user.has_role(Role.MANAGER, Role.SERVICE))
+
+
+def can_read_service_reports(user: User) -> bool:
+    """CSAT, deflections and service value: managers of service and the agents."""
+    return can_manage_service(user) or user.has_role(Role.SERVICE)

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +25,7 @@ from .permissions import (
     can_create_ticket,
     can_edit_articles,
     can_manage_service,
+    can_read_service_reports,
     can_work,
     queue_unit_ids,
 )
@@ -63,6 +65,7 @@ def queue_view(request):
     if is_htmx_partial(request):
         return render(request, "service/partials/ticket_table.html", context)
     context["return_visits"] = care.return_visits_due(user=request.user, limit=10)
+    context["can_read_reports"] = can_read_service_reports(request.user)
     return render(request, "service/queue.html", context)
 
 
@@ -274,12 +277,16 @@ def return_visits_view(request):
 @login_required
 def kb_list_view(request):
     q = request.GET.get("q", "")[:100]
+    language = get_language() or "zh-hans"
+    articles = knowledge.article_search(q=q, limit=50)
+    for article in articles:
+        article.title_shown = article.title_for(language)
     return render(
         request,
         "service/kb_list.html",
         {
             "q": q,
-            "articles": knowledge.article_search(q=q, limit=50),
+            "articles": articles,
             "can_edit": can_edit_articles(request.user),
         },
     )
@@ -332,7 +339,7 @@ def ticket_article_view(request, pk: int):
 
 @login_required
 def reports_view(request):
-    if not (can_manage_service(request.user) or request.user.has_role(Role.SERVICE)):
+    if not can_read_service_reports(request.user):
         raise Http404
     try:
         months = min(max(int(request.GET.get("months", "6")), 1), 24)
