@@ -80,6 +80,7 @@ class Supervised:
         if self.process is None and due and not stopping:
             self.restarts += 1
             self.start()
+            assert self.process is not None
             _log(f"the {self.name} is running again (pid {self.process.pid})")
         if self.process is not None:
             self.pid_was = self.process.pid
@@ -146,6 +147,7 @@ def serve(args: list[str]) -> int:
     ]
     for child in children:
         child.start()
+        assert child.process is not None
         child.pid_was = child.process.pid
     _write_health(children)
     stopping = False

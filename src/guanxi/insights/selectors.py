@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import User
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.models import Customer
+from guanxi.service.models import Ticket, TicketType
 
 from .models import CustomerValue
 from .rules import SEGMENT_LABELS, STAGES
@@ -108,20 +109,10 @@ def checklist(*, viewer: User, now: datetime | None = None, limit: int = 20) -> 
 
 
 def _complained(viewer: User, start, end, limit: int) -> list:
-    """Big customers (A or B) with two complaints or more last year — from the service app's
-    tickets when it is installed; an empty list until then."""
-    from django.apps import apps
-
-    if not apps.is_installed("guanxi.service"):
-        return []
-    try:
-        Ticket = apps.get_model("service", "Ticket")  # type: ignore[misc]
-    except LookupError:
-        return []
-    kind_field = "kind" if any(f.name == "kind" for f in Ticket._meta.fields) else None
-    tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
-    if kind_field:
-        tickets = tickets.filter(kind="complaint")
+    """Big customers (A or B) with two complaints or more last year (service tickets)."""
+    tickets = Ticket.objects.filter(
+        type=TicketType.COMPLAINT, created_at__gte=start, created_at__lt=end
+    )
     counts = dict(
         tickets.values("customer_id")
         .annotate(n=Count("id"))
