@@ -41,8 +41,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import override_settings
 
-    from guanxi.core.management.commands.demo_data import demo_organisation
     from guanxi.core.models import User
+    from guanxi.demo.management.commands.demo_data import demo_organisation
     from guanxi.notifications.models import Notification
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -70,8 +70,8 @@ def _setup_django():
 
 def _salespeople(count: int, password: str | None = None) -> list:
     """`count` salespeople spread over the demo organisation's two sales departments."""
-    from guanxi.core.management.commands.demo_data import demo_organisation
     from guanxi.core.models import Role, User, UserRole
+    from guanxi.demo.management.commands.demo_data import demo_organisation
 
     units = demo_organisation()
     people = []

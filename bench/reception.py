@@ -72,9 +72,9 @@ def phase_populate(args) -> dict:
     call_command("migrate", verbosity=0, interactive=False)
     from django.db import connection
 
-    from guanxi.core.management.commands.demo_data import demo_organisation
     from guanxi.core.models import Role, User, UserRole
     from guanxi.core.services import token_create
+    from guanxi.demo.management.commands.demo_data import demo_organisation
     from guanxi.reception.services import roster_set
 
     units = demo_organisation()

@@ -81,10 +81,10 @@ def phase_populate(args) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from guanxi.core.management.commands.demo_data import demo_organisation
     from guanxi.core.models import Role, User, UserRole
     from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.management.commands.demo_data import demo_organisation
     from guanxi.sales.models import Deal, InventoryUnit, Product
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -29,3 +29,7 @@ class InsightsConfig(AppConfig):
         register_list_filter(
             ListFilter("lifecycle", _("Lifecycle"), stage_choices, filter_by("stage"))
         )
+
+        from . import home_panels
+
+        home_panels.register()

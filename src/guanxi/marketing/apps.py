@@ -21,3 +21,7 @@ class MarketingConfig(AppConfig):
         register_customer_hook("marketing.segments", refresh_on_customer_change)
         register_customer_hook("marketing.consent", record_consent_change)
         register_contact_policy(policy_decide)
+
+        from . import home_panels
+
+        home_panels.register()
