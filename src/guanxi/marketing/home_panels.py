@@ -17,7 +17,7 @@ def marketing_today(user: User) -> dict | None:
     segments = Segment.objects.filter(unit_scope_q(user))
     campaigns = Campaign.objects.filter(unit_scope_q(user))
     consent = ContactPermission.objects.aggregate(
-        granted=Count("id", filter=Q(granted=True)), withdrawn=Count("id", filter=Q(granted=False))
+        consents=Count("id", filter=Q(granted=True)), opt_outs=Count("id", filter=Q(granted=False))
     )
     return {
         "segments": segments.count(),
