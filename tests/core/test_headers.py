@@ -43,3 +43,12 @@ def test_api_error_is_not_cached_either(client):
     response = client.get("/api/v1/customers")
     assert response.status_code == 401
     assert "no-store" in response["Cache-Control"]
+
+
+def test_the_embeddable_lead_form_may_be_framed_and_other_pages_may_not(client, settings):
+    from guanxi.core.middleware import CONTENT_SECURITY_POLICY, EMBEDDABLE_POLICY
+
+    assert "frame-ancestors 'none'" in client.get("/login/")["Content-Security-Policy"]
+    assert CONTENT_SECURITY_POLICY.replace("'none'", "*", 1) != CONTENT_SECURITY_POLICY
+    assert "frame-ancestors *" in EMBEDDABLE_POLICY
+    assert "script-src 'self'" in EMBEDDABLE_POLICY
