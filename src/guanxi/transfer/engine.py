@@ -449,6 +449,7 @@ class ImportRun:
                         if not self.error_lines:
                             self.counts["written"] += len(rows)
                     self.progress()
+                self.after_step()
                 self._finishing()
                 if self.error_lines:
                     raise Stop  # before the indexes are rebuilt: the rollback restores them
@@ -569,6 +570,7 @@ class ImportRun:
                 self.counts["written"] += sum(map(len, batches))
                 self.progress()
                 time.sleep(STEP_PAUSE)
+                self.after_step()
                 return
             except (IntegrityError, OperationalError) as exc:
                 self.counts = before[0]
@@ -587,6 +589,9 @@ class ImportRun:
 
     def forget_rolled_back(self) -> None:
         """Drop what a rolled-back batch cached (ids of rows that no longer exist)."""
+
+    def after_step(self) -> None:
+        """Work that follows a committed step in a short transaction of its own."""
 
 
 # ---- checking processes -----------------------------------------------------------------------
@@ -802,6 +807,7 @@ class CustomerImport(ImportRun):
         self.today = timezone.localdate()
         self.load_batch: int | None = None
         self._spool = None
+        self._unindexed: list[int] = []  # a hidden load's rows not yet in the search index
 
     def clean_row(self, line: int, cells: list) -> dict | None:
         row: dict = {}
@@ -965,6 +971,17 @@ class CustomerImport(ImportRun):
     def forget_rolled_back(self) -> None:
         self.tag_ids = {}
         self.known = None  # someone else added a phone meanwhile: query from now on
+
+    def after_step(self) -> None:
+        """The search entries of a hidden load's step, in a transaction of their own: nobody
+        finds those rows before the load is published (search reads through visibility), so
+        the index may follow a moment later, and each step holds the write lock briefly.
+        An id a rolled-back step never kept gets no entry (index_customers skips it)."""
+        if self._unindexed:
+            ids, self._unindexed = self._unindexed, []
+            with transaction.atomic():
+                index_customers(ids)
+            time.sleep(STEP_PAUSE)
 
     def _tag_ids(self, names: set[str]) -> dict[str, int]:
         missing = names - self.tag_ids.keys()
@@ -1157,10 +1174,11 @@ class CustomerImport(ImportRun):
         if self.error_lines and not self.skip_bad:
             return  # all-or-nothing is already lost: only find the remaining errors
         created = self._insert_new(new_rows)
-        # The word and substring search index, in this batch's transaction (customers). The
-        # rows of a hidden load are found by nobody until it is published: search reads
-        # through visibility, which hides them.
-        index_customers(created)
+        if self.skip_bad:
+            # The word and substring search index, in this batch's transaction (customers).
+            index_customers(created)
+        else:
+            self._unindexed.extend(created)
         if self.skip_bad:
             self._apply_updates(updates)
             index_customers(current["id"] for _l, _r, current in updates)
