@@ -55,9 +55,20 @@ def test_a_bar_of_the_pipeline_chart_opens_the_pipeline(new_page, floor):
     log_in(page, "manager", PASSWORD)
     chart = page.locator('[data-panel="sales.pipeline"] [data-chart]')
     expect(chart.locator("svg")).to_be_visible()
-    box = chart.bounding_box()
-    # the third bar (已报价) stands in the chart's third tenth
-    page.mouse.click(box["x"] + box["width"] * 0.28, box["y"] + box["height"] * 0.6)
+    # The bar of 已报价 (both deals are quoted): the tallest filled shape in the chart.
+    bar = page.evaluate(
+        """(chart) => {
+            const shapes = [...chart.querySelectorAll("svg path")].filter((p) => {
+                const fill = p.getAttribute("fill");
+                return fill && fill !== "none" && !fill.startsWith("#fff");
+            });
+            const boxes = shapes.map((p) => p.getBoundingClientRect());
+            const tallest = boxes.sort((a, b) => b.height - a.height)[0];
+            return {x: tallest.x + tallest.width / 2, y: tallest.y + tallest.height / 2};
+        }""",
+        chart.element_handle(),
+    )
+    page.mouse.click(bar["x"], bar["y"])
     expect(page).to_have_url(re.compile(r"/sales/$"))
 
 
