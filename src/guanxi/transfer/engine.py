@@ -83,6 +83,9 @@ DEAD_AFTER_SECONDS = 10.0  # …and is dead when the file is older than this
 STEP_ROWS = 10_000
 STEP_BATCHES = 5
 STEP_PAUSE = 0.11
+# Search entries written per transaction after a step: trigram indexing is slow enough that a
+# whole step's rows at once would hold the write lock longer than the step itself.
+INDEX_CHUNK = 1000
 STEP_LOCK_RETRIES = 10  # a step that timed out waiting for the lock tries again this often
 MAX_PHONES = 5
 MAX_TAGS = 20
@@ -977,10 +980,10 @@ class CustomerImport(ImportRun):
         finds those rows before the load is published (search reads through visibility), so
         the index may follow a moment later, and each step holds the write lock briefly.
         An id a rolled-back step never kept gets no entry (index_customers skips it)."""
-        if self._unindexed:
-            ids, self._unindexed = self._unindexed, []
+        ids, self._unindexed = self._unindexed, []
+        for start in range(0, len(ids), INDEX_CHUNK):
             with transaction.atomic():
-                index_customers(ids)
+                index_customers(ids[start : start + INDEX_CHUNK])
             time.sleep(STEP_PAUSE)
 
     def _tag_ids(self, names: set[str]) -> dict[str, int]:
