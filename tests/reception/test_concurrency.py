@@ -2,43 +2,18 @@
 customer. Real threads and real transactions: SQLite serialises them with BEGIN IMMEDIATE,
 PostgreSQL with row locks (the roster row, the customer row)."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from guanxi.core.errors import Conflict
 from guanxi.customers.models import Customer
 from guanxi.reception import services
 from guanxi.reception.models import DutyRoster, PoolClaim, TurnSkip, Visit
+from tests.races import run_together
 
 from .helpers import new_phone
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*jobs, timeout=60):
-    """Start every job at the same instant (a barrier); return what each returned or raised."""
-    start = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            start.wait(timeout=10)
-            outcomes[index] = job()
-        except Exception as exc:  # the test asserts on what came out
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return outcomes
 
 
 @pytest.fixture
