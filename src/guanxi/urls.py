@@ -35,3 +35,23 @@ def handler404(request, exception):
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """A refused CSRF check on the API is a JSON 403 a script can read (the session cookie
+    without its token); pages get the styled 403 page."""
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+        from django.utils.translation import gettext as _
+
+        return JsonResponse(
+            {
+                "code": "csrf_failed",
+                "message": _("The request was refused: its CSRF token is missing or wrong."),
+                "field": None,
+            },
+            status=403,
+        )
+    from django.views.csrf import csrf_failure as page
+
+    return page(request, reason=reason)

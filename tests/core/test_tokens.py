@@ -56,6 +56,21 @@ def test_bearer_token_writes_without_a_csrf_token(owner, key):
     assert response.status_code == 201
 
 
+def test_session_write_without_csrf_token_is_a_json_403(owner):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    response = browser.post(CUSTOMERS, {"name": "李四"}, content_type="application/json")
+    assert (response.status_code, response["Content-Type"].split(";")[0]) == (403, "application/json")
+    assert response.json()["code"] in {"forbidden", "csrf_failed"}
+
+
+def test_page_post_without_csrf_token_gets_the_styled_403_page(owner):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    response = browser.post("/customers/new/", {"name": "李四"})
+    assert (response.status_code, response["Content-Type"].split(";")[0]) == (403, "text/html")
+
+
 def test_revoked_token_is_refused_with_401(owner, key):
     token = ApiToken.objects.get(user=owner)
     token_revoke(actor=owner, token_id=token.pk)
