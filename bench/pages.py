@@ -134,6 +134,9 @@ def main() -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     if not User.objects.filter(username="reception").exists():
         call_command("demo_data", customers=args.customers, verbosity=0)
+    from guanxi.core.tasks import refresh_planner_statistics_now
+
+    refresh_planner_statistics_now()  # as `guanxi scheduler` does when it starts
     from guanxi.customers.models import Customer
 
     total = Customer.objects.count()
