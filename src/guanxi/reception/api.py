@@ -118,6 +118,8 @@ class VisitIn(Strict):
     discount_seeking: bool = False
     forgot_receiver: bool = False
     event_assignee: Id | None = None
+    # Case 3: the colleague who assists while the customer's salesperson is away.
+    assistant: Id | None = None
 
 
 class ReceiveIn(Strict):
@@ -128,6 +130,8 @@ class ReceiveIn(Strict):
     discount_seeking: bool = False
     forgot_receiver: bool = False
     event_assignee: Id | None = None
+    # Case 3: the colleague who assists while the customer's salesperson is away.
+    assistant: Id | None = None
 
 
 class ShareOut(Schema):
@@ -189,6 +193,7 @@ def _receive_kwargs(payload) -> dict:
         "discount_seeking": payload.discount_seeking,
         "forgot_receiver": payload.forgot_receiver,
         "event_assignee": payload.event_assignee,
+        "assistant": payload.assistant,
     }
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from guanxi.core.calendar import time_zone_for_unit
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
 from guanxi.core.ids import MAX_ID
 from guanxi.core.models import Role, User
@@ -73,6 +74,7 @@ def desk_view(request):
             discount_seeking=bool(values.get("discount_seeking")),
             forgot_receiver=bool(values.get("forgot_receiver")),
             event_assignee=_int_or_none(values.get("event_assignee")),
+            assistant=_int_or_none(values.get("assistant")),
         )
         try:
             visit = services.visit_register_and_receive(
@@ -103,6 +105,12 @@ def desk_view(request):
         "slot_states": DutySlot.State.choices,
         "can_manage": services._can_manage_desk(request.user, branch),
         "other_branch": bool(result and result.phone_elsewhere),
+        "zone": time_zone_for_unit(branch),
+        # What the receptionist picked in the lists, kept after a refused registration.
+        "picked": {
+            name: values.getlist(name) if hasattr(values, "getlist") else []
+            for name in ("named", "prefers", "refuses", "assistant", "event_assignee")
+        },
     }
     return render(request, "reception/desk.html", context)
 
@@ -115,7 +123,7 @@ def lookup_view(request):
     Only for the desk's roles, and only customers the viewer may see (their branch's, for a
     receptionist): a phone number must not tell anyone else's customer name and owner.
     """
-    _branch(request)
+    branch = _branch(request)
     raw = request.GET.get("phone", "")
     customer, invalid = None, False
     if len(raw.strip()) >= 7:
@@ -143,6 +151,8 @@ def lookup_view(request):
             "invalid": invalid,
             "visits": visits,
             "claim_valid": customer.claim_is_valid() if customer else False,
+            # The protection ends at the end of a day in the branch's time zone: shown there.
+            "zone": time_zone_for_unit(branch),
         },
     )
 
