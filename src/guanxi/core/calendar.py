@@ -33,6 +33,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -237,22 +238,16 @@ def calendar_for_unit(unit: OrgUnit | None) -> BusinessCalendar:
 def time_zone_for_unit(unit: OrgUnit | None) -> str:
     """The time zone of the unit's calendar (the nearest up the tree, else the default one),
     read without creating anything: a branch's local days (a protection period's last day)."""
-    if unit is not None:
-        ids = [int(part) for part in unit.path.strip("/").split("/") if part]
-        zones = dict(
-            BusinessCalendar.objects.filter(org_unit_id__in=ids).values_list(
-                "org_unit_id", "time_zone"
-            )
-        )
-        for unit_id in reversed(ids):
-            if unit_id in zones:
-                return zones[unit_id]
-    default = (
-        BusinessCalendar.objects.filter(org_unit__isnull=True)
-        .values_list("time_zone", flat=True)
-        .first()
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part] if unit else []
+    zones = dict(
+        BusinessCalendar.objects.filter(
+            Q(org_unit_id__in=ids) | Q(org_unit__isnull=True)
+        ).values_list("org_unit_id", "time_zone")
     )
-    return default or _zone_name()
+    for unit_id in [*reversed(ids), None]:
+        if unit_id in zones:
+            return zones[unit_id]
+    return _zone_name()
 
 
 # --- the library, and the administrator's confirmation ---------------------------------

@@ -748,18 +748,41 @@ def _record(
 # ---- disputes ------------------------------------------------------------------------------
 
 
+def can_open_dispute(actor: User, customer: Customer, branch: OrgUnit | None = None) -> bool:
+    """Who may log a dispute by hand about a customer they see: the desk of the customer's
+    branch (a receptionist, a manager, an administrator) and the branch's salespeople (a
+    colleague says the customer is theirs); the manager decides it."""
+    if customer.org_unit_id is None:
+        return False
+    branch = branch or customer.org_unit.branch()
+    return _can_manage_desk(actor, branch) or (
+        actor.has_role(Role.SALES) and branch.pk in actor.branch_unit_ids
+    )
+
+
 def dispute_open(
     *, actor: User, customer_id: int, description: str, party_ids: list[int] = ()
 ) -> Dispute:
+    """Log by hand what the rules do not cover (SPEC C3: "Anything not covered: logged as a
+    dispute; the manager decides"); the salespeople involved are its parties."""
     from guanxi.customers.selectors import customer_get
 
+    errors = []
     if not description.strip():
-        raise ValidationFailed.single("description", "required", _("Describe what happened."))
+        errors.append(FieldError("description", "required", _("Describe what happened.")))
+    elif len(description) > 2000:
+        errors.append(FieldError("description", "max_length", _("At most 2000 characters.")))
+    if errors:
+        raise ValidationFailed(errors)
     _ids_in_range(party_ids, "party_ids")
     if not id_in_range(customer_id):
         raise NotFound(_("Customer not found."))
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
+        if not can_open_dispute(actor, customer):
+            raise Forbidden(
+                _("Only the desk, a manager or a salesperson of the branch opens a dispute.")
+            )
         dispute = Dispute.objects.create(
             customer=customer,
             branch=customer.org_unit.branch(),
