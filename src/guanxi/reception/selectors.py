@@ -71,7 +71,7 @@ def credit_lines(customer: Customer) -> list[tuple[str, Decimal]]:
     unit_ids = [d for _p, d, *_ in lines if d]
     units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit_ids)} if unit_ids else {}
     return [
-        (str(users.get(person) or units.get(unit) or "—"), percent)
+        (str((person and users.get(person)) or (unit and units.get(unit)) or "—"), percent)
         for person, unit, percent, _case in lines
     ]
 

@@ -250,7 +250,8 @@ def disputes_view(request):
 
 def _field_errors(exc: DomainError) -> dict[str, str]:
     """A refusal as {field: message}, "general" for one that names no field."""
-    return {(e.field or "general").split(".")[0]: str(e.message) for e in exc.errors or [exc]}
+    errors: list = list(exc.errors) or [exc]
+    return {(e.field or "general").split(".")[0]: str(e.message) for e in errors}
 
 
 @login_required
@@ -373,7 +374,7 @@ def customer_panel(request, customer) -> str:
         else []
     )
     can_decide = can_decide and (
-        request.user.is_admin or branch.pk in request.user.managed_unit_ids
+        request.user.is_admin or (branch is not None and branch.pk in request.user.managed_unit_ids)
     )
     shows_end = customer.protected_until is not None and not customer.ownership_settled_at
     return render_to_string(
