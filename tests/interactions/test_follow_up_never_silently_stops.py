@@ -111,6 +111,16 @@ def test_a_promise_logged_on_a_note_still_schedules_a_follow_up(owner, customer)
     assert follow_up(customer) == ("2026-03-06 10:30", "promise")
 
 
+def test_a_note_with_a_promise_brings_a_later_follow_up_forward_and_keeps_an_earlier_one(
+    owner, customer
+):
+    set_relationship(owner, customer, "not_now")  # 30 days
+    log(owner, customer, kind="note", promises=[("回电", date(2026, 3, 6))])
+    assert follow_up(customer) == ("2026-03-06 10:30", "promise")
+    log(owner, customer, kind="note", promises=[("寄资料", date(2026, 3, 20))])
+    assert follow_up(customer) == ("2026-03-06 10:30", "promise")  # the earlier one stays
+
+
 def test_a_deal_in_progress_keeps_a_follow_up_when_the_type_says_never(owner, customer, deal_facts):
     deal_facts[customer.pk] = {"open_deal": True}
     set_relationship(owner, customer, "never")

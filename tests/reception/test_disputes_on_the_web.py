@@ -124,11 +124,14 @@ def test_the_decision_page_shows_the_customers_visit_history(
     assert str(a) in parties and str(b) in parties
 
 
-def test_the_split_starts_from_the_credit_in_force(client, manager, trio, dispute):
-    _a, b, _c = trio
+def test_the_split_in_force_shows_as_a_hint_and_the_credit_starts_on_its_holder(
+    client, manager, trio, dispute
+):
+    a, b, _c = trio
     client.force_login(manager)
     html = client.get(f"/reception/disputes/{dispute.pk}/").content.decode()
-    assert f'id="pct-{b.pk}" name="pct-{b.pk}" inputmode="decimal" value="100"' in html
+    assert f'name="pct-{b.pk}" inputmode="decimal" value="" placeholder="100"' in html
+    assert f'name="pct-{a.pk}" inputmode="decimal" value="" placeholder="0"' in html
     assert f'<option value="{b.pk}" selected>' in html
 
 

@@ -198,11 +198,20 @@ def interaction_log(
             customer.next_follow_up_at = next_follow_up_at
             customer.follow_up_rule = "manual"
             customer.follow_up_step = next_step.strip()
-        elif interaction.is_contact or (promises and customer.next_follow_up_at is None):
-            # A note with a promise, for a customer without a follow-up, gets one too.
+        elif interaction.is_contact:
             schedule_follow_up(customer, now=now)
             if next_step.strip():
                 customer.follow_up_step = next_step.strip()
+        elif promises:
+            # A note with a promise is no contact, but the promise is an obligation: the
+            # follow-up comes no later than its due day; an earlier one still ahead stays.
+            ahead = customer.next_follow_up_at and customer.next_follow_up_at >= now
+            kept = (customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step)
+            schedule_follow_up(customer, now=now)
+            if ahead and (
+                customer.next_follow_up_at is None or kept[0] < customer.next_follow_up_at
+            ):
+                customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step = kept
         customer.save(
             update_fields=[
                 "last_contact_at",

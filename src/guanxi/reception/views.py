@@ -333,19 +333,21 @@ def dispute_decide_view(request, pk: int):
         percents = {key[4:]: value for key, value in request.POST.items() if key.startswith("pct-")}
         credit = request.POST.get("credit", "")
     else:
-        # Start from the split in force now: the manager changes what they decide to change.
-        percents = {
-            str(person or "department"): f"{percent.normalize():f}"
-            for person, _unit, percent, _case in current
-        }
-        credit = str(dispute.customer.credit_holder_id or "")
+        percents, credit = {}, str(dispute.customer.credit_holder_id or "")
+    # The split in force shows in each empty box as a hint (a placeholder, not a value: a
+    # manager who moves the credit must not have to clear the old holder's share first).
+    hints = {
+        str(person or "department"): f"{percent.normalize():f}"
+        for person, _unit, percent, _case in current
+    }
     return render(
         request,
         "reception/dispute_decide.html",
         {
             "dispute": dispute,
-            "people": [(p, percents.get(str(p.pk), "")) for p in people],
+            "people": [(p, percents.get(str(p.pk), ""), hints.get(str(p.pk), "0")) for p in people],
             "department_pct": percents.get("department", ""),
+            "department_hint": hints.get("department", "0"),
             "credit": credit,
             "errors": errors,
             "error": errors.get("general"),
