@@ -19,7 +19,7 @@ from guanxi.customers.selectors import customer_get
 
 from . import care, knowledge, services
 from .forms import ArticleForm, ReplyForm, TicketForm
-from .models import TRANSITIONS, Priority, Status, Ticket, TicketType
+from .models import TRANSITIONS, Channel, Priority, Status, Ticket, TicketType
 from .permissions import (
     can_assign,
     can_create_ticket,
@@ -175,14 +175,21 @@ def ticket_assign_view(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_create_view(request):
-    """Quick create, from the customer page (?customer=ID) or the call register."""
+    """Quick create, from the customer page (?customer=ID) or an entry of the visitor and
+    call register (?customer=ID&channel=phone&description=the entry's notes)."""
     if not can_create_ticket(request.user):
         raise Http404
     try:
         customer = customer_get(viewer=request.user, pk=int(request.GET.get("customer", "")))
     except (ValueError, NotFound) as exc:
         raise Http404 from exc
-    form = TicketForm(request.POST or None, initial={"subject": request.GET.get("subject", "")})
+    initial = {
+        "subject": request.GET.get("subject", "")[:200],
+        "description": request.GET.get("description", "")[:5000],
+    }
+    if request.GET.get("channel") in Channel.values:
+        initial["channel"] = request.GET["channel"]
+    form = TicketForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(
