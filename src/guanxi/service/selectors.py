@@ -211,3 +211,77 @@ def queue_counts(*, viewer: User, now: datetime) -> dict:
         breached=Count("id", filter=Q(response_breached=True) | Q(resolution_breached=True)),
         due_soon=Count("id", filter=Q(due_at__lte=now)),
     )
+
+
+# --- SLA policies and skills (the manager's settings) -------------------------------------
+
+
+@dataclass
+class PolicyRow:
+    type: str
+    type_label: str
+    priority: str
+    priority_label: str
+    first_response_hours: object
+    resolution_hours: object
+    warn_before_hours: object
+    stored: bool
+
+
+def sla_policy_rows() -> list[PolicyRow]:
+    """Every ticket type × priority with the hours in force: the stored policy, else the
+    built-in default the SLA falls back to (sla.targets_for)."""
+    from .models import SlaPolicy
+    from .sla import DEFAULT_HOURS, DEFAULT_WARN_HOURS
+
+    stored = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
+    rows = []
+    for ticket_type, type_label in TicketType.choices:
+        for priority, priority_label in Priority.choices:
+            policy = stored.get((ticket_type, priority))
+            if policy is not None:
+                hours = (
+                    policy.first_response_hours,
+                    policy.resolution_hours,
+                    policy.warn_before_hours,
+                )
+            else:
+                hours = (*DEFAULT_HOURS[TicketType(ticket_type)], DEFAULT_WARN_HOURS)
+            rows.append(
+                PolicyRow(
+                    ticket_type,
+                    str(type_label),
+                    priority,
+                    str(priority_label),
+                    *hours,
+                    stored=policy is not None,
+                )
+            )
+    return rows
+
+
+def skill_agents(*, viewer: User) -> list[User]:
+    """The service agents whose skills `viewer` sets (a manager: those in the units they
+    manage; an admin: all), each with `.skill_list` [(type label, product name or "")]."""
+    from django.db.models import Prefetch
+
+    from guanxi.core.models import Role
+
+    from .models import AgentSkill
+
+    agents = User.objects.filter(is_active=True, roles__role=Role.SERVICE).distinct()
+    if not viewer.is_admin:
+        agents = agents.filter(org_unit_id__in=viewer.managed_unit_ids)
+    agents = agents.select_related("org_unit").prefetch_related(
+        Prefetch(
+            "service_skills",
+            queryset=AgentSkill.objects.select_related("product").order_by("type", "product_id"),
+        )
+    )
+    result = list(agents.order_by("org_unit__name", "id"))
+    for agent in result:
+        agent.skill_list = [  # type: ignore[attr-defined]
+            (s.get_type_display(), s.product.name if s.product else "")
+            for s in agent.service_skills.all()
+        ]
+    return result

@@ -2,6 +2,7 @@
 entry, the status log and the SLA recomputed from it."""
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
@@ -707,6 +708,23 @@ def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime)
     return True
 
 
+MAX_POLICY_HOURS = Decimal(10000)
+
+
+def _hours_value(name: str, raw, errors: list[FieldError]) -> Decimal | None:
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value > MAX_POLICY_HOURS:
+        errors.append(FieldError(name, "invalid", _("Enter hours between 0 and 10000.")))
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        errors.append(FieldError(name, "invalid", _("At most two decimal places.")))
+        return None
+    return value
+
+
 def sla_policy_set(
     *,
     actor: User,
@@ -716,70 +734,133 @@ def sla_policy_set(
     resolution_hours,
     warn_before_hours=2,
 ) -> SlaPolicy:
-    """Set the hours for one type × priority; open tickets of that kind are recomputed."""
-    from decimal import Decimal, InvalidOperation
-
+    """Set the working hours for one type × priority (first response, resolution, the
+    warning before each); open tickets of that kind get their deadlines recomputed from
+    their status logs. Managers and admins only; audited with the old and new hours."""
     from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change SLA policies."))
-    errors = []
-    values = {}
-    for name, raw in (
-        ("first_response_hours", first_response_hours),
-        ("resolution_hours", resolution_hours),
-        ("warn_before_hours", warn_before_hours),
-    ):
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            value = None
-        if value is None or value < 0 or value > 10000:
-            errors.append(FieldError(name, "invalid", _("Enter hours between 0 and 10000.")))
-        values[name] = value
-    if type not in TicketType.values or priority not in Priority.values:
-        errors.append(FieldError("type", "invalid_choice", _("Unknown ticket type or priority.")))
+    errors: list[FieldError] = []
+    if type not in TicketType.values:
+        errors.append(FieldError("type", "invalid_choice", _("Unknown ticket type.")))
+    if priority not in Priority.values:
+        errors.append(FieldError("priority", "invalid_choice", _("Unknown priority.")))
+    response = _hours_value("first_response_hours", first_response_hours, errors)
+    resolution = _hours_value("resolution_hours", resolution_hours, errors)
+    warn = _hours_value("warn_before_hours", warn_before_hours, errors)
+    if response is not None and response <= 0:
+        errors.append(FieldError("first_response_hours", "invalid", _("Allow more than 0 hours.")))
+    if resolution is not None and resolution <= 0:
+        errors.append(FieldError("resolution_hours", "invalid", _("Allow more than 0 hours.")))
+    if response and resolution and response > resolution:
+        errors.append(
+            FieldError(
+                "resolution_hours",
+                "before_first_response",
+                _("The resolution cannot be due before the first response."),
+            )
+        )
+    if warn is not None and response and warn >= response:
+        errors.append(
+            FieldError(
+                "warn_before_hours",
+                "too_early",
+                _("Warn less time before than the first response allows."),
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
+    values = {
+        "first_response_hours": response,
+        "resolution_hours": resolution,
+        "warn_before_hours": warn,
+    }
     now = timezone.now()
     with transaction.atomic():
-        policy, _created = SlaPolicy.objects.update_or_create(
-            type=type, priority=priority, defaults=values
-        )
-        audit_record(
-            actor=actor,
-            verb="sla.policy",
-            target=policy,
-            changes={k: str(v) for k, v in values.items()},
-        )
+        policy = SlaPolicy.objects.select_for_update().filter(type=type, priority=priority).first()
+        before = {k: getattr(policy, k) for k in values} if policy else {}
+        if policy is None:
+            policy = SlaPolicy.objects.create(type=type, priority=priority, **values)
+        else:
+            for key, value in values.items():
+                setattr(policy, key, value)
+            policy.save(update_fields=list(values))
+        changes = diff_fields(before, values)
+        if not changes:
+            return policy
+        audit_record(actor=actor, verb="sla.policy", target=policy, changes=changes)
+        policies = {(type, priority): policy}
+        schedules: dict[int, Schedule] = {}
         for ticket in (
-            Ticket.objects.open().filter(type=type, priority=priority).select_for_update()
+            Ticket.objects.open()
+            .filter(type=type, priority=priority)
+            .select_related("org_unit")
+            .select_for_update(of=("self",))
         ):
-            ticket.save(update_fields=recompute_sla(ticket, now=now))
+            schedule = schedule_for_ticket(ticket, schedules)
+            ticket.save(
+                update_fields=recompute_sla(ticket, now=now, schedule=schedule, policies=policies)
+            )
     return policy
 
 
-def agent_skill_set(*, actor: User, user_id: int, types: list[str], product_ids=()) -> None:
-    """Replace an agent's skills: ticket types, optionally limited to products."""
+def agent_skill_set(
+    *, actor: User, user_id: int, types: list[str], product_ids=()
+) -> list[AgentSkill]:
+    """Replace an agent's skills: the ticket types they handle, optionally only for some
+    products (assignment prefers a product-specific skill). A manager sets the skills of
+    the service agents in the units they manage, an admin anyone's; audited."""
     from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change skills."))
+    types = sorted(set(types))
+    product_ids = sorted({int(p) for p in product_ids})
+    errors: list[FieldError] = []
     if any(t not in TicketType.values for t in types):
-        raise ValidationFailed.single("types", "invalid_choice", _("Unknown ticket type."))
-    agent = User.objects.filter(pk=user_id).first()
-    if agent is None:
-        raise ValidationFailed.single("user_id", "not_found", _("Unknown user."))
+        errors.append(FieldError("types", "invalid_choice", _("Unknown ticket type.")))
+    if product_ids:
+        from guanxi.sales.models import Product
+
+        known = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
+        if known != set(product_ids):
+            errors.append(FieldError("product_ids", "not_found", _("Unknown product.")))
+    if product_ids and not types:
+        errors.append(
+            FieldError("types", "required", _("Choose the ticket types for these products."))
+        )
+    agent = User.objects.filter(pk=user_id, is_active=True).first()
+    if agent is None or not (actor.is_admin or agent.org_unit_id in actor.managed_unit_ids):
+        raise NotFound(_("Agent not found."))
+    if not agent.has_role(Role.SERVICE):
+        errors.append(FieldError("user_id", "not_an_agent", _("Only service agents have skills.")))
+    if errors:
+        raise ValidationFailed(errors)
     with transaction.atomic():
+        old = list(
+            AgentSkill.objects.select_for_update()
+            .filter(user=agent)
+            .order_by("type", "product_id")
+            .values_list("type", "product_id")
+        )
         AgentSkill.objects.filter(user=agent).delete()
-        AgentSkill.objects.bulk_create(
+        skills = AgentSkill.objects.bulk_create(
             AgentSkill(user=agent, type=t, product_id=p)
             for t in types
-            for p in (list(product_ids) or [None])
+            for p in (product_ids or [None])
         )
-        audit_record(
-            actor=actor,
-            verb="service.skills",
-            target=agent,
-            changes={"types": sorted(types), "products": sorted(product_ids)},
-        )
+        new = sorted((s.type, s.product_id) for s in skills)
+        if old != new:
+            audit_record(
+                actor=actor,
+                verb="service.skills",
+                target=agent,
+                changes={
+                    "skills": [
+                        [f"{t}:{p or '*'}" for t, p in old],
+                        [f"{t}:{p or '*'}" for t, p in new],
+                    ]
+                },
+            )
+    return skills
