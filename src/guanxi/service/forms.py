@@ -67,17 +67,16 @@ class ArticleForm(forms.Form):
         _style(self)
 
 
-HOURS = {"min_value": 0, "max_value": 10000, "max_digits": 7, "decimal_places": 2}
+def _hours_field(label) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=10000, max_digits=7, decimal_places=2
+    )
 
 
 class SlaPolicyForm(forms.Form):
-    first_response_hours = forms.DecimalField(
-        label=_("First response within (working hours)"), **HOURS
-    )
-    resolution_hours = forms.DecimalField(label=_("Resolution within (working hours)"), **HOURS)
-    warn_before_hours = forms.DecimalField(
-        label=_("Warn this many working hours before each deadline"), **HOURS
-    )
+    first_response_hours = _hours_field(_("First response within (working hours)"))
+    resolution_hours = _hours_field(_("Resolution within (working hours)"))
+    warn_before_hours = _hours_field(_("Warn this many working hours before each deadline"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
