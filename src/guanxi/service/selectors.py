@@ -33,7 +33,14 @@ QUEUE_FIELDS = (
     "resolution_breached",
     "first_response_at",
     "created_at",
+    "resolved_at",
+    "reopen_count",
     "contact_name",
+    # Read for each row by mark_ticket_masking (deferred, each would be a query per row):
+    "contact_phone",
+    "contact_email",
+    "customer__owner_id",
+    "customer__org_unit_id",
     "org_unit__id",
     "org_unit__name",
     "customer__id",
@@ -108,7 +115,7 @@ def _decode(cursor: str, order: str) -> list:
 def ticket_queryset(*, viewer: User, filters: TicketFilter):
     qs = Ticket.objects.visible_to(viewer)
     if filters.status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        qs = qs.open()
     elif filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.type:
@@ -128,12 +135,12 @@ def ticket_queryset(*, viewer: User, filters: TicketFilter):
     return qs
 
 
-def ticket_list(
+def queue_page_queryset(
     *, viewer: User, filters: TicketFilter, cursor: str = "", limit: int = PAGE_SIZE
-) -> Page:
-    """One keyset page of the queue: most urgent first (due_at, id) or newest first (id);
-    never an OFFSET, never a COUNT over the table."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
+):
+    """The one query of a queue page: `limit + 1` rows after the cursor, in the order's
+    index order ((due_at, id) or -id), so the database walks an index and stops, never
+    sorting or counting the table (see tests/service/test_query_plans.py)."""
     qs = ticket_queryset(viewer=viewer, filters=filters).select_related(
         "org_unit", "customer", "assignee"
     )
@@ -141,15 +148,27 @@ def ticket_list(
     if filters.order == "due":
         if cursor:
             due, pk = _decode(cursor, "due")
-            qs = qs.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=pk))
-        rows = list(qs.order_by("due_at", "id")[: limit + 1])
-        key = lambda t: [t.due_at.isoformat(), t.pk]  # noqa: E731
-    else:
-        if cursor:
-            (pk,) = _decode(cursor, "new")
-            qs = qs.filter(id__lt=pk)
-        rows = list(qs.order_by("-id")[: limit + 1])
-        key = lambda t: [t.pk]  # noqa: E731
+            # due_at >= due AND (due_at > due OR id > pk): a range start on the index, the
+            # OR only filters (as one OR, SQLite would merge two index searches and sort).
+            qs = qs.filter(due_at__gte=due).filter(Q(due_at__gt=due) | Q(id__gt=pk))
+        return qs.order_by("due_at", "id")[: limit + 1]
+    if cursor:
+        (pk,) = _decode(cursor, "new")
+        qs = qs.filter(id__lt=pk)
+    return qs.order_by("-id")[: limit + 1]
+
+
+def ticket_list(
+    *, viewer: User, filters: TicketFilter, cursor: str = "", limit: int = PAGE_SIZE
+) -> Page:
+    """One keyset page of the queue: most urgent first (due_at, id) or newest first (id);
+    never an OFFSET, never a COUNT over the table."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = list(queue_page_queryset(viewer=viewer, filters=filters, cursor=cursor, limit=limit))
+
+    def key(t: Ticket) -> list:
+        return [t.due_at.isoformat(), t.pk] if filters.order == "due" else [t.pk]
+
     page = Page(items=rows[:limit])
     if len(rows) > limit:
         page.next_cursor = _encode(key(rows[limit - 1]))

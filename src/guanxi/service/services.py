@@ -586,6 +586,18 @@ EVENT_TITLES: dict[str, Promise] = {
 SCAN_BATCH = 500
 
 
+def sla_due_batch_queryset(*, now: datetime, after: tuple[datetime, int] | None = None):
+    """(sla_check_at, id) of the next SCAN_BATCH tickets with a warning or breach due, after
+    the keyset `after`: one range walk of the partial index on (sla_check_at, id), which
+    holds only open tickets whose clock runs, never the table (see
+    tests/service/test_query_plans.py)."""
+    qs = Ticket.objects.filter(sla_check_at__lte=now)
+    if after is not None:
+        at, pk = after
+        qs = qs.filter(sla_check_at__gte=at).filter(Q(sla_check_at__gt=at) | Q(id__gt=pk))
+    return qs.order_by("sla_check_at", "id").values_list("sla_check_at", "id")[:SCAN_BATCH]
+
+
 def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     """Warn the assignee before a deadline, mark breaches and escalate them to the managers
     of the handling unit. Idempotent: an SlaEvent row is unique per ticket, kind and cycle,
@@ -595,23 +607,19 @@ def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     policies = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
     schedules: dict[int, Schedule] = {}
     counts = {"checked": 0, "warnings": 0, "breaches": 0}
-    last_id = 0
+    after = None
     while True:
-        batch = list(
-            Ticket.objects.filter(sla_check_at__lte=now, id__gt=last_id)
-            .order_by("id")
-            .values_list("id", flat=True)[:SCAN_BATCH]
-        )
+        batch = list(sla_due_batch_queryset(now=now, after=after))
         if not batch:
             break
-        for ticket_id in batch:
+        for _check_at, ticket_id in batch:
             result = _scan_one(ticket_id, now=now, policies=policies, schedules=schedules)
             counts["checked"] += 1
             counts["warnings"] += result[0]
             counts["breaches"] += result[1]
             if limit is not None and counts["checked"] >= limit:
                 return counts
-        last_id = batch[-1]
+        after = batch[-1]
     return counts
 
 

@@ -1,0 +1,20 @@
+"""The SLA scan walks its partial index in (sla_check_at, id) keyset order: the index
+carries the id, so a batch is one range read with no sort."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("service", "0002_default_sla_policies")]
+
+    operations = [
+        migrations.RemoveIndex(model_name="ticket", name="ticket_sla_check"),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(("sla_check_at__isnull", False)),
+                fields=["sla_check_at", "id"],
+                name="ticket_sla_check_due",
+            ),
+        ),
+    ]
