@@ -606,6 +606,7 @@ def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     now = now or timezone.now()
     policies = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
     schedules: dict[int, Schedule] = {}
+    managers: dict[int, list[User]] = {}  # escalation path per handling unit, for this scan
     counts = {"checked": 0, "warnings": 0, "breaches": 0}
     after = None
     while True:
@@ -613,7 +614,9 @@ def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
         if not batch:
             break
         for _check_at, ticket_id in batch:
-            result = _scan_one(ticket_id, now=now, policies=policies, schedules=schedules)
+            result = _scan_one(
+                ticket_id, now=now, policies=policies, schedules=schedules, managers=managers
+            )
             counts["checked"] += 1
             counts["warnings"] += result[0]
             counts["breaches"] += result[1]
@@ -623,7 +626,7 @@ def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     return counts
 
 
-def _scan_one(ticket_id: int, *, now, policies, schedules) -> tuple[int, int]:
+def _scan_one(ticket_id: int, *, now, policies, schedules, managers=None) -> tuple[int, int]:
     warnings = breaches = 0
     with transaction.atomic():
         ticket = (
@@ -661,7 +664,7 @@ def _scan_one(ticket_id: int, *, now, policies, schedules) -> tuple[int, int]:
                 for k, m in due
             ):
                 continue  # already late: the breach says it, not a warning too
-            if not _record_event(ticket, kind, moment, now=now):
+            if not _record_event(ticket, kind, moment, now=now, managers=managers):
                 continue
             if kind.endswith("breach"):
                 breaches += 1
@@ -678,7 +681,9 @@ def _skip_locked() -> bool:
     return connection.features.has_select_for_update_skip_locked
 
 
-def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime) -> bool:
+def _record_event(
+    ticket: Ticket, kind: str, moment: datetime, *, now: datetime, managers=None
+) -> bool:
     """Insert the event (once per cycle) and send its notices; False if it existed."""
     try:
         with transaction.atomic():
@@ -693,7 +698,11 @@ def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime)
     if ticket.assignee is not None:
         recipients.append(ticket.assignee)
     if breach:
-        recipients += [m for m in unit_managers(ticket.org_unit) if m not in recipients]
+        if managers is None:
+            managers = {}
+        if ticket.org_unit_id not in managers:
+            managers[ticket.org_unit_id] = unit_managers(ticket.org_unit)
+        recipients += [m for m in managers[ticket.org_unit_id] if m not in recipients]
     sent = []
     level = "breach" if breach else "warning"
     for user in recipients:
