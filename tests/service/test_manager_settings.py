@@ -164,7 +164,12 @@ def test_manager_gives_an_agent_a_skill_and_assignment_uses_it(
     assert open_ticket(owner, customer, type="complaint").assignee == agent2
     entry = AuditEntry.objects.get(verb="service.skills")
     assert entry.actor == manager and entry.target_id == agent2.pk
-    assert entry.changes["skills"] == [["repair:*"], ["complaint:*", "repair:*"]]
+    assert entry.changes["types"] == [["repair"], ["complaint", "repair"]]
+    # The audit log reads it in words, not codes.
+    client.force_login(manager)
+    log = client.get("/audit/").content.decode()
+    assert "Agent&#x27;s skills changed" in log or "Agent's skills changed" in log
+    assert "Complaint、Repair / after-sales" in log
 
 
 def test_a_product_skill_wins_the_repair_of_that_product(
@@ -175,6 +180,8 @@ def test_a_product_skill_wins_the_repair_of_that_product(
     form = client.get(f"/service/skills/{agent2.pk}/").content.decode()
     assert "燃气热水器 (RSQ-1)" in form
     client.post(f"/service/skills/{agent2.pk}/", {"types": ["repair"], "products": [heater.pk]})
+    entry = AuditEntry.objects.get(verb="service.skills")
+    assert entry.changes["products"] == [[], ["燃气热水器"]]
     # 吴强 now repairs only heaters; 周敏 repairs everything: the heater goes to 吴强 even
     # when he carries more load, other repairs to 周敏.
     open_ticket(owner, customer, type="repair", priority="urgent", product_id=heater.pk)

@@ -23,5 +23,18 @@ class ServiceConfig(AppConfig):
         register_webhook_event("sla.breached", _("SLA breached"))
         register_customer_warning("service", ticket_warnings)
         register_customer_action("service", ticket_actions)
+        from guanxi.core.audit_display import (
+            register_audit_field,
+            register_audit_values,
+            register_audit_verb,
+        )
+
+        from .models import TicketType
+
+        register_audit_verb("sla.policy", _("SLA policy changed"))
+        register_audit_verb("service.skills", _("Agent's skills changed"))
+        register_audit_field("types", _("Ticket types"))
+        register_audit_field("products", _("Products"))
+        register_audit_values("types", dict(TicketType.choices))
         register_visit_action("service", visit_ticket_actions)
         home_panels.register()

@@ -869,15 +869,25 @@ def agent_skill_set(
         )
         new = sorted((s.type, s.product_id) for s in skills)
         if old != new:
+            from guanxi.sales.models import Product
+
+            names = dict(
+                Product.objects.filter(
+                    pk__in={p for _t, p in old + new if p is not None}
+                ).values_list("pk", "name")
+            )
+
+            def products(pairs) -> list[str]:
+                return sorted({names.get(p, str(p)) for _t, p in pairs if p is not None})
+
+            # Types as codes (the audit log shows their labels), products by name.
             audit_record(
                 actor=actor,
                 verb="service.skills",
                 target=agent,
                 changes={
-                    "skills": [
-                        [f"{t}:{p or '*'}" for t, p in old],
-                        [f"{t}:{p or '*'}" for t, p in new],
-                    ]
+                    "types": [sorted({t for t, _p in old}), sorted({t for t, _p in new})],
+                    "products": [products(old), products(new)],
                 },
             )
     return skills
