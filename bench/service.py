@@ -300,6 +300,12 @@ def phase_plans(args) -> dict:
         "queue page 2": queue_page_queryset(
             viewer=agent, filters=filters, cursor=first.next_cursor
         ).explain(),
+        "queue, all statuses": queue_page_queryset(
+            viewer=agent, filters=TicketFilter(status="all")
+        ).explain(),
+        "queue, late only": queue_page_queryset(
+            viewer=agent, filters=TicketFilter(breached=True)
+        ).explain(),
         "SLA scan batch": sla_due_batch_queryset(now=now).explain(),
         "SLA scan next batch": sla_due_batch_queryset(
             now=now, after=(now - timedelta(hours=1), 1)

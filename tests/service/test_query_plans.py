@@ -77,6 +77,28 @@ def test_agent_queue_pages_walk_the_open_ticket_index_without_sorting(agent, man
         assert _walks_index_in_order(plan, "ticket_open_queue"), plan
 
 
+@pytest.mark.parametrize(
+    "filters, index",
+    [
+        (TicketFilter(type="complaint"), "ticket_open_queue"),
+        (TicketFilter(status="all"), "ticket_due_queue"),
+        # Late tickets: their own partial index, or the open ones' when the planner's
+        # statistics say late ones are many; either way one ordered walk, no sort.
+        (TicketFilter(breached=True), ("ticket_breached_queue", "ticket_open_queue")),
+        (TicketFilter(status="new"), "ticket_status_queue"),
+    ],
+)
+def test_queue_filters_read_a_page_of_an_index_too(agent, many_tickets, filters, index):
+    Ticket.objects.filter(pk__in=Ticket.objects.open().values("pk")[:40]).update(
+        resolution_breached=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    plan = _plan(queue_page_queryset(viewer=agent, filters=filters))
+    indexes = index if isinstance(index, tuple) else (index,)
+    assert any(_walks_index_in_order(plan, i) for i in indexes), plan
+
+
 def test_queue_page_is_one_query_whatever_the_rows_show(agent, many_tickets):
     from django.test.utils import CaptureQueriesContext
 

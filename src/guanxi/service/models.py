@@ -190,6 +190,13 @@ class Ticket(models.Model):
                 condition=Q(status__in=["new", "assigned", "in_progress", "waiting"]),
             ),
             models.Index(fields=["status", "due_at", "id"], name="ticket_status_queue"),
+            # The queue's "all statuses" and "late only" filters, walked in the same order.
+            models.Index(fields=["due_at", "id"], name="ticket_due_queue"),
+            models.Index(
+                fields=["due_at", "id"],
+                name="ticket_breached_queue",
+                condition=Q(response_breached=True) | Q(resolution_breached=True),
+            ),
             models.Index(fields=["assignee", "status", "due_at", "id"], name="ticket_assignee"),
             # A customer's tickets (customer page, warnings) newest first.
             models.Index(fields=["customer", "-id"], name="ticket_customer"),
