@@ -250,6 +250,10 @@ GUANXI_PERIODIC_TASKS = [
         int(os.environ.get("ATTRIBUTION_SECONDS", "3600")),
     ),
     ("guanxi.core.tasks.recover_stale_tasks", 60),
+    (
+        "guanxi.core.tasks.refresh_planner_statistics",
+        int(os.environ.get("PLANNER_STATISTICS_SECONDS", "86400")),
+    ),
 ]
 # A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
 GUANXI_TASK_TIMEOUT_SECONDS = int(os.environ.get("GUANXI_TASK_TIMEOUT_SECONDS", "900"))

@@ -60,7 +60,8 @@ def test_session_write_without_csrf_token_is_a_json_403(owner):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(owner)
     response = browser.post(CUSTOMERS, {"name": "李四"}, content_type="application/json")
-    assert (response.status_code, response["Content-Type"].split(";")[0]) == (403, "application/json")
+    kind = response["Content-Type"].split(";")[0]
+    assert (response.status_code, kind) == (403, "application/json")
     assert response.json()["code"] in {"forbidden", "csrf_failed"}
 
 

@@ -2,7 +2,8 @@
 
 A customer entered with an owner through the web form or the API is that owner's first
 registration: protected from its creation for the protection period of the owner's branch
-(60 days by default, configurable per branch), as a first reception at the desk is.
+(2 calendar months by default, to the end of the last day; configurable per branch), as a
+first reception at the desk is.
 """
 
 from datetime import timedelta
@@ -10,22 +11,28 @@ from datetime import timedelta
 from guanxi.customers.models import Customer
 from guanxi.customers.services import customer_create
 from guanxi.reception.models import ReceptionSettings
+from guanxi.reception.ownership import protection_end_after
+from guanxi.reception.rules import Protection
 from tests.conftest import new_customer
 
 from .helpers import API, form_data
 
 
-def test_first_registration_is_protected_for_the_default_sixty_days(owner):
+def two_months_from(start):
+    return protection_end_after(start, Protection(months=2))
+
+
+def test_first_registration_is_protected_for_the_default_two_calendar_months(owner):
     customer = new_customer(owner, "孙先生", ("13933330000",))
     assert customer.owner_id == owner.pk
-    assert customer.protected_until == customer.created_at + timedelta(days=60)
+    assert customer.protected_until == two_months_from(customer.created_at)
     assert customer.claim_is_valid(customer.created_at + timedelta(days=59))
     customer.refresh_from_db()  # written, not only set on the instance
-    assert customer.protected_until == customer.created_at + timedelta(days=60)
+    assert customer.protected_until == two_months_from(customer.created_at)
 
 
 def test_first_registration_protection_follows_the_branchs_configured_period(org, owner):
-    ReceptionSettings.objects.create(branch=org["bj"], protection_days=30)
+    ReceptionSettings.objects.create(branch=org["bj"], protection_days=30, protection_months=0)
     customer = new_customer(owner, "孙先生", ("13933330000",))
     assert customer.protected_until == customer.created_at + timedelta(days=30)
 
@@ -36,7 +43,7 @@ def test_first_registration_through_the_web_form_is_protected(client, owner):
     assert response.status_code == 302, response.content
     customer = Customer.objects.get(name="孙先生")
     assert customer.owner_id == owner.pk
-    assert customer.protected_until == customer.created_at + timedelta(days=60)
+    assert customer.protected_until == two_months_from(customer.created_at)
 
 
 def test_first_registration_through_the_api_for_another_owner_protects_that_owner(
@@ -51,7 +58,7 @@ def test_first_registration_through_the_api_for_another_owner_protects_that_owne
     assert response.status_code == 201, response.content
     customer = Customer.objects.get(pk=response.json()["id"])
     assert customer.owner_id == owner.pk
-    assert customer.protected_until == customer.created_at + timedelta(days=60)
+    assert customer.protected_until == two_months_from(customer.created_at)
 
 
 def test_first_registration_without_an_owner_has_no_protection_yet(receptionist):

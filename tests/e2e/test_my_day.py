@@ -55,9 +55,11 @@ def test_log_a_call_with_a_promise_from_my_day(new_page, owner):
     next_at = timezone.localtime(customer.next_follow_up_at)
     expect(logged.locator("#next-follow-up")).to_have_text(next_at.strftime("%Y-%m-%d %H:%M"))
     shot(page, "my-day-03-logged")
-    # Rescheduled by the cadence rules: in the future, at a good contact slot.
+    # Rescheduled by the cadence rules: in the future, at a good contact slot, no later than
+    # the promise's due day.
     assert next_at > timezone.now() + timedelta(days=1)
     assert slot_quality(customer, next_at) == "good"
+    assert next_at.date() <= promise_due
     assert customer.last_contact_at is not None
     interaction = Interaction.objects.get(customer=customer)
     assert (interaction.kind, interaction.outcome) == ("call_out", "answered")
@@ -68,7 +70,9 @@ def test_log_a_call_with_a_promise_from_my_day(new_page, owner):
     expect(page).to_have_url(re.compile(rf"/customers/{customer.pk}/$"))
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text(f"Promise: {PROMISE}")
-    expect(timeline).to_contain_text(f"open, due {promise_due:%Y-%m-%d}")
+    # Not yet due: never labelled as broken (issue 11 item 9).
+    expect(timeline).to_contain_text(f"to keep by {promise_due:%Y-%m-%d}")
+    expect(timeline).to_contain_text("not yet due")
     expect(timeline).to_contain_text("Interested in the 256 GB model")
     expect(page.locator("#detail-next-follow-up")).to_have_text(next_at.strftime("%Y-%m-%d %H:%M"))
     shot(page, "my-day-04-timeline")

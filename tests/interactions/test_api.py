@@ -34,9 +34,10 @@ def test_log_a_call_with_a_promise(clock, client, owner, customer):
         "call_out",
         "answered",
         owner.pk,
-        "default",
+        "promise",
     )
-    assert datetime.fromisoformat(body["next_follow_up_at"]) == local(2026, 3, 16, 10, 30)
+    # The open promise brings the follow-up to its due day (the default rule says 03-16).
+    assert datetime.fromisoformat(body["next_follow_up_at"]) == local(2026, 3, 5, 10, 30)
     assert Promise.objects.get().text == "Quote by Thursday"
 
 

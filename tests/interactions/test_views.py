@@ -75,7 +75,9 @@ def test_log_from_my_day_reschedules_and_returns_the_fragment(busy_day, client, 
     html = response.content.decode()
     assert response["HX-Trigger"] == "interaction-logged"
     assert 'id="logged"' in html and "Logged." in html
-    assert '<strong id="next-follow-up">2026-03-16 10:30</strong>' in html
+    # The earliest open promise (busy_day's, due today) brings the follow-up forward from
+    # 03-16 to today's next good slot.
+    assert '<strong id="next-follow-up">2026-03-02 10:30</strong>' in html
     assert Promise.objects.filter(text="Send the brochure", due_date=date(2026, 3, 3)).exists()
     overdue = section(client.get("/my-day/").content.decode(), "overdue")
     assert "张三" not in overdue

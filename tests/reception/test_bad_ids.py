@@ -25,7 +25,7 @@ def call(client, method, path, body=None):
 
 
 @pytest.mark.parametrize("bad", [HUGE, UNKNOWN, -1, 0, "outsider", "manager"])
-@pytest.mark.parametrize("field", ["named", "prefers", "refuses", "event_assignee"])
+@pytest.mark.parametrize("field", ["named", "prefers", "refuses", "event_assignee", "assistant"])
 def test_a_visitor_names_only_salespeople_of_the_branch(
     desk_client, trio, outsider, manager, field, bad
 ):

@@ -11,6 +11,8 @@ from guanxi.customers.models import Customer
 from guanxi.notifications.models import Notification
 from guanxi.reception import services
 from guanxi.reception.models import CreditDecision, Dispute, DutySlot, Visit
+from guanxi.reception.ownership import protection_end_after
+from guanxi.reception.rules import Protection
 
 from .helpers import new_phone
 
@@ -69,7 +71,9 @@ def test_case_9_credit_holder_becomes_owner(desk, trio, bs_customer):
     visit = desk.walk_in("13911110000", prefers=a.pk, refuses=b.pk)
     customer = Customer.objects.get(pk=visit.customer_id)
     assert customer.owner_id == a.pk  # A follows up and does the after-sales
-    assert customer.protected_until > before
+    # A's own protection period starts at this visit (2 calendar months to the day's end).
+    assert customer.protected_until == protection_end_after(visit.received_at, Protection())
+    assert customer.protected_until >= before
     current = CreditDecision.objects.filter(customer=customer, is_current=True)
     assert list(current.values_list("credit_user_id", flat=True)) == [a.pk]
     assert CreditDecision.objects.filter(customer=customer).count() == 2  # history kept

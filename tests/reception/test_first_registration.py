@@ -5,10 +5,10 @@ nobody's until received, so the protection that creation gave is taken back with
 and the reception starts the period.
 """
 
-from datetime import timedelta
-
 from guanxi.customers.models import Customer
 from guanxi.reception import services
+from guanxi.reception.ownership import protection_end_after
+from guanxi.reception.rules import Protection
 
 
 def test_salesperson_registering_at_the_desk_gets_no_protection_before_reception(owner, roster):
@@ -20,4 +20,4 @@ def test_salesperson_registering_at_the_desk_gets_no_protection_before_reception
     received = services.visit_receive(actor=owner, visit_id=visit.pk)
     customer.refresh_from_db()
     assert customer.owner_id == received.receiver_id
-    assert customer.protected_until == received.received_at + timedelta(days=60)
+    assert customer.protected_until == protection_end_after(received.received_at, Protection())

@@ -11,6 +11,8 @@ from guanxi.core.models import AuditEntry
 from guanxi.customers.models import Customer
 from guanxi.reception import services
 from guanxi.reception.models import PoolClaim
+from guanxi.reception.ownership import protection_end_after
+from guanxi.reception.rules import Protection
 from guanxi.reception.selectors import pool_customers
 
 from .helpers import new_phone
@@ -82,9 +84,8 @@ def test_claim_starts_a_new_protection_period(lapsed, fourth):
     customer = services.pool_claim(actor=fourth, customer_id=lapsed[0].pk)
     customer.refresh_from_db()
     assert customer.owner_id == fourth.pk and customer.in_pool_since is None
-    assert abs(customer.protected_until - (timezone.now() + timedelta(days=60))) < timedelta(
-        seconds=5
-    )
+    # A new period of the default 2 calendar months, from the claim.
+    assert customer.protected_until == protection_end_after(timezone.now(), Protection())
     assert customer.pool_previous_owner_id is None
     assert PoolClaim.objects.filter(customer=customer, salesperson=fourth).exists()
     assert AuditEntry.objects.filter(verb="customer.pool_claim", target_id=customer.pk).exists()

@@ -1,6 +1,8 @@
-"""The protection period (建档有效期, 60 days by default) at its boundary.
+"""The protection period (建档有效期) counted in days, at its boundary.
 
-A customer received at T is protected until exactly T + 60 days: the claim holds while
+A branch that counts 60 days (protection_months = 0; the default, 2 calendar months, is in
+test_protection_default_two_calendar_months.py): a customer received at T is protected until
+exactly T + 60 days: the claim holds while
 now <= protected_until, so on the day of expiry it holds up to that very instant and lapses
 one second later. Tested the day before, at the instant, one second after and the day after.
 """
@@ -15,6 +17,11 @@ from guanxi.reception import services
 from guanxi.reception.models import CreditDecision
 
 PHONE = "13911110000"
+
+
+@pytest.fixture(autouse=True)
+def counts_days(manager, org):
+    services.settings_update(actor=manager, branch_id=org["bj"].pk, values={"protection_months": 0})
 
 
 @pytest.fixture

@@ -135,7 +135,9 @@ def test_disputes_pages_for_the_manager_only(client, desk_client, trio, manager)
         f"/reception/disputes/{dispute.pk}/",
         {"credit": str(b.pk), f"pct-{b.pk}": "90", "reason": "x"},
     )
-    assert bad.status_code == 200 and 'id="dispute-error"' in bad.content.decode()
+    # The refusal is named on its field (the split), with the typed values kept.
+    assert bad.status_code == 422 and 'data-field="split"' in bad.content.decode()
+    assert f'name="pct-{b.pk}" inputmode="decimal" value="90"' in bad.content.decode()
     ok = client.post(
         f"/reception/disputes/{dispute.pk}/",
         {"credit": str(b.pk), f"pct-{b.pk}": "100", "reason": "投诉属实"},

@@ -95,6 +95,33 @@ def test_manager_cannot_update_another_branchs_customer(manager, outsider):
     assert theirs.company == ""
 
 
+def test_import_names_no_customer_the_importer_may_not_edit(manager, outsider):
+    """No existence oracle (C8): the report says the phone is taken, not whose record holds it."""
+    theirs = new_customer(outsider, "王五", ("13900001111",))
+    job = import_file(
+        manager,
+        "a.csv",
+        csv_bytes([HEADER, ["王五", "13900001111", "", "改名公司", ""]]),
+        duplicates="update",
+        mode="skip_bad",
+    )
+    messages = [row["message"] for row in job.errors_preview]
+    assert messages and not [m for m in messages if f"#{theirs.pk}" in m or "王五" in m]
+
+
+def test_ambiguous_row_names_only_the_importers_own_matches(manager, owner, outsider):
+    mine = new_customer(owner, "甲", ("13812345678",))
+    theirs = new_customer(outsider, "乙", ("13912345678",))
+    job = import_file(
+        manager,
+        "a.csv",
+        csv_bytes([HEADER, ["甲", "13812345678;13912345678", "", "", ""]]),
+        duplicates="update",
+    )
+    message = job.errors_preview[0]["message"]
+    assert (f"#{mine.pk}" in message, f"#{theirs.pk}" in message) == (True, False)
+
+
 def open_report_codes(job) -> set[str]:
     from .helpers import report_rows
 

@@ -33,6 +33,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -232,6 +233,21 @@ def calendar_for_unit(unit: OrgUnit | None) -> BusinessCalendar:
             if unit_id in own:
                 return own[unit_id]
     return default_calendar()
+
+
+def time_zone_for_unit(unit: OrgUnit | None) -> str:
+    """The time zone of the unit's calendar (the nearest up the tree, else the default one),
+    read without creating anything: a branch's local days (a protection period's last day)."""
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part] if unit else []
+    zones = dict(
+        BusinessCalendar.objects.filter(
+            Q(org_unit_id__in=ids) | Q(org_unit__isnull=True)
+        ).values_list("org_unit_id", "time_zone")
+    )
+    for unit_id in [*reversed(ids), None]:
+        if unit_id in zones:
+            return zones[unit_id]
+    return _zone_name()
 
 
 # --- the library, and the administrator's confirmation ---------------------------------

@@ -509,6 +509,9 @@ class _SqliteLoader(_Loader):
 
     def end(self) -> None:
         self.deferred.close()  # the dropped indexes back
+        from guanxi.core.tasks import refresh_planner_statistics_now
+
+        refresh_planner_statistics_now()  # what the scheduler would do at its next start
 
     def restore(self) -> None:
         for name, value in self.saved.items():

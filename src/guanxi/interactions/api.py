@@ -6,6 +6,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.timeline import timeline_for
+from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
 from . import services
@@ -33,6 +34,8 @@ class InteractionIn(Strict):
     next_step: str = Field(default="", max_length=300)
     promises: list[PromiseIn] = []
     next_follow_up_at: datetime | None = None
+    # The relationship type judged on this touch (absent: unchanged); owner or manager only.
+    relationship: Customer.Relationship | None = None
 
 
 class InteractionOut(Schema):
@@ -61,6 +64,7 @@ def interactions_log(request, customer_id: int, payload: InteractionIn):
         next_step=payload.next_step,
         promises=[(p.text, p.due_date) for p in payload.promises],
         next_follow_up_at=payload.next_follow_up_at,
+        relationship=payload.relationship,
     )
     customer = customer_get(viewer=request.user, pk=customer_id)
     return Status(

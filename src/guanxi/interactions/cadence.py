@@ -6,8 +6,9 @@ this module only knows the rules. Of all the rules that apply, the most urgent w
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from .models import CadenceRule
@@ -49,6 +50,12 @@ class CadenceFacts:
     return_visit_done: bool = True
     quoted_at: datetime | None = None
     deliveries_since_contact: int = 0
+    open_promise_due: date | None = None  # the earliest due day of an open promise
+
+    @property
+    def obligation(self) -> bool:
+        """A deal in progress or a promise to keep: never without a next follow-up."""
+        return self.open_deal or self.about_to_sign or self.open_promise_due is not None
 
 
 FactProvider = Callable[[object, CadenceFacts], None]
@@ -111,11 +118,29 @@ class Due:
     next_step: str
 
 
+# Not a configurable rule: an open promise is due when it is due.
+PROMISE = "promise"
+PROMISE_STEP = gettext_noop("Keep the promise made to the customer")
+# When every rule that applies is switched off, an obligation still gets a follow-up.
+OBLIGATION_FALLBACK_DAYS = 7
+
+
 def next_follow_up(
-    *, customer, last_contact: datetime, facts: CadenceFacts, rules: dict[str, Rule]
+    *,
+    customer,
+    last_contact: datetime,
+    facts: CadenceFacts,
+    rules: dict[str, Rule],
+    zone: tzinfo | None = None,
 ) -> Due:
-    """The earliest follow-up among the rules that apply to this customer now."""
-    candidates: list[tuple[datetime, str]] = []
+    """The earliest follow-up among the rules that apply to this customer now.
+
+    A customer with an open promise or a deal in progress always has one: the promise's due
+    day at the latest, and, when every rule that applies is switched off (or the
+    relationship type says "never"), the unsigned-deal rule's days, else the default rule's,
+    else 7 days. Only without such an obligation does "never" mean no follow-up.
+    """
+    candidates: list[tuple[datetime, str]] = []  # (when, rule code or PROMISE)
 
     def add(code: str, base: datetime | None) -> None:
         rule = rules[code]
@@ -138,6 +163,22 @@ def next_follow_up(
     relationship_rule = RELATIONSHIP_RULES.get(customer.relationship)
     if relationship_rule and relationship_rule != CadenceRule.Code.QUOTED_SILENT:
         add(relationship_rule, last_contact)
+    if facts.open_promise_due is not None:
+        start = datetime.combine(facts.open_promise_due, datetime.min.time())
+        candidates.append((timezone.make_aware(start, zone), PROMISE))
+    if not candidates and facts.obligation:
+        days = next(
+            (
+                d
+                for d in (
+                    rules[CadenceRule.Code.UNSIGNED_DEAL].days,
+                    rules[CadenceRule.Code.DEFAULT].days,
+                )
+                if d is not None
+            ),
+            OBLIGATION_FALLBACK_DAYS,
+        )
+        candidates.append((last_contact + timedelta(days=days), CadenceRule.Code.UNSIGNED_DEAL))
     if not candidates:
         if relationship_rule == CadenceRule.Code.NEVER:
             return Due(None, CadenceRule.Code.NEVER, rules[CadenceRule.Code.NEVER].next_step)
@@ -145,4 +186,4 @@ def next_follow_up(
     if not candidates:
         return Due(None, CadenceRule.Code.DEFAULT, "")
     at, code = min(candidates, key=lambda item: item[0])
-    return Due(at, code, rules[code].next_step)
+    return Due(at, code, PROMISE_STEP if code == PROMISE else rules[code].next_step)

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.customers.models import Customer
+
 from .models import Interaction
 
 PROMISE_ROWS = 3
@@ -30,8 +32,15 @@ class InteractionForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
-    def __init__(self, *args, **kwargs):
+    relationship = forms.ChoiceField(
+        label=_("Relationship type"), choices=Customer.Relationship.choices, required=False
+    )
+
+    def __init__(self, *args, can_set_relationship: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not can_set_relationship:
+            # Only the owner or a manager judges the relationship (the service refuses others).
+            del self.fields["relationship"]
         for i in range(PROMISE_ROWS):
             self.fields[f"promise_{i}"] = forms.CharField(
                 label=_("Promise (承诺)"),

@@ -13,6 +13,7 @@ from guanxi.core.models import Role, User, hash_token
 from guanxi.core.visibility import can_edit, manages
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
+from guanxi.customers.services import customer_update
 
 from .cadence import facts_for, load_rules, next_follow_up, saved_step
 from .models import CadenceRule, CalendarFeed, Interaction, Plan, Promise
@@ -83,11 +84,21 @@ def schedule_follow_up(customer: Customer, *, now: datetime, since: datetime | N
     if customer.owner_id is None or customer.archived_at:
         customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step = None, "", ""
         return
+    facts = facts_for(customer)
+    # An open promise is an obligation: the follow-up comes no later than its due day.
+    facts.open_promise_due = (
+        Promise.objects.open()
+        .filter(customer_id=customer.pk)
+        .order_by("due_date")
+        .values_list("due_date", flat=True)
+        .first()
+    )
     due = next_follow_up(
         customer=customer,
         last_contact=since or customer.last_contact_at or now,
-        facts=facts_for(customer),
+        facts=facts,
         rules=load_rules(),
+        zone=local_zone(),
     )
     at = due.at
     if at is not None:
@@ -110,10 +121,15 @@ def interaction_log(
     next_step: str = "",
     promises: list[tuple[str, date]] = (),
     next_follow_up_at: datetime | None = None,
+    relationship: str | None = None,
 ) -> Interaction:
     """Record a touch; update last contact and reschedule the follow-up in one transaction.
 
-    `next_follow_up_at` set by the user wins over the cadence rules.
+    `next_follow_up_at` set by the user wins over the cadence rules. Left empty, the rules
+    set it, and a customer with an open promise or a deal in progress always gets one (the
+    promise's due day at the latest): the follow-up never silently stops (SPEC C2).
+    `relationship` (None: unchanged) sets the customer's relationship type in the same step,
+    as the sales floor judges it on the call (the owner or a manager only).
     """
     if not _can_log(actor):
         raise Forbidden(_("Your role does not log customer contacts."))
@@ -123,6 +139,10 @@ def interaction_log(
     errors = _validate(kind, outcome, summary, occurred_at, promises, next_follow_up_at, now)
     if len(next_step) > 300:
         errors.append(FieldError("next_step", "max_length", _("At most 300 characters.")))
+    if relationship is not None and relationship not in Customer.Relationship.values:
+        errors.append(
+            FieldError("relationship", "invalid_choice", _("Choose a relationship type."))
+        )
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -138,6 +158,19 @@ def interaction_log(
                 field="next_follow_up_at",
                 status=403,
             )
+        if relationship is not None and relationship != customer.relationship:
+            if not can_edit(actor, customer):
+                raise DomainError(
+                    _("Only the owner or a manager sets the relationship type."),
+                    code="relationship_owner_only",
+                    field="relationship",
+                    status=403,
+                )
+            # Through the customers app (its audit entry and hooks), in this transaction.
+            customer_update(
+                actor=actor, customer_id=customer.pk, data={"relationship": relationship}
+            )
+            customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
         interaction = Interaction.objects.create(
             customer=customer,
             actor=actor,
@@ -169,6 +202,16 @@ def interaction_log(
             schedule_follow_up(customer, now=now)
             if next_step.strip():
                 customer.follow_up_step = next_step.strip()
+        elif promises:
+            # A note with a promise is no contact, but the promise is an obligation: the
+            # follow-up comes no later than its due day; an earlier one still ahead stays.
+            ahead = customer.next_follow_up_at and customer.next_follow_up_at >= now
+            kept = (customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step)
+            schedule_follow_up(customer, now=now)
+            if ahead and (
+                customer.next_follow_up_at is None or kept[0] < customer.next_follow_up_at
+            ):
+                customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step = kept
         customer.save(
             update_fields=[
                 "last_contact_at",

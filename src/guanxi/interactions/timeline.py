@@ -1,5 +1,6 @@
 """Timeline sources of this app: interactions and promises."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.timeline import TimelineEvent
@@ -49,12 +50,9 @@ def promise_events(*, customer, viewer, limit: int):
         .select_related("made_by", "done_by")
         .order_by("-created_at")[:limit]
     )
+    today = timezone.localdate()
     for row in rows:
-        state = (
-            _("kept %(date)s by %(who)s") % {"date": f"{row.done_at:%Y-%m-%d}", "who": row.done_by}
-            if row.done_at
-            else _("open, due %s") % f"{row.due_date:%Y-%m-%d}"
-        )
+        state, badges = promise_state(row, today)
         yield TimelineEvent(
             at=row.created_at,
             kind="promise",
@@ -62,5 +60,23 @@ def promise_events(*, customer, viewer, limit: int):
             body=state,
             actor=str(row.made_by),
             icon="hand-thumbs-up",
-            badges=[] if row.done_at else [_("open")],
+            badges=badges,
         )
+
+
+def promise_state(row: Promise, today) -> tuple[str, list[str]]:
+    """What a promise's line says, and its badge: kept; not yet due; due today; overdue.
+
+    Only a promise past its due day unkept is overdue: "not kept" (未兑现) is never said of
+    one still ahead (issue 11 item 9)."""
+    due = f"{row.due_date:%Y-%m-%d}"
+    if row.done_at:
+        return _("kept %(date)s by %(who)s") % {
+            "date": f"{row.done_at:%Y-%m-%d}",
+            "who": row.done_by,
+        }, []
+    if row.due_date > today:
+        return _("to keep by %s") % due, [_("not yet due")]
+    if row.due_date == today:
+        return _("to keep today (%s)") % due, [_("due today")]
+    return _("not kept, was due %s") % due, [_("overdue promise")]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guanxi.core.errors import DomainError, Forbidden, NotFound
 from guanxi.core.models import Role
+from guanxi.core.visibility import can_edit
 from guanxi.core.web import attach_errors, safe_next
 from guanxi.customers.selectors import customer_get
 
@@ -64,7 +65,12 @@ def my_day_view(request):
 def log_view(request, pk: int):
     """The quick logging form (an htmx fragment on the customer page and in "my day")."""
     customer = _customer_or_404(request, pk)
-    form = InteractionForm(request.POST or None)
+    may_judge = can_edit(request.user, customer)
+    form = InteractionForm(
+        request.POST or None,
+        initial={"relationship": customer.relationship},
+        can_set_relationship=may_judge,
+    )
     logged = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -79,13 +85,16 @@ def log_view(request, pk: int):
                 next_step=data.get("next_step", ""),
                 promises=form.promises(),
                 next_follow_up_at=data.get("next_follow_up_at"),
+                relationship=data.get("relationship") if may_judge else None,
             )
         except DomainError as exc:
             attach_errors(form, exc, {"promises": "promise_0"})
         else:
             logged = True
             customer = _customer_or_404(request, pk)
-            form = InteractionForm()
+            form = InteractionForm(
+                initial={"relationship": customer.relationship}, can_set_relationship=may_judge
+            )
     windows = windows_for(customer)
     context = {
         "customer": customer,

@@ -118,6 +118,8 @@ class VisitIn(Strict):
     discount_seeking: bool = False
     forgot_receiver: bool = False
     event_assignee: Id | None = None
+    # Case 3: the colleague who assists while the customer's salesperson is away.
+    assistant: Id | None = None
 
 
 class ReceiveIn(Strict):
@@ -128,6 +130,8 @@ class ReceiveIn(Strict):
     discount_seeking: bool = False
     forgot_receiver: bool = False
     event_assignee: Id | None = None
+    # Case 3: the colleague who assists while the customer's salesperson is away.
+    assistant: Id | None = None
 
 
 class ShareOut(Schema):
@@ -189,6 +193,7 @@ def _receive_kwargs(payload) -> dict:
         "discount_seeking": payload.discount_seeking,
         "forgot_receiver": payload.forgot_receiver,
         "event_assignee": payload.event_assignee,
+        "assistant": payload.assistant,
     }
 
 
@@ -281,9 +286,22 @@ def dispute_open(request, payload: DisputeIn):
 
 
 @router.get("/disputes", response=list[DisputeOut])
-def dispute_list(request, state: Dispute.State | None = None, customer_id: Id | None = None):
-    """The disputes of the branches the caller manages, newest first."""
-    rows = disputes_for(request.user, state=state, customer_id=customer_id)
+def dispute_list(
+    request,
+    state: Dispute.State | None = None,
+    customer_id: Id | None = None,
+    branch_id: Id | None = None,
+    party_id: Id | None = None,
+):
+    """The disputes of the branches the caller manages, newest first; filter by state, by
+    customer, by branch or by a salesperson who is a party."""
+    rows = disputes_for(
+        request.user,
+        state=state,
+        customer_id=customer_id,
+        branch_id=branch_id,
+        party_id=party_id,
+    )
     return [_dispute_out(d) for d in rows.prefetch_related("parties")]
 
 

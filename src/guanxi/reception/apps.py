@@ -15,6 +15,11 @@ class ReceptionConfig(AppConfig):
         from .timeline import visit_events
 
         register_timeline_source("visit", _("Visits and calls"), visit_events)
+        from guanxi.customers.page_panels import register_customer_panel
+
+        from .views import customer_panel
+
+        register_customer_panel("reception", customer_panel)
         # The first registration's protection period (首访原则, C3), asked for by the
         # ownership primitive when a record gets its first owner.
         register_protection_policy(protection_policy)

@@ -24,9 +24,10 @@ class ReceptionSettings(models.Model):
         "core.OrgUnit", on_delete=models.CASCADE, related_name="reception_settings"
     )
     protection_days = models.PositiveSmallIntegerField(_("protection period (days)"), default=60)
-    # "2 months" as SPEC C3 means it: calendar months, to the end of the last day (inclusive).
+    # "2 months" as SPEC C3 means it: calendar months, to the end of the last day (inclusive),
+    # in the branch's time zone. The default (SPEC C3): 2 calendar months; 0 counts days.
     protection_months = models.PositiveSmallIntegerField(
-        _("protection period (calendar months; 0 counts days)"), default=0
+        _("protection period (calendar months; 0 counts days)"), default=2
     )
     case2_receiver_pct = models.DecimalField(
         _("case 2: new receiver %"),
@@ -106,7 +107,13 @@ class ReceptionSettings(models.Model):
 
     @property
     def protection(self) -> Protection:
-        return Protection(days=self.protection_days, months=self.protection_months)
+        from guanxi.core.calendar import time_zone_for_unit
+
+        return Protection(
+            days=self.protection_days,
+            months=self.protection_months,
+            zone=time_zone_for_unit(self.branch) if self.protection_months else "",
+        )
 
 
 class DutyRoster(models.Model):

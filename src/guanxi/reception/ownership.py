@@ -5,6 +5,7 @@ and the credit decisions of the desk and of a manager. The change itself is alwa
 import calendar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,13 +34,14 @@ def protection_end_after(start: datetime, protection: Protection | int) -> datet
     """A claim taken at `start` holds up to this instant (建档有效期, C3; inclusive).
 
     In calendar months: to the end of the day `months` months after the day of `start`, in
-    the office's time zone (taken on 3 March for 2 months: valid to 3 May, 23:59:59). In
+    the office's time zone (its business calendar's; taken on 3 March for 2 months: valid to
+    3 May, 23:59:59 there). In
     days: `days` days after `start`, to the instant.
     """
     if isinstance(protection, int):
-        protection = Protection(days=protection)
+        protection = Protection(days=protection, months=0)
     if protection.months:
-        zone = timezone.get_current_timezone()
+        zone = ZoneInfo(protection.zone) if protection.zone else timezone.get_current_timezone()
         last_day = _add_months(timezone.localtime(start, zone).date(), protection.months)
         return datetime.combine(last_day, time.max).replace(tzinfo=zone)
     return start + timedelta(days=protection.days)

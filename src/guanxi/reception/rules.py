@@ -35,11 +35,12 @@ HUNDRED = Decimal("100")
 @dataclass(frozen=True)
 class Protection:
     """The protection period (建档有效期) of a branch: `months` calendar months when set (the
-    claim holds to the end of the last day, in the office's time zone), else `days` days to
-    the instant."""
+    claim holds to the end of the last day, in the office's time zone `zone`, the current
+    one when empty), else `days` days to the instant. SPEC C3's default: 2 calendar months."""
 
     days: int = 60
-    months: int = 0
+    months: int = 2
+    zone: str = ""
 
 
 @dataclass(frozen=True)

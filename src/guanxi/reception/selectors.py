@@ -49,6 +49,33 @@ def branch_salespeople(branch: OrgUnit):
     )
 
 
+def customer_visits(customer: Customer, limit: int = 50):
+    """A customer's visits and calls, newest first: who registered, received and assisted,
+    under which case (the history a manager reads before deciding a dispute)."""
+    return (
+        Visit.objects.filter(customer=customer)
+        .select_related("receiver", "assistant", "registered_by")
+        .order_by("-registered_at", "-id")[:limit]
+    )
+
+
+def credit_lines(customer: Customer) -> list[tuple[str, Decimal]]:
+    """The current credit split with names: (salesperson or department, percent)."""
+    lines = current_credit_split(customer)
+    people = {p for p, *_ in lines if p}
+    users: dict[int, object] = {}
+    if customer.owner_id in people and "owner" in customer._state.fields_cache:
+        users[customer.owner_id] = customer.owner  # the page has them already
+    if people - set(users):
+        users.update({u.pk: u for u in User.objects.filter(pk__in=people - set(users))})
+    unit_ids = [d for _p, d, *_ in lines if d]
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit_ids)} if unit_ids else {}
+    return [
+        (str((person and users.get(person)) or (unit and units.get(unit)) or "—"), percent)
+        for person, unit, percent, _case in lines
+    ]
+
+
 def visits_on(branch: OrgUnit, day: date):
     zone = timezone.get_current_timezone()
     start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
@@ -69,17 +96,28 @@ def open_disputes(viewer: User):
 
 
 def disputes_for(
-    viewer: User, *, state: str | None = None, customer_id: int | None = None, limit: int = 200
+    viewer: User,
+    *,
+    state: str | None = None,
+    customer_id: int | None = None,
+    branch_id: int | None = None,
+    party_id: int | None = None,
+    limit: int = 200,
 ):
     """The disputes of the branches the viewer manages (all, for an administrator), newest
-    first, optionally only open or decided ones, or one customer's."""
-    qs = Dispute.objects.select_related("customer", "visit").order_by("-opened_at", "-id")
+    first, optionally only open or decided ones, one customer's, one branch's, or those a
+    salesperson is a party to."""
+    qs = Dispute.objects.select_related("customer", "visit", "branch").order_by("-opened_at", "-id")
     if not viewer.is_admin:
         qs = qs.filter(branch_id__in=viewer.managed_unit_ids)
     if state:
         qs = qs.filter(state=state)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
+    if branch_id is not None:
+        qs = qs.filter(branch_id=branch_id)
+    if party_id is not None:
+        qs = qs.filter(parties__id=party_id).distinct()
     return qs[:limit]
 
 

@@ -46,7 +46,16 @@ from .ownership import (
     settings_for,
     take_ownership,
 )
-from .rules import DEPARTMENT, HUNDRED, Decision, Protection, Splits, VisitFacts, decide
+from .rules import (
+    DEPARTMENT,
+    HUNDRED,
+    ROTATION,
+    Decision,
+    Protection,
+    Splits,
+    VisitFacts,
+    decide,
+)
 
 
 def splits_for(config: ReceptionSettings) -> Splits:
@@ -261,6 +270,9 @@ class Registration:
     referred_by_phone: str = ""
     household_phone: str = ""
     event_assignee: int | None = None
+    # Case 3: the colleague the receptionist picks to assist while the customer's
+    # salesperson is away (None: the first available in the queue's order).
+    assistant: int | None = None
 
 
 def visit_register_and_receive(
@@ -281,6 +293,7 @@ def visit_register_and_receive(
             discount_seeking=registration.discount_seeking,
             forgot_receiver=registration.forgot_receiver,
             event_assignee=registration.event_assignee,
+            assistant=registration.assistant,
         )
 
 
@@ -484,7 +497,7 @@ def _check_people(actor: User, branch: OrgUnit, **fields) -> None:
                 FieldError(field_name, "invalid_user", _("Choose a salesperson of this branch.")),
             )
     if not _can_manage_desk(actor, branch):
-        for field_name in ("named", "prefers", "event_assignee"):
+        for field_name in ("named", "prefers", "event_assignee", "assistant"):
             value = fields.get(field_name)
             if actor.pk in (value if isinstance(value, tuple | list) else (value,)):
                 errors.setdefault(
@@ -513,8 +526,13 @@ def visit_receive(
     discount_seeking: bool = False,
     forgot_receiver: bool = False,
     event_assignee: int | None = None,
+    assistant: int | None = None,
 ) -> Visit:
-    """Decide who receives this visitor under the office's rules, and record it all."""
+    """Decide who receives this visitor under the office's rules, and record it all.
+
+    `assistant`: when a colleague assists because the customer's salesperson is away (cases
+    3 and 6), the one the receptionist picks; assisting never takes a rotation turn.
+    """
     today = timezone.localdate()
     with transaction.atomic():
         visit = (
@@ -547,13 +565,18 @@ def visit_receive(
             prefers=prefers,
             refuses=refuses,
             event_assignee=event_assignee,
+            assistant=assistant,
         )
         # The time of receiving is taken once the queue is ours: two desks pressing "next"
         # together are recorded in the order the turns were actually given.
         now = timezone.now()
         present = frozenset(s.salesperson_id for s in slots if s.is_available)
         on_roster = {s.salesperson_id for s in slots}
-        for field_name, person in (("prefers", prefers), ("event_assignee", event_assignee)):
+        for field_name, person in (
+            ("prefers", prefers),
+            ("event_assignee", event_assignee),
+            ("assistant", assistant),
+        ):
             if person is not None and person not in present:
                 raise ValidationFailed.single(
                     field_name,
@@ -596,7 +619,9 @@ def visit_receive(
         )
         decision = decide(facts, splits_for(config))
         rotation_user = None
-        if decision.needs_rotation:
+        if assistant is not None:
+            rotation_user = _chosen_assistant(decision, assistant, refuses)
+        elif decision.needs_rotation:
             # Never the credit holder or named receiver again, nor the one the customer refuses.
             exclude = {
                 p for p in (decision.credit, decision.receiver, refuses) if isinstance(p, int)
@@ -617,11 +642,38 @@ def visit_receive(
             config=config,
             now=now,
             via_rotation=rotation_user is not None and decision.counts_as_turn,
+            chosen=assistant is not None,
         )
     return visit
 
 
-def _record(*, actor, visit, customer, decision: Decision, config, now, via_rotation) -> None:
+def _chosen_assistant(decision: Decision, assistant: int, refuses: int | None) -> int:
+    """The colleague the desk picked assists in place of the queue's first available (case 3).
+
+    Only a visitor whose salesperson is away has an assistant; the one complained about or
+    refused never assists. Nothing is consumed: assisting is not a rotation turn.
+    """
+    if decision.assistant != ROTATION:
+        raise ValidationFailed.single(
+            "assistant",
+            "no_assistant_needed",
+            _(
+                "This visitor needs no assistant: a colleague assists only while the "
+                "customer's salesperson is away."
+            ),
+        )
+    if assistant == refuses or assistant == decision.credit:
+        raise ValidationFailed.single(
+            "assistant",
+            "invalid_user",
+            _("Choose a colleague other than the customer's own or refused salesperson."),
+        )
+    return assistant
+
+
+def _record(
+    *, actor, visit, customer, decision: Decision, config, now, via_rotation, chosen=False
+) -> None:
     visit.receiver_id = decision.receiver if isinstance(decision.receiver, int) else None
     visit.assistant_id = decision.assistant if isinstance(decision.assistant, int) else None
     visit.via_rotation = via_rotation
@@ -680,6 +732,14 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
             "visit": [None, visit.pk],
             "receiver": [None, visit.receiver_id],
             "case": [None, decision.case],
+            **(
+                {
+                    "assistant": [None, visit.assistant_id],
+                    "assistant_chosen_by_desk": [None, chosen],
+                }
+                if visit.assistant_id
+                else {}
+            ),
         },
         note=decision.explanation,
     )
@@ -688,18 +748,41 @@ def _record(*, actor, visit, customer, decision: Decision, config, now, via_rota
 # ---- disputes ------------------------------------------------------------------------------
 
 
+def can_open_dispute(actor: User, customer: Customer, branch: OrgUnit | None = None) -> bool:
+    """Who may log a dispute by hand about a customer they see: the desk of the customer's
+    branch (a receptionist, a manager, an administrator) and the branch's salespeople (a
+    colleague says the customer is theirs); the manager decides it."""
+    if customer.org_unit_id is None:
+        return False
+    branch = branch or customer.org_unit.branch()
+    return _can_manage_desk(actor, branch) or (
+        actor.has_role(Role.SALES) and branch.pk in actor.branch_unit_ids
+    )
+
+
 def dispute_open(
     *, actor: User, customer_id: int, description: str, party_ids: list[int] = ()
 ) -> Dispute:
+    """Log by hand what the rules do not cover (SPEC C3: "Anything not covered: logged as a
+    dispute; the manager decides"); the salespeople involved are its parties."""
     from guanxi.customers.selectors import customer_get
 
+    errors = []
     if not description.strip():
-        raise ValidationFailed.single("description", "required", _("Describe what happened."))
+        errors.append(FieldError("description", "required", _("Describe what happened.")))
+    elif len(description) > 2000:
+        errors.append(FieldError("description", "max_length", _("At most 2000 characters.")))
+    if errors:
+        raise ValidationFailed(errors)
     _ids_in_range(party_ids, "party_ids")
     if not id_in_range(customer_id):
         raise NotFound(_("Customer not found."))
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
+        if not can_open_dispute(actor, customer):
+            raise Forbidden(
+                _("Only the desk, a manager or a salesperson of the branch opens a dispute.")
+            )
         dispute = Dispute.objects.create(
             customer=customer,
             branch=customer.org_unit.branch(),

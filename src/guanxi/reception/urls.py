@@ -12,6 +12,7 @@ urlpatterns = [
     path("register/", views.register_view, name="register"),
     path("disputes/", views.disputes_view, name="disputes"),
     path("disputes/<int:pk>/", views.dispute_decide_view, name="dispute_decide"),
+    path("disputes/new/<int:customer_id>/", views.dispute_open_view, name="dispute_open"),
     path("pool/", views.pool_view, name="pool"),
     path("redistribute/", views.redistribute_view, name="redistribute"),
     path("stats/", views.stats_view, name="stats"),

@@ -14,19 +14,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from guanxi.core.calendar import time_zone_for_unit
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
 from guanxi.core.ids import MAX_ID
 from guanxi.core.models import Role, User
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
+from guanxi.customers.selectors import customer_get
 
 from . import services
-from .models import DutySlot, ReceptionSettings, Visit
+from .models import Dispute, DutySlot, ReceptionSettings, Visit
 from .register_actions import visit_actions
 from .selectors import (
     branch_salespeople,
+    credit_lines,
+    current_credit_split,
+    customer_visits,
     desk_state,
+    disputes_for,
     open_disputes,
     pool_customers,
     visit_statistics,
@@ -74,6 +80,7 @@ def desk_view(request):
             discount_seeking=bool(values.get("discount_seeking")),
             forgot_receiver=bool(values.get("forgot_receiver")),
             event_assignee=_int_or_none(values.get("event_assignee")),
+            assistant=_int_or_none(values.get("assistant")),
         )
         try:
             visit = services.visit_register_and_receive(
@@ -104,6 +111,12 @@ def desk_view(request):
         "slot_states": DutySlot.State.choices,
         "can_manage": services._can_manage_desk(request.user, branch),
         "other_branch": bool(result and result.phone_elsewhere),
+        "zone": time_zone_for_unit(branch),
+        # What the receptionist picked in the lists, kept after a refused registration.
+        "picked": {
+            name: values.getlist(name) if hasattr(values, "getlist") else []
+            for name in ("named", "prefers", "refuses", "assistant", "event_assignee")
+        },
     }
     return render(request, "reception/desk.html", context)
 
@@ -116,7 +129,7 @@ def lookup_view(request):
     Only for the desk's roles, and only customers the viewer may see (their branch's, for a
     receptionist): a phone number must not tell anyone else's customer name and owner.
     """
-    _branch(request)
+    branch = _branch(request)
     raw = request.GET.get("phone", "")
     customer, invalid = None, False
     if len(raw.strip()) >= 7:
@@ -144,6 +157,8 @@ def lookup_view(request):
             "invalid": invalid,
             "visits": visits,
             "claim_valid": customer.claim_is_valid() if customer else False,
+            # The protection ends at the end of a day in the branch's time zone: shown there.
+            "zone": time_zone_for_unit(branch),
         },
     )
 
@@ -224,7 +239,66 @@ def register_view(request):
 def disputes_view(request):
     if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
         raise Http404
-    return render(request, "reception/disputes.html", {"disputes": open_disputes(request.user)})
+    state = request.GET.get("state", Dispute.State.OPEN)
+    if state not in Dispute.State.values:
+        state = Dispute.State.OPEN
+    return render(
+        request,
+        "reception/disputes.html",
+        {
+            "disputes": disputes_for(request.user, state=state).prefetch_related("parties"),
+            "state": state,
+            "states": Dispute.State.choices,
+        },
+    )
+
+
+def _field_errors(exc: DomainError) -> dict[str, str]:
+    """A refusal as {field: message}, "general" for one that names no field."""
+    errors: list = list(exc.errors) or [exc]
+    return {(e.field or "general").split(".")[0]: str(e.message) for e in errors}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dispute_open_view(request, customer_id: int):
+    """Open a dispute by hand from the customer page: what happened and who is involved."""
+    try:
+        customer = customer_get(viewer=request.user, pk=customer_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if not services.can_open_dispute(request.user, customer):
+        raise Http404
+    branch = customer.org_unit.branch()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            services.dispute_open(
+                actor=request.user,
+                customer_id=customer.pk,
+                description=request.POST.get("description", ""),
+                party_ids=[
+                    int(v) for v in request.POST.getlist("parties") if v.isdigit() and len(v) < 20
+                ],
+            )
+        except DomainError as exc:
+            errors = _field_errors(exc)
+        else:
+            messages.success(request, _("Dispute opened: the branch manager decides it."))
+            return redirect(customer.get_absolute_url())
+    return render(
+        request,
+        "reception/dispute_open.html",
+        {
+            "customer": customer,
+            "people": branch_salespeople(branch),
+            "errors": errors,
+            "values": request.POST,
+            "picked": request.POST.getlist("parties") if request.method == "POST" else [],
+            "visits": customer_visits(customer, limit=10),
+        },
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -237,7 +311,7 @@ def dispute_decide_view(request, pk: int):
     )
     if dispute is None:
         raise Http404
-    error = None
+    errors: dict[str, str] = {}
     if request.method == "POST":
         split = {}
         for key, value in request.POST.items():
@@ -252,21 +326,75 @@ def dispute_decide_view(request, pk: int):
                 reason=request.POST.get("reason", ""),
                 quarrel=bool(request.POST.get("quarrel")),
             )
-        except (DomainError, ValueError) as exc:
-            error = getattr(exc, "message", _("Choose who holds the credit."))
+        except DomainError as exc:
+            errors = _field_errors(exc)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("reception:disputes")
-    people = branch_salespeople(dispute.branch)
+    people = list(branch_salespeople(dispute.branch))
+    current = current_credit_split(dispute.customer)
+    if request.method == "POST":
+        # What the manager typed stays, whatever was refused.
+        percents = {key[4:]: value for key, value in request.POST.items() if key.startswith("pct-")}
+        credit = request.POST.get("credit", "")
+    else:
+        percents, credit = {}, str(dispute.customer.credit_holder_id or "")
+    # The split in force shows in each empty box as a hint (a placeholder, not a value: a
+    # manager who moves the credit must not have to clear the old holder's share first).
+    hints = {
+        str(person or "department"): f"{percent.normalize():f}"
+        for person, _unit, percent, _case in current
+    }
     return render(
         request,
         "reception/dispute_decide.html",
         {
             "dispute": dispute,
-            "people": people,
-            "error": error,
+            "people": [(p, percents.get(str(p.pk), ""), hints.get(str(p.pk), "0")) for p in people],
+            "department_pct": percents.get("department", ""),
+            "department_hint": hints.get("department", "0"),
+            "credit": credit,
+            "errors": errors,
+            "error": errors.get("general"),
             "values": request.POST,
+            "parties": list(dispute.parties.all()),
+            "visits": customer_visits(dispute.customer),
+            "current": credit_lines(dispute.customer),
+            "zone": time_zone_for_unit(dispute.branch),
         },
+        status=422 if errors else 200,
+    )
+
+
+def customer_panel(request, customer) -> str:
+    """The customer page's ownership panel: owner, protection end, credit, open disputes,
+    and the button to open one by hand."""
+    from django.template.loader import render_to_string
+
+    branch = customer.org_unit.branch() if customer.org_unit_id else None
+    can_open = branch is not None and services.can_open_dispute(request.user, customer, branch)
+    can_decide = branch is not None and services._can_manage_desk(request.user, branch)
+    # The desk and the managers see the open disputes here; a salesperson sees the button.
+    disputes = (
+        list(Dispute.objects.filter(customer=customer, state=Dispute.State.OPEN).order_by("-id"))
+        if can_decide
+        else []
+    )
+    can_decide = can_decide and (
+        request.user.is_admin or (branch is not None and branch.pk in request.user.managed_unit_ids)
+    )
+    shows_end = customer.protected_until is not None and not customer.ownership_settled_at
+    return render_to_string(
+        "reception/partials/customer_panel.html",
+        {
+            "customer": customer,
+            "can_open": can_open,
+            "can_decide": can_decide,
+            "disputes": disputes,
+            "credit": credit_lines(customer),
+            "zone": time_zone_for_unit(branch) if shows_end and branch else None,
+        },
+        request=request,
     )
 
 

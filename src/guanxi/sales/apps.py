@@ -16,6 +16,11 @@ class SalesConfig(AppConfig):
         from .timeline import deal_events
 
         register_timeline_source("deal", _("Deals, quotes and payments"), deal_events)
+        from guanxi.customers.page_panels import register_customer_panel
+
+        from .views import deals_panel
+
+        register_customer_panel("deals", deals_panel)
         register_fact_provider(deal_facts)
         register_webhook_event("deal.stage_changed", _("Deal stage changed"))
         register_webhook_event("payment.recorded", _("Payment recorded"))

@@ -205,6 +205,17 @@ def _can_work(actor: User, deal: Deal) -> bool:
     return deal.owner_id == actor.pk or manages(actor, deal.customer)
 
 
+def can_open_deals(actor: User) -> bool:
+    """Whose role opens deals at all (the "New deal" buttons of the pipeline and the board)."""
+    return actor.is_admin or actor.has_role(Role.SALES, Role.MANAGER)
+
+
+def can_open_deal(actor: User, customer) -> bool:
+    """Who opens a deal for this customer: a salesperson or manager who may edit them (the
+    owner, or a manager over them), never for an archived customer."""
+    return can_open_deals(actor) and not customer.archived_at and can_edit(actor, customer)
+
+
 def deal_create(
     *,
     actor: User,
@@ -214,7 +225,7 @@ def deal_create(
     product_id=None,
     expected_close: date | None = None,
 ) -> Deal:
-    if not (actor.is_admin or actor.has_role(Role.SALES, Role.MANAGER)):
+    if not can_open_deals(actor):
         raise Forbidden(_("Only salespeople and managers open deals."))
     if not title.strip():
         raise ValidationFailed.single("title", "required", _("Give the deal a title."))

@@ -9,6 +9,7 @@ urlpatterns = [
     path("approvals/", views.approvals_view, name="approvals"),
     path("finance/", views.finance_view, name="finance"),
     path("units/<int:pk>/release/", views.unit_release_view, name="unit_release"),
+    path("new/", views.deal_start_view, name="deal_start"),
     path("new/<int:customer_id>/", views.deal_create_view, name="deal_create"),
     path("deals/<int:pk>/", views.deal_view, name="deal"),
     path("deals/<int:pk>/move/", views.deal_move_view, name="deal_move"),

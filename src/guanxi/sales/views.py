@@ -51,6 +51,7 @@ def _pipeline_context(request, mine: bool, error=None) -> dict:
 def pipeline_view(request):
     mine = request.GET.get("mine") == "1"
     context = _pipeline_context(request, mine)
+    context["can_open_deals"] = services.can_open_deals(request.user)
     if request.headers.get("HX-Request"):
         return render(request, "sales/partials/board.html", context)
     return render(request, "sales/pipeline.html", context)
@@ -83,7 +84,13 @@ def deal_create_view(request, customer_id: int):
         customer = customer_get(viewer=request.user, pk=customer_id)
     except NotFound as exc:
         raise Http404 from exc
-    form = DealForm(request.POST or None, initial={"title": customer.name})
+    if not services.can_open_deal(request.user, customer):
+        raise Http404
+    initial = {"title": customer.name}
+    product = _product_param(request)
+    if product is not None:
+        initial.update(product=product.pk, title=f"{customer.name} · {product.name}")
+    form = DealForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -100,6 +107,58 @@ def deal_create_view(request, customer_id: int):
         else:
             return redirect("sales:deal", pk=deal.pk)
     return render(request, "sales/deal_form.html", {"form": form, "customer": customer})
+
+
+def _product_param(request):
+    """The product a "New deal" button of the sales-control board carries (?product=)."""
+    from .models import Product
+
+    raw = request.GET.get("product", "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return Product.objects.filter(pk=int(raw), active=True).first()
+
+
+@login_required
+def deal_start_view(request):
+    """ "New deal" from the pipeline or the sales-control board: find the customer first
+    (the same search as the customer list), then the deal form of the customer page."""
+    from guanxi.customers.selectors import CustomerFilter, customer_list
+
+    if not services.can_open_deals(request.user):
+        raise Http404
+    q = request.GET.get("q", "").strip()[:100]
+    product = _product_param(request)
+    customers = []
+    if q:
+        page = customer_list(viewer=request.user, filters=CustomerFilter(q=q), limit=20)
+        customers = [c for c in page.items if services.can_open_deal(request.user, c)]
+    return render(
+        request,
+        "sales/deal_start.html",
+        {"q": q, "customers": customers, "product": product},
+    )
+
+
+def deals_panel(request, customer) -> str:
+    """The customer page's deals: each deal's stage and amount, and the "New deal" button."""
+    from django.template.loader import render_to_string
+
+    from .models import Deal
+
+    deals = list(
+        Deal.objects.filter(customer=customer)
+        .select_related("owner")
+        .order_by("-created_at", "-id")[:10]
+    )
+    can_open = services.can_open_deal(request.user, customer)
+    if not deals and not can_open:
+        return ""
+    return render_to_string(
+        "sales/partials/customer_deals.html",
+        {"customer": customer, "deals": deals, "can_open": can_open},
+        request=request,
+    )
 
 
 @login_required
@@ -347,6 +406,7 @@ def board_view(request):
         "products": Product.objects.filter(has_units=True, active=True),
         "statuses": InventoryUnit.Status.choices,
         "can_release": request.user.is_admin or request.user.has_role(Role.MANAGER),
+        "can_open_deals": services.can_open_deals(request.user),
     }
     if request.headers.get("HX-Request"):
         return render(request, "sales/partials/unit_grid.html", context)

@@ -1130,8 +1130,13 @@ class CustomerImport(ImportRun):
                 new_rows.append((line, row))
                 continue
             if len(found) > 1:
+                # Only records the importer may edit are named: an import is no way to learn
+                # which ids hold another salesperson's phones (C8, no existence oracles).
                 described = "; ".join(
-                    f"#{cid} ({', '.join(reasons)})" for cid, reasons in sorted(found.items())
+                    f"#{cid} ({', '.join(reasons)})"
+                    if self._can_edit(existing[cid])
+                    else _("a customer of someone else (%s)") % ", ".join(reasons)
+                    for cid, reasons in sorted(found.items())
                 )
                 self.error(
                     line,
@@ -1148,6 +1153,15 @@ class CustomerImport(ImportRun):
                 self.counts["skipped"] += 1
                 continue
             current = existing[cid]
+            if not self._can_edit(current):
+                self.error(
+                    line,
+                    _("Row"),
+                    row["name"],
+                    "not_editable",
+                    _("This customer is already registered to someone else; ask a manager."),
+                )
+                continue
             if current["archived_at"] is not None:
                 self.error(
                     line,
@@ -1155,15 +1169,6 @@ class CustomerImport(ImportRun):
                     row["name"],
                     "archived",
                     _("Matches archived customer #%(id)s: restore it first.") % {"id": cid},
-                )
-                continue
-            if not self._can_edit(current):
-                self.error(
-                    line,
-                    _("Row"),
-                    row["name"],
-                    "not_editable",
-                    _("Matches customer #%(id)s, whom you may not edit.") % {"id": cid},
                 )
                 continue
             updates.append((line, row, current))
