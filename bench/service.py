@@ -2,18 +2,27 @@
 server.
 
     .venv/bin/python bench/service.py                    # 1,000,000 tickets, 200,000 open
-    .venv/bin/python bench/service.py --tickets 200000   # a smaller run (shared machine)
+    .venv/bin/python bench/service.py --tickets 20000 --requests 50 --due 200  # a quick check
     .venv/bin/python bench/service.py --postgres         # a throwaway PostgreSQL cluster
+    .venv/bin/python bench/service.py --database-url postgres://u@host/empty_db
+    DATABASE_URL=postgres://u@host/empty_db .venv/bin/python bench/service.py
 
-A fresh database gets two branches (five service departments each, the agents in them),
-20,000 customers and N tickets (a fifth open; each with its SLA deadlines, its queue
-order `due_at`, and a status-log row, as the services store them), bulk-inserted. The real
-server runs (gunicorn, 2 workers, DEBUG=0); the script logs in as a Beijing service agent
-(who sees half the tickets) and requests the queue page (/service/, most urgent first),
-its second keyset page, the JSON queue and the bare /healthz, printing p50 / p95 and the
-ratio to /healthz. Then the SLA scan runs in a child process with `--due` tickets whose
-warning or breach is due (the others are not read: the scan walks a partial index), and a
-second scan right after it (nothing left to do: idempotent).
+The database (SQLite in a temporary directory unless --database-url or DATABASE_URL names
+an EMPTY one; the script refuses a database with tickets) gets two branches (five service
+departments each, the agents in them), 20,000 customers and N tickets (a fifth open; each
+with its SLA deadlines, its queue order `due_at`, its next scan time and a status-log row,
+as the services store them) by raw bulk inserts: executemany on the sqlite3 connection with
+the plain indexes built once at the end, COPY on PostgreSQL.
+
+It prints the query plans of the agent's queue (first page, a keyset page, the "all
+statuses" and "late only" filters) and of the SLA scan's batch query, and times the queue's
+selector in-process. Then the real server runs (gunicorn, 2 workers, DEBUG=0); the script
+logs in as a Beijing service agent (who sees half the tickets) and requests the queue page
+(/service/, most urgent first), its second keyset page, the JSON queue and the bare
+/healthz, printing p50 / p95 and the ratio to /healthz. Then the SLA scan runs in a child
+process with `--due` tickets whose warning or breach is due (the others are not read: the
+scan walks a partial index), and a second scan right after it (nothing left to do:
+idempotent).
 """
 
 import argparse
