@@ -94,11 +94,11 @@ def test_a_scan_that_crashes_midway_is_finished_by_the_next(
     real = services._record_event
     calls = {"n": 0}
 
-    def crash_on_second_ticket(ticket, kind, moment, *, now):
+    def crash_on_second_ticket(ticket, kind, moment, **kwargs):
         if ticket.pk == tickets[1].pk:
             raise RuntimeError("worker killed")
         calls["n"] += 1
-        return real(ticket, kind, moment, now=now)
+        return real(ticket, kind, moment, **kwargs)
 
     monkeypatch.setattr(services, "_record_event", crash_on_second_ticket)
     with pytest.raises(RuntimeError):

@@ -25,6 +25,7 @@ from guanxi.customers.selectors import customer_get
 
 from . import services
 from .models import Dispute, DutySlot, ReceptionSettings, Visit
+from .register_actions import visit_actions
 from .selectors import (
     branch_salespeople,
     credit_lines,
@@ -219,11 +220,15 @@ def register_view(request):
     """来人来电登记表: the day's visits and calls."""
     branch = _branch(request)
     day = parse_date(request.GET.get("date", "")) or timezone.localdate()
+    visits = list(visits_on(branch, day)[:500])
+    for visit in visits:
+        # Buttons other apps registered for an entry (service: "New ticket").
+        visit.actions = visit_actions(visit=visit, viewer=request.user)
     return render(
         request,
         "reception/register.html",
         {
-            "visits": visits_on(branch, day)[:500],
+            "visits": visits,
             "day": day,
             "branch": branch,
         },

@@ -3,11 +3,12 @@ The same services and selectors as the web pages; errors carry `code` and `field
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from . import services
-from .selectors import TicketFilter, ticket_get, ticket_list
+from .selectors import TicketFilter, skill_agents, sla_policy_rows, ticket_get, ticket_list
 
 router = Router()
 
@@ -133,3 +134,91 @@ def ticket_assign(request, ticket_id: int, payload: AssignIn):
         actor=request.user, ticket_id=ticket_id, assignee_id=payload.assignee_id, note=payload.note
     )
     return ticket_get(viewer=request.user, pk=ticket_id)
+
+
+# --- the manager's settings: SLA policies and skills ------------------------------------------
+
+
+class SlaPolicyOut(Schema):
+    type: str
+    priority: str
+    first_response_hours: float
+    resolution_hours: float
+    warn_before_hours: float
+    stored: bool
+
+
+class SlaPolicyIn(Strict):
+    first_response_hours: float
+    resolution_hours: float
+    warn_before_hours: float = 2
+
+
+def _manager_only(user) -> None:
+    from guanxi.core.errors import Forbidden
+
+    from .permissions import can_manage_service
+
+    if not can_manage_service(user):
+        raise Forbidden(_("Only managers change SLA policies and skills."))
+
+
+@router.get("/sla-policies", response=list[SlaPolicyOut])
+def sla_policies(request):
+    _manager_only(request.user)
+    return [vars(row) for row in sla_policy_rows()]
+
+
+@router.put("/sla-policies/{type}/{priority}", response=SlaPolicyOut)
+def sla_policy_put(request, type: str, priority: str, payload: SlaPolicyIn):
+    services.sla_policy_set(
+        actor=request.user,
+        type=type,
+        priority=priority,
+        first_response_hours=payload.first_response_hours,
+        resolution_hours=payload.resolution_hours,
+        warn_before_hours=payload.warn_before_hours,
+    )
+    return next(vars(r) for r in sla_policy_rows() if (r.type, r.priority) == (type, priority))
+
+
+class SkillOut(Schema):
+    type: str
+    product_id: int | None
+
+
+class AgentSkillsOut(Schema):
+    user_id: int
+    name: str
+    org_unit_id: int | None
+    skills: list[SkillOut]
+
+
+class AgentSkillsIn(Strict):
+    types: list[str] = Field(default_factory=list, max_length=10)
+    product_ids: list[int] = Field(default_factory=list, max_length=200)
+
+
+def _agent_out(agent) -> dict:
+    return {
+        "user_id": agent.pk,
+        "name": str(agent),
+        "org_unit_id": agent.org_unit_id,
+        "skills": [
+            {"type": s.type, "product_id": s.product_id} for s in agent.service_skills.all()
+        ],
+    }
+
+
+@router.get("/skills", response=list[AgentSkillsOut])
+def skills(request):
+    _manager_only(request.user)
+    return [_agent_out(a) for a in skill_agents(viewer=request.user)]
+
+
+@router.put("/skills/{user_id}", response=AgentSkillsOut)
+def skills_put(request, user_id: int, payload: AgentSkillsIn):
+    services.agent_skill_set(
+        actor=request.user, user_id=user_id, types=payload.types, product_ids=payload.product_ids
+    )
+    return _agent_out(next(a for a in skill_agents(viewer=request.user) if a.pk == user_id))

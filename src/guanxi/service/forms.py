@@ -6,7 +6,7 @@ from .models import Channel, Priority, TicketType
 
 def _style(form: forms.Form) -> None:
     for field in form.fields.values():
-        if isinstance(field.widget, forms.CheckboxInput):
+        if isinstance(field.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
             field.widget.attrs.setdefault("class", "form-check-input")
             continue
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
@@ -64,4 +64,40 @@ class ArticleForm(forms.Form):
         if instance_data is not None and (not args or args[0] is None):
             kwargs["initial"] = {name: getattr(instance_data, name) for name in self.base_fields}
         super().__init__(*args, **kwargs)
+        _style(self)
+
+
+def _hours_field(label) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=10000, max_digits=7, decimal_places=2
+    )
+
+
+class SlaPolicyForm(forms.Form):
+    first_response_hours = _hours_field(_("First response within (working hours)"))
+    resolution_hours = _hours_field(_("Resolution within (working hours)"))
+    warn_before_hours = _hours_field(_("Warn this many working hours before each deadline"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+
+class SkillForm(forms.Form):
+    types = forms.MultipleChoiceField(
+        label=_("Ticket types this agent handles"),
+        choices=TicketType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    products = forms.MultipleChoiceField(
+        label=_("Only for these products"),
+        required=False,
+        help_text=_("Leave empty for every product. A product-specific skill wins in assignment."),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+    def __init__(self, *args, product_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["products"].choices = list(product_choices)
         _style(self)

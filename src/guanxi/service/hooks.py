@@ -1,6 +1,9 @@
 """What the service app tells the customer page and sales (customers.warnings): a
 customer's open tickets; an unresolved complaint asks sales to confirm before a quote,
-deposit or order."""
+deposit or order. And the "New ticket" buttons of the customer page and of the visitor and
+call register (reception.register_actions)."""
+
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,3 +46,18 @@ def ticket_actions(*, customer, viewer) -> list[tuple[str, str]]:
     if not can_create_ticket(viewer):
         return []
     return [(_("New ticket"), f"{reverse('service:create')}?customer={customer.pk}")]
+
+
+def visit_ticket_actions(*, visit, viewer) -> list[tuple[str, str]]:
+    """ "New ticket" on an entry of the call register: the quick create form for the caller's
+    customer record, the channel (phone for a call, visit for a walk-in) and the entry's
+    notes filled in."""
+    if not can_create_ticket(viewer):
+        return []
+    params = {
+        "customer": visit.customer_id,
+        "channel": "phone" if visit.kind == "call" else "visit",
+    }
+    if visit.notes:
+        params["description"] = visit.notes
+    return [(_("New ticket"), f"{reverse('service:create')}?{urlencode(params)}")]

@@ -33,6 +33,8 @@ QUEUE_FIELDS = (
     "resolution_breached",
     "first_response_at",
     "created_at",
+    "resolved_at",
+    "reopen_count",
     "contact_name",
     # Read for masking each row (mark_ticket_masking): deferred, they cost a query a row.
     "contact_phone",
@@ -113,7 +115,7 @@ def _decode(cursor: str, order: str) -> list:
 def ticket_queryset(*, viewer: User, filters: TicketFilter):
     qs = Ticket.objects.visible_to(viewer)
     if filters.status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        qs = qs.open()
     elif filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.type:
@@ -133,12 +135,12 @@ def ticket_queryset(*, viewer: User, filters: TicketFilter):
     return qs
 
 
-def ticket_list(
+def queue_page_queryset(
     *, viewer: User, filters: TicketFilter, cursor: str = "", limit: int = PAGE_SIZE
-) -> Page:
-    """One keyset page of the queue: most urgent first (due_at, id) or newest first (id);
-    never an OFFSET, never a COUNT over the table."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
+):
+    """The one query of a queue page: `limit + 1` rows after the cursor, in the order's
+    index order ((due_at, id) or -id), so the database walks an index and stops, never
+    sorting or counting the table (see tests/service/test_query_plans.py)."""
     qs = ticket_queryset(viewer=viewer, filters=filters).select_related(
         "org_unit", "customer", "assignee"
     )
@@ -146,15 +148,27 @@ def ticket_list(
     if filters.order == "due":
         if cursor:
             due, pk = _decode(cursor, "due")
-            qs = qs.filter(Q(due_at__gt=due) | Q(due_at=due, id__gt=pk))
-        rows = list(qs.order_by("due_at", "id")[: limit + 1])
-        key = lambda t: [t.due_at.isoformat(), t.pk]  # noqa: E731
-    else:
-        if cursor:
-            (pk,) = _decode(cursor, "new")
-            qs = qs.filter(id__lt=pk)
-        rows = list(qs.order_by("-id")[: limit + 1])
-        key = lambda t: [t.pk]  # noqa: E731
+            # due_at >= due AND (due_at > due OR id > pk): a range start on the index, the
+            # OR only filters (as one OR, SQLite would merge two index searches and sort).
+            qs = qs.filter(due_at__gte=due).filter(Q(due_at__gt=due) | Q(id__gt=pk))
+        return qs.order_by("due_at", "id")[: limit + 1]
+    if cursor:
+        (pk,) = _decode(cursor, "new")
+        qs = qs.filter(id__lt=pk)
+    return qs.order_by("-id")[: limit + 1]
+
+
+def ticket_list(
+    *, viewer: User, filters: TicketFilter, cursor: str = "", limit: int = PAGE_SIZE
+) -> Page:
+    """One keyset page of the queue: most urgent first (due_at, id) or newest first (id);
+    never an OFFSET, never a COUNT over the table."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    rows = list(queue_page_queryset(viewer=viewer, filters=filters, cursor=cursor, limit=limit))
+
+    def key(t: Ticket) -> list:
+        return [t.due_at.isoformat(), t.pk] if filters.order == "due" else [t.pk]
+
     page = Page(items=rows[:limit])
     if len(rows) > limit:
         page.next_cursor = _encode(key(rows[limit - 1]))
@@ -216,3 +230,77 @@ def queue_counts(*, viewer: User, now: datetime) -> dict:
         breached=Count("id", filter=Q(response_breached=True) | Q(resolution_breached=True)),
         due_soon=Count("id", filter=Q(due_at__lte=now)),
     )
+
+
+# --- SLA policies and skills (the manager's settings) -------------------------------------
+
+
+@dataclass
+class PolicyRow:
+    type: str
+    type_label: str
+    priority: str
+    priority_label: str
+    first_response_hours: object
+    resolution_hours: object
+    warn_before_hours: object
+    stored: bool
+
+
+def sla_policy_rows() -> list[PolicyRow]:
+    """Every ticket type × priority with the hours in force: the stored policy, else the
+    built-in default the SLA falls back to (sla.targets_for)."""
+    from .models import SlaPolicy
+    from .sla import DEFAULT_HOURS, DEFAULT_WARN_HOURS
+
+    stored = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
+    rows = []
+    for ticket_type, type_label in TicketType.choices:
+        for priority, priority_label in Priority.choices:
+            policy = stored.get((ticket_type, priority))
+            if policy is not None:
+                hours = (
+                    policy.first_response_hours,
+                    policy.resolution_hours,
+                    policy.warn_before_hours,
+                )
+            else:
+                hours = (*DEFAULT_HOURS[TicketType(ticket_type)], DEFAULT_WARN_HOURS)
+            rows.append(
+                PolicyRow(
+                    ticket_type,
+                    str(type_label),
+                    priority,
+                    str(priority_label),
+                    *hours,
+                    stored=policy is not None,
+                )
+            )
+    return rows
+
+
+def skill_agents(*, viewer: User) -> list[User]:
+    """The service agents whose skills `viewer` sets (a manager: those in the units they
+    manage; an admin: all), each with `.skill_list` [(type label, product name or "")]."""
+    from django.db.models import Prefetch
+
+    from guanxi.core.models import Role
+
+    from .models import AgentSkill
+
+    agents = User.objects.filter(is_active=True, roles__role=Role.SERVICE).distinct()
+    if not viewer.is_admin:
+        agents = agents.filter(org_unit_id__in=viewer.managed_unit_ids)
+    agents = agents.select_related("org_unit").prefetch_related(
+        Prefetch(
+            "service_skills",
+            queryset=AgentSkill.objects.select_related("product").order_by("type", "product_id"),
+        )
+    )
+    result = list(agents.order_by("org_unit__name", "id"))
+    for agent in result:
+        agent.skill_list = [  # type: ignore[attr-defined]
+            (s.get_type_display(), s.product.name if s.product else "")
+            for s in agent.service_skills.all()
+        ]
+    return result

@@ -2,6 +2,7 @@
 entry, the status log and the SLA recomputed from it."""
 
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
@@ -585,6 +586,18 @@ EVENT_TITLES: dict[str, Promise] = {
 SCAN_BATCH = 500
 
 
+def sla_due_batch_queryset(*, now: datetime, after: tuple[datetime, int] | None = None):
+    """(sla_check_at, id) of the next SCAN_BATCH tickets with a warning or breach due, after
+    the keyset `after`: one range walk of the partial index on (sla_check_at, id), which
+    holds only open tickets whose clock runs, never the table (see
+    tests/service/test_query_plans.py)."""
+    qs = Ticket.objects.filter(sla_check_at__lte=now)
+    if after is not None:
+        at, pk = after
+        qs = qs.filter(sla_check_at__gte=at).filter(Q(sla_check_at__gt=at) | Q(id__gt=pk))
+    return qs.order_by("sla_check_at", "id").values_list("sla_check_at", "id")[:SCAN_BATCH]
+
+
 def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     """Warn the assignee before a deadline, mark breaches and escalate them to the managers
     of the handling unit. Idempotent: an SlaEvent row is unique per ticket, kind and cycle,
@@ -593,28 +606,27 @@ def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     now = now or timezone.now()
     policies = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
     schedules: dict[int, Schedule] = {}
+    managers: dict[int, list[User]] = {}  # escalation path per handling unit, for this scan
     counts = {"checked": 0, "warnings": 0, "breaches": 0}
-    last_id = 0
+    after = None
     while True:
-        batch = list(
-            Ticket.objects.filter(sla_check_at__lte=now, id__gt=last_id)
-            .order_by("id")
-            .values_list("id", flat=True)[:SCAN_BATCH]
-        )
+        batch = list(sla_due_batch_queryset(now=now, after=after))
         if not batch:
             break
-        for ticket_id in batch:
-            result = _scan_one(ticket_id, now=now, policies=policies, schedules=schedules)
+        for _check_at, ticket_id in batch:
+            result = _scan_one(
+                ticket_id, now=now, policies=policies, schedules=schedules, managers=managers
+            )
             counts["checked"] += 1
             counts["warnings"] += result[0]
             counts["breaches"] += result[1]
             if limit is not None and counts["checked"] >= limit:
                 return counts
-        last_id = batch[-1]
+        after = batch[-1]
     return counts
 
 
-def _scan_one(ticket_id: int, *, now, policies, schedules) -> tuple[int, int]:
+def _scan_one(ticket_id: int, *, now, policies, schedules, managers=None) -> tuple[int, int]:
     warnings = breaches = 0
     with transaction.atomic():
         ticket = (
@@ -652,7 +664,7 @@ def _scan_one(ticket_id: int, *, now, policies, schedules) -> tuple[int, int]:
                 for k, m in due
             ):
                 continue  # already late: the breach says it, not a warning too
-            if not _record_event(ticket, kind, moment, now=now):
+            if not _record_event(ticket, kind, moment, now=now, managers=managers):
                 continue
             if kind.endswith("breach"):
                 breaches += 1
@@ -669,7 +681,9 @@ def _skip_locked() -> bool:
     return connection.features.has_select_for_update_skip_locked
 
 
-def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime) -> bool:
+def _record_event(
+    ticket: Ticket, kind: str, moment: datetime, *, now: datetime, managers=None
+) -> bool:
     """Insert the event (once per cycle) and send its notices; False if it existed."""
     try:
         with transaction.atomic():
@@ -684,7 +698,11 @@ def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime)
     if ticket.assignee is not None:
         recipients.append(ticket.assignee)
     if breach:
-        recipients += [m for m in unit_managers(ticket.org_unit) if m not in recipients]
+        if managers is None:
+            managers = {}
+        if ticket.org_unit_id not in managers:
+            managers[ticket.org_unit_id] = unit_managers(ticket.org_unit)
+        recipients += [m for m in managers[ticket.org_unit_id] if m not in recipients]
     sent = []
     level = "breach" if breach else "warning"
     for user in recipients:
@@ -707,6 +725,23 @@ def _record_event(ticket: Ticket, kind: str, moment: datetime, *, now: datetime)
     return True
 
 
+MAX_POLICY_HOURS = Decimal(10000)
+
+
+def _hours_value(name: str, raw, errors: list[FieldError]) -> Decimal | None:
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value > MAX_POLICY_HOURS:
+        errors.append(FieldError(name, "invalid", _("Enter hours between 0 and 10000.")))
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        errors.append(FieldError(name, "invalid", _("At most two decimal places.")))
+        return None
+    return value
+
+
 def sla_policy_set(
     *,
     actor: User,
@@ -716,70 +751,143 @@ def sla_policy_set(
     resolution_hours,
     warn_before_hours=2,
 ) -> SlaPolicy:
-    """Set the hours for one type × priority; open tickets of that kind are recomputed."""
-    from decimal import Decimal, InvalidOperation
-
+    """Set the working hours for one type × priority (first response, resolution, the
+    warning before each); open tickets of that kind get their deadlines recomputed from
+    their status logs. Managers and admins only; audited with the old and new hours."""
     from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change SLA policies."))
-    errors = []
-    values = {}
-    for name, raw in (
-        ("first_response_hours", first_response_hours),
-        ("resolution_hours", resolution_hours),
-        ("warn_before_hours", warn_before_hours),
-    ):
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            value = None
-        if value is None or value < 0 or value > 10000:
-            errors.append(FieldError(name, "invalid", _("Enter hours between 0 and 10000.")))
-        values[name] = value
-    if type not in TicketType.values or priority not in Priority.values:
-        errors.append(FieldError("type", "invalid_choice", _("Unknown ticket type or priority.")))
+    errors: list[FieldError] = []
+    if type not in TicketType.values:
+        errors.append(FieldError("type", "invalid_choice", _("Unknown ticket type.")))
+    if priority not in Priority.values:
+        errors.append(FieldError("priority", "invalid_choice", _("Unknown priority.")))
+    response = _hours_value("first_response_hours", first_response_hours, errors)
+    resolution = _hours_value("resolution_hours", resolution_hours, errors)
+    warn = _hours_value("warn_before_hours", warn_before_hours, errors)
+    if response is not None and response <= 0:
+        errors.append(FieldError("first_response_hours", "invalid", _("Allow more than 0 hours.")))
+    if resolution is not None and resolution <= 0:
+        errors.append(FieldError("resolution_hours", "invalid", _("Allow more than 0 hours.")))
+    if response and resolution and response > resolution:
+        errors.append(
+            FieldError(
+                "resolution_hours",
+                "before_first_response",
+                _("The resolution cannot be due before the first response."),
+            )
+        )
+    if warn is not None and response and warn >= response:
+        errors.append(
+            FieldError(
+                "warn_before_hours",
+                "too_early",
+                _("Warn less time before than the first response allows."),
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
+    values = {
+        "first_response_hours": response,
+        "resolution_hours": resolution,
+        "warn_before_hours": warn,
+    }
     now = timezone.now()
     with transaction.atomic():
-        policy, _created = SlaPolicy.objects.update_or_create(
-            type=type, priority=priority, defaults=values
-        )
-        audit_record(
-            actor=actor,
-            verb="sla.policy",
-            target=policy,
-            changes={k: str(v) for k, v in values.items()},
-        )
+        policy = SlaPolicy.objects.select_for_update().filter(type=type, priority=priority).first()
+        before = {k: getattr(policy, k) for k in values} if policy else {}
+        if policy is None:
+            policy = SlaPolicy.objects.create(type=type, priority=priority, **values)
+        else:
+            for key, value in values.items():
+                setattr(policy, key, value)
+            policy.save(update_fields=list(values))
+        changes = diff_fields(before, values)
+        if not changes:
+            return policy
+        audit_record(actor=actor, verb="sla.policy", target=policy, changes=changes)
+        policies = {(type, priority): policy}
+        schedules: dict[int, Schedule] = {}
         for ticket in (
-            Ticket.objects.open().filter(type=type, priority=priority).select_for_update()
+            Ticket.objects.open()
+            .filter(type=type, priority=priority)
+            .select_related("org_unit")
+            .select_for_update(of=("self",))
         ):
-            ticket.save(update_fields=recompute_sla(ticket, now=now))
+            schedule = schedule_for_ticket(ticket, schedules)
+            ticket.save(
+                update_fields=recompute_sla(ticket, now=now, schedule=schedule, policies=policies)
+            )
     return policy
 
 
-def agent_skill_set(*, actor: User, user_id: int, types: list[str], product_ids=()) -> None:
-    """Replace an agent's skills: ticket types, optionally limited to products."""
+def agent_skill_set(
+    *, actor: User, user_id: int, types: list[str], product_ids=()
+) -> list[AgentSkill]:
+    """Replace an agent's skills: the ticket types they handle, optionally only for some
+    products (assignment prefers a product-specific skill). A manager sets the skills of
+    the service agents in the units they manage, an admin anyone's; audited."""
     from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change skills."))
+    types = sorted(set(types))
+    product_ids = sorted({int(p) for p in product_ids})
+    errors: list[FieldError] = []
     if any(t not in TicketType.values for t in types):
-        raise ValidationFailed.single("types", "invalid_choice", _("Unknown ticket type."))
-    agent = User.objects.filter(pk=user_id).first()
-    if agent is None:
-        raise ValidationFailed.single("user_id", "not_found", _("Unknown user."))
+        errors.append(FieldError("types", "invalid_choice", _("Unknown ticket type.")))
+    if product_ids:
+        from guanxi.sales.models import Product
+
+        known = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
+        if known != set(product_ids):
+            errors.append(FieldError("product_ids", "not_found", _("Unknown product.")))
+    if product_ids and not types:
+        errors.append(
+            FieldError("types", "required", _("Choose the ticket types for these products."))
+        )
+    agent = User.objects.filter(pk=user_id, is_active=True).first()
+    if agent is None or not (actor.is_admin or agent.org_unit_id in actor.managed_unit_ids):
+        raise NotFound(_("Agent not found."))
+    if not agent.has_role(Role.SERVICE):
+        errors.append(FieldError("user_id", "not_an_agent", _("Only service agents have skills.")))
+    if errors:
+        raise ValidationFailed(errors)
     with transaction.atomic():
+        old = list(
+            AgentSkill.objects.select_for_update()
+            .filter(user=agent)
+            .order_by("type", "product_id")
+            .values_list("type", "product_id")
+        )
         AgentSkill.objects.filter(user=agent).delete()
-        AgentSkill.objects.bulk_create(
+        skills = AgentSkill.objects.bulk_create(
             AgentSkill(user=agent, type=t, product_id=p)
             for t in types
-            for p in (list(product_ids) or [None])
+            for p in (product_ids or [None])
         )
-        audit_record(
-            actor=actor,
-            verb="service.skills",
-            target=agent,
-            changes={"types": sorted(types), "products": sorted(product_ids)},
-        )
+        new = sorted((s.type, s.product_id) for s in skills)
+        if old != new:
+            from guanxi.sales.models import Product
+
+            names = dict(
+                Product.objects.filter(
+                    pk__in={p for _t, p in old + new if p is not None}
+                ).values_list("pk", "name")
+            )
+
+            def products(pairs) -> list[str]:
+                return sorted({names.get(p, str(p)) for _t, p in pairs if p is not None})
+
+            # Types as codes (the audit log shows their labels), products by name.
+            audit_record(
+                actor=actor,
+                verb="service.skills",
+                target=agent,
+                changes={
+                    "types": [sorted({t for t, _p in old}), sorted({t for t, _p in new})],
+                    "products": [products(old), products(new)],
+                },
+            )
+    return skills

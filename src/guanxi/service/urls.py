@@ -19,4 +19,12 @@ urlpatterns = [
     path("kb/new/", views.kb_edit_view, name="kb_create"),
     path("kb/<int:pk>/", views.kb_edit_view, name="kb_edit"),
     path("reports/", views.reports_view, name="reports"),
+    path("sla-policies/", views.sla_policies_view, name="sla_policies"),
+    path(
+        "sla-policies/<str:type>/<str:priority>/",
+        views.sla_policy_edit_view,
+        name="sla_policy_edit",
+    ),
+    path("skills/", views.skills_view, name="skills"),
+    path("skills/<int:user_id>/", views.skill_edit_view, name="skill_edit"),
 ]

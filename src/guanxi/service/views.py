@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,12 +15,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound
 from guanxi.core.models import Role, User
-from guanxi.core.web import attach_errors, is_htmx_partial
+from guanxi.core.web import attach_errors, is_htmx_partial, safe_next
 from guanxi.customers.selectors import customer_get
 
 from . import care, knowledge, services
-from .forms import ArticleForm, ReplyForm, TicketForm
-from .models import TRANSITIONS, Priority, Status, Ticket, TicketType
+from .forms import ArticleForm, ReplyForm, SkillForm, SlaPolicyForm, TicketForm
+from .models import (
+    TRANSITIONS,
+    AgentSkill,
+    Channel,
+    Priority,
+    Status,
+    Ticket,
+    TicketType,
+)
 from .permissions import (
     can_assign,
     can_create_ticket,
@@ -30,7 +39,14 @@ from .permissions import (
     queue_unit_ids,
 )
 from .reports import service_value
-from .selectors import TicketFilter, queue_counts, ticket_get, ticket_list
+from .selectors import (
+    TicketFilter,
+    queue_counts,
+    skill_agents,
+    sla_policy_rows,
+    ticket_get,
+    ticket_list,
+)
 
 
 def _ticket_or_404(request, pk):
@@ -169,20 +185,28 @@ def ticket_assign_view(request, pk: int):
         raise Http404 from exc
     except DomainError as exc:
         messages.error(request, str(exc.message))
-    return redirect("service:ticket", pk=pk)
+    # The manager's view assigns in place and comes back to it.
+    return redirect(safe_next(request, reverse("service:ticket", args=[pk])))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_create_view(request):
-    """Quick create, from the customer page (?customer=ID) or the call register."""
+    """Quick create, from the customer page (?customer=ID) or an entry of the visitor and
+    call register (?customer=ID&channel=phone&description=the entry's notes)."""
     if not can_create_ticket(request.user):
         raise Http404
     try:
         customer = customer_get(viewer=request.user, pk=int(request.GET.get("customer", "")))
     except (ValueError, NotFound) as exc:
         raise Http404 from exc
-    form = TicketForm(request.POST or None, initial={"subject": request.GET.get("subject", "")})
+    initial = {
+        "subject": request.GET.get("subject", "")[:200],
+        "description": request.GET.get("description", "")[:5000],
+    }
+    if request.GET.get("channel") in Channel.values:
+        initial["channel"] = request.GET["channel"]
+    form = TicketForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.ticket_create(
@@ -203,6 +227,7 @@ def manager_view(request):
     units = queue_unit_ids(request.user)
     if units is None:
         units = list(User.objects.values_list("org_unit_id", flat=True).distinct())
+    loads = services.agent_loads([u for u in units if u is not None])
     unassigned = ticket_list(
         viewer=request.user, filters=TicketFilter(assignee="none"), limit=25
     ).items
@@ -212,13 +237,105 @@ def manager_view(request):
         "service/manager.html",
         {
             "counts": queue_counts(viewer=request.user, now=timezone.now()),
-            "loads": services.agent_loads([u for u in units if u is not None]),
+            "loads": loads,
             "unassigned": unassigned,
             "breached": breached,
             "now": timezone.now(),
             "queue_url": reverse("service:queue"),
+            "agents": [agent for agent, _load in loads],
+            "can_manage": can_manage_service(request.user),
         },
     )
+
+
+# --- the manager's settings: SLA policies and skills ------------------------------------------
+
+
+@login_required
+def sla_policies_view(request):
+    if not can_manage_service(request.user):
+        raise Http404
+    return render(request, "service/sla_policies.html", {"rows": sla_policy_rows()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sla_policy_edit_view(request, type: str, priority: str):
+    if not can_manage_service(request.user):
+        raise Http404
+    if type not in TicketType.values or priority not in Priority.values:
+        raise Http404
+    row = next(r for r in sla_policy_rows() if (r.type, r.priority) == (type, priority))
+    form = SlaPolicyForm(
+        request.POST or None,
+        initial={
+            "first_response_hours": row.first_response_hours,
+            "resolution_hours": row.resolution_hours,
+            "warn_before_hours": row.warn_before_hours,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.sla_policy_set(
+                actor=request.user, type=type, priority=priority, **form.cleaned_data
+            )
+            messages.success(
+                request,
+                _("SLA policy saved: %(policy)s. Open tickets of this kind were recomputed.")
+                % {"policy": f"{row.type_label} · {row.priority_label}"},
+            )
+            return redirect("service:sla_policies")
+        except DomainError as exc:
+            attach_errors(form, exc)
+    open_count = Ticket.objects.open().filter(type=type, priority=priority).count()
+    return render(
+        request,
+        "service/sla_policy_form.html",
+        {"form": form, "row": row, "open_count": open_count},
+    )
+
+
+@login_required
+def skills_view(request):
+    if not can_manage_service(request.user):
+        raise Http404
+    return render(request, "service/skills.html", {"agents": skill_agents(viewer=request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def skill_edit_view(request, user_id: int):
+    if not can_manage_service(request.user):
+        raise Http404
+    agent = next((a for a in skill_agents(viewer=request.user) if a.pk == user_id), None)
+    if agent is None:
+        raise Http404
+    from guanxi.sales.models import Product
+
+    current = list(AgentSkill.objects.filter(user=agent))
+    chosen = {s.product_id for s in current if s.product_id}
+    products = Product.objects.filter(Q(active=True) | Q(pk__in=chosen)).order_by("name", "id")
+    form = SkillForm(
+        request.POST or None,
+        product_choices=[(str(p.pk), f"{p.name} ({p.sku})") for p in products[:1000]],
+        initial={
+            "types": sorted({s.type for s in current}),
+            "products": [str(p) for p in sorted(chosen)],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_skill_set(
+                actor=request.user,
+                user_id=agent.pk,
+                types=form.cleaned_data["types"],
+                product_ids=[int(p) for p in form.cleaned_data["products"]],
+            )
+            messages.success(request, _("Skills of %(agent)s saved.") % {"agent": agent})
+            return redirect("service:skills")
+        except DomainError as exc:
+            attach_errors(form, exc, {"product_ids": "products"})
+    return render(request, "service/skill_form.html", {"form": form, "agent": agent})
 
 
 # --- after the resolution: survey, return visit ------------------------------------------
