@@ -20,11 +20,32 @@ _SQLITE_SCAN = re.compile(r"^SCAN (\w+)\b(?! USING (?:COVERING )?INDEX)(?! USING
 _PG_INDEX_NODES = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
 
 
+_ALIAS = re.compile(r'(?:FROM|JOIN) "(\w+)" (?:AS )?"?(\w+)"?')
+_STEP = re.compile(r"^(?:SCAN|SEARCH) (\w+)\b")
+
+
 def _sqlite_scans(sql: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-        details = [row[-1] for row in cursor.fetchall()]
-    return [m.group(1) for d in details if (m := _SQLITE_SCAN.search(d.strip()))]
+        details = [row[-1].strip() for row in cursor.fetchall()]
+    # The plan names a subquery's table by its alias, and Django gives every subquery the
+    # same one (U0): the n-th step on an alias is the n-th table the SQL gives it.
+    tables: dict[str, list[str]] = {}
+    for table, alias in _ALIAS.findall(sql):
+        tables.setdefault(alias, []).append(table)
+    seen: dict[str, int] = {}
+    found = []
+    for detail in details:
+        step = _STEP.match(detail)
+        if step is None:
+            continue
+        name = step.group(1)
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        candidates = tables.get(name, [])
+        if _SQLITE_SCAN.match(detail):
+            found.append(candidates[n] if n < len(candidates) else name)
+    return found
 
 
 def _pg_scans(sql: str) -> list[str]:
