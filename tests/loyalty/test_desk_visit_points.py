@@ -66,3 +66,16 @@ def test_the_visit_points_show_on_the_customer_points_page(client, desk, owner):
     client.force_login(owner)  # the receiver: 张伟 is first in the queue
     page = client.get(f"/loyalty/customers/{visit.customer_id}/").content.decode()
     assert "Visit at the desk" in page
+
+
+def test_the_manual_visit_button_refuses_a_visit_the_desk_already_rewarded(client, desk):
+    visit = desk.walk_in(name="冯先生")
+    client.force_login(desk.actor)
+    response = client.post(
+        f"/api/v1/loyalty/customers/{visit.customer_id}/visits",
+        {"key": "manual-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "visit_already_earned"
+    assert balance(visit.customer_id) == 10

@@ -338,6 +338,16 @@ def points_earn_visit(*, actor: User, customer_id: int, key: str) -> PointsEntry
         if points <= 0:
             raise Conflict(_("No rule gives points for a visit."), code="no_visit_rule")
         now = timezone.now()
+        today = datetime.combine(
+            timezone.localdate(now), datetime.min.time(), tzinfo=timezone.get_current_timezone()
+        )
+        if PointsEntry.objects.filter(
+            customer_id=customer.pk, at__gte=today, key__startswith="visit:desk:"
+        ).exists():
+            raise Conflict(
+                _("The desk already gave the points for today's visit."),
+                code="visit_already_earned",
+            )
         entry, created = _once(
             key,
             lambda: _credit(
