@@ -69,14 +69,14 @@ def pair(owner, teammate, org):
         teammate,
         "华强电子",
         ("13812345678", "13812340000"),
-        {"order_count": 3, "revenue": Decimal("1000.50"), "points_balance": 100},
+        {"order_count": 3, "revenue": Decimal("1000.50")},
     )
     merged = build(
         owner,
         other_sales,
         "华强电子有限公司",
         ("13900001111",),
-        {"order_count": 2, "revenue": Decimal("250.25"), "points_balance": 40},
+        {"order_count": 2, "revenue": Decimal("250.25")},
     )
     return keep, merged
 
@@ -133,7 +133,7 @@ def test_merge_sums_the_running_figures(owner, pair):
     keep, merged = pair
     customer_merge(actor=owner, keep_id=keep.pk, merge_id=merged.pk)
     keep.refresh_from_db()
-    assert (keep.order_count, keep.revenue, keep.points_balance) == (5, Decimal("1250.75"), 140)
+    assert (keep.order_count, keep.revenue) == (5, Decimal("1250.75"))
 
 
 def test_merge_keeps_the_kept_customers_primary_phone(owner, pair):

@@ -95,3 +95,13 @@ def test_churn_warning_precision_on_the_demo_history(owner, finance):
     assert result["warned"] > 0
     # Most warned customers really stopped buying (the demo's slipping ones).
     assert result["precision"] >= 0.6, (result, patterns)
+
+
+def test_a_withdrawn_product_is_not_recommended(owner, finance, customer):
+    ac, ext, tv = _catalogue()
+    for n in range(3):
+        _buy(owner, finance, new_customer(owner, f"买家{n}", (f"1360000000{n}",)), ac, ext, tv)
+    _buy(owner, finance, customer, ac)
+    rebuild_pairs()
+    Product.objects.filter(pk=ext.pk).update(active=False)
+    assert [r.product for r in recommend_for(customer)] == ["电视"]

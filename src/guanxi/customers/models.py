@@ -263,7 +263,6 @@ class Customer(models.Model):
     revenue = models.DecimalField(
         _("revenue (CNY)"), max_digits=16, decimal_places=2, default=Decimal("0.00")
     )
-    points_balance = models.IntegerField(_("points"), default=0)
 
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)

@@ -733,7 +733,6 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
 
         keep.order_count = F("order_count") + other.order_count
         keep.revenue = F("revenue") + other.revenue
-        keep.points_balance = F("points_balance") + other.points_balance
         for name in ("last_contact_at", "last_purchase_at"):
             values = [v for v in (getattr(keep, name), getattr(other, name)) if v]
             setattr(keep, name, max(values) if values else None)
@@ -745,7 +744,7 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         other.merged_into = keep
         other.archived_at = timezone.now()
         other.primary_phone = ""
-        other.order_count, other.points_balance = 0, 0
+        other.order_count = 0
         other.revenue = 0
         other.save()
         keep.save()

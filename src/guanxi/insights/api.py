@@ -77,6 +77,42 @@ def recommendations(request, customer_id: int, limit: int = 5):
     ]
 
 
+class NextActionOut(Schema):
+    customer_id: int
+    name: str
+    abc: str
+    stage: str
+    stage_name: str
+    next_action: str
+    churn_reason: str
+    recommendation: RecommendationOut | None
+
+
+@router.get("/next-actions", response=list[NextActionOut])
+def next_actions(request, limit: int = 5):
+    """The signed-in salesperson's customers that call for work first (those on the churn
+    watch list, then by lifecycle stage, the most valuable first), each with the work its
+    stage calls for and the best product to offer: the "my day" section as JSON."""
+    from .selectors import next_best_actions
+
+    out = []
+    for a in next_best_actions(user=request.user, limit=max(1, min(limit, 20))):
+        offer = a["offer"]
+        out.append(
+            {
+                "customer_id": a["customer"].pk,
+                "name": a["customer"].name,
+                "abc": a["value"].abc,
+                "stage": a["value"].stage,
+                "stage_name": a["stage_name"],
+                "next_action": a["next_action"],
+                "churn_reason": a["churn_reason"],
+                "recommendation": {**offer.__dict__, "reason": offer.reason} if offer else None,
+            }
+        )
+    return out
+
+
 class WarningOut(Schema):
     id: int
     customer_id: int

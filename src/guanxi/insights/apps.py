@@ -30,6 +30,8 @@ class InsightsConfig(AppConfig):
             ListFilter("lifecycle", _("Lifecycle"), stage_choices, filter_by("stage"))
         )
 
-        from . import home_panels
+        from . import home_panels, my_day
 
         home_panels.register()
+        # The next best action of the customers that call for work, in "my day".
+        my_day.register()

@@ -131,13 +131,20 @@ def recommend_for(customer, limit: int = 5) -> list[Recommendation]:
     from guanxi.sales.models import Product
 
     best: dict[int, ProductPair] = {}
-    pairs = (
-        ProductPair.objects.filter(product_a_id__in=have, product_b__active=True)
+    pairs = list(
+        ProductPair.objects.filter(product_a_id__in=have)
         .exclude(product_b_id__in=have)
         .order_by("-confidence", "-together")[: limit * 10]
     )
+    # Withdrawn products are left out by their ids, not by a join to the catalogue (which
+    # PostgreSQL would answer by reading every product).
+    active = set(
+        Product.objects.filter(pk__in={p.product_b_id for p in pairs}, active=True).values_list(
+            "pk", flat=True
+        )
+    )
     for pair in pairs:
-        if pair.product_b_id not in best:
+        if pair.product_b_id in active and pair.product_b_id not in best:
             best[pair.product_b_id] = pair
         if len(best) >= limit:
             break

@@ -144,3 +144,58 @@ def _narrow_buyers(values):
         .filter(lines__gte=1, lines__lte=2)
         .order_by("-revenue")
     )
+
+
+# The order in which a salesperson's customers call for work today: a slipping customer
+# (weakening) first, a first purchase to follow up (confirmation), loyal ones to reward
+# (trust), prospects to cultivate, and last the lost.
+STAGE_PRIORITY = ("weakening", "confirmation", "trust", "cultivation", "loss")
+
+
+def next_best_actions(*, user: User, limit: int = 5) -> list[dict]:
+    """The user's own customers that call for work first, each with the work its stage
+    calls for, the churn warning's reason if one is open, and the best product to offer
+    (none for do-not-contact). Customers on the churn watch list come first, then by
+    stage priority, the most valuable first within each."""
+    from django.db.models import Case, Value, When
+
+    from .models import ChurnWarning
+    from .recommend import recommend_for
+    from .rules import NEXT_ACTIONS
+
+    open_warning = ChurnWarning.objects.filter(
+        customer_id=OuterRef("customer_id"), status=ChurnWarning.Status.OPEN
+    )
+    priority = Case(
+        *(When(stage=stage, then=Value(n)) for n, stage in enumerate(STAGE_PRIORITY)),
+        default=Value(len(STAGE_PRIORITY)),
+        output_field=IntegerField(),
+    )
+    rows = list(
+        CustomerValue.objects.filter(customer__owner=user, customer__archived_at__isnull=True)
+        .annotate(warned=Exists(open_warning), priority=priority)
+        .select_related("customer")
+        .order_by("-warned", "priority", "-revenue", "customer_id")[: max(1, min(limit, 20))]
+    )
+    warnings = {
+        w.customer_id: w
+        for w in ChurnWarning.objects.filter(
+            customer_id__in=[r.customer_id for r in rows if r.warned],
+            status=ChurnWarning.Status.OPEN,
+        )
+    }
+    actions = []
+    for row in rows:
+        offers = recommend_for(row.customer, limit=1)
+        warning = warnings.get(row.customer_id)
+        actions.append(
+            {
+                "customer": row.customer,
+                "value": row,
+                "stage_name": row.get_stage_display(),
+                "next_action": str(NEXT_ACTIONS.get(row.stage, "")),
+                "churn_reason": warning.reason() if warning else "",
+                "offer": offers[0] if offers else None,
+            }
+        )
+    return actions

@@ -20,6 +20,7 @@ from . import services
 from .calendar import build_feed
 from .forms import InteractionForm
 from .models import CadenceRule, CalendarFeed, Plan, Promise
+from .my_day_sections import my_day_sections_for
 from .selectors import calendar_user, my_day, team_overview, weekly_plan_date
 from .windows import slot_quality, suggest_slots, windows_for
 
@@ -56,6 +57,7 @@ def my_day_view(request):
             "day": day,
             "plan_kinds": Plan.Kind,
             "weekly_for": weekly_plan_date(day.day),
+            "sections": my_day_sections_for(request.user),
         },
     )
 

@@ -8,6 +8,7 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
+        from guanxi.core.audit_display import register_audit_verb
         from guanxi.core.events import register_event_listener
         from guanxi.core.timeline import register_timeline_source
         from guanxi.core.webhooks import register_webhook_event
@@ -23,3 +24,7 @@ class LoyaltyConfig(AppConfig):
         register_event_listener("payment.recorded", "loyalty.earn", listeners.on_payment)
         register_event_listener("deal.stage_changed", "loyalty.refund", listeners.on_deal_stage)
         register_event_listener("customer.merged", "loyalty.merge", listeners.on_customer_merged)
+        register_event_listener("visit.received", "loyalty.visit", listeners.on_visit_received)
+        register_audit_verb("points.earn_visit", _("Points earned for a visit"))
+        register_audit_verb("points.redeem", _("Points redeemed"))
+        register_audit_verb("points.refund", _("Points refunded"))

@@ -2,7 +2,12 @@
 
 from decimal import Decimal
 
-from .services import points_earn_for_spend, points_merge, points_refund_quietly
+from .services import (
+    points_earn_for_desk_visit,
+    points_earn_for_spend,
+    points_merge,
+    points_refund_quietly,
+)
 
 
 def _ref(payload: dict) -> str:
@@ -23,6 +28,13 @@ def on_payment(event: str, payload: dict) -> None:
             key=f"payment:{payload['id']}",
             ref=_ref(payload),
         )
+
+
+def on_visit_received(event: str, payload: dict) -> None:
+    """A visitor received at the desk earns the visit points, once per visit (a call
+    earns nothing: the rules give points per visit)."""
+    if payload.get("kind") == "visit" and payload.get("id") and payload.get("customer_id"):
+        points_earn_for_desk_visit(visit_id=payload["id"], customer_id=payload["customer_id"])
 
 
 def on_deal_stage(event: str, payload: dict) -> None:

@@ -313,8 +313,20 @@ def _may_serve(actor: User, customer) -> bool:
     )
 
 
+def points_for_visit() -> int:
+    """Points the active visit rules give for one visit (0 when no rule gives any)."""
+    return sum(
+        EarningRule.objects.filter(kind=EarningRule.Kind.VISIT, active=True).values_list(
+            "points", flat=True
+        )
+    )
+
+
 def points_earn_visit(*, actor: User, customer_id: int, key: str) -> PointsEntry:
-    """Points for a visit, by the visit rules; idempotent per visit key."""
+    """Points for a visit, by the visit rules; idempotent per visit key.
+
+    The manual button, for a visit the desk did not record (an event, a home visit): a
+    visitor received at the desk earns by `points_earn_for_desk_visit` on its own."""
     key = "visit:" + _key(key)
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
@@ -322,14 +334,20 @@ def points_earn_visit(*, actor: User, customer_id: int, key: str) -> PointsEntry
             raise Forbidden(_("You may not record points for this customer."))
         if entry := _existing(key):
             return entry
-        points = sum(
-            EarningRule.objects.filter(kind=EarningRule.Kind.VISIT, active=True).values_list(
-                "points", flat=True
-            )
-        )
+        points = points_for_visit()
         if points <= 0:
             raise Conflict(_("No rule gives points for a visit."), code="no_visit_rule")
         now = timezone.now()
+        today = datetime.combine(
+            timezone.localdate(now), datetime.min.time(), tzinfo=timezone.get_current_timezone()
+        )
+        if PointsEntry.objects.filter(
+            customer_id=customer.pk, at__gte=today, key__startswith="visit:desk:"
+        ).exists():
+            raise Conflict(
+                _("The desk already gave the points for today's visit."),
+                code="visit_already_earned",
+            )
         entry, created = _once(
             key,
             lambda: _credit(
@@ -349,6 +367,58 @@ def points_earn_visit(*, actor: User, customer_id: int, key: str) -> PointsEntry
                 target=customer,
                 changes={"points": [None, points]},
             )
+    return entry
+
+
+def desk_visit_key(visit_id: int) -> str:
+    return f"visit:desk:{visit_id}"
+
+
+def points_earn_for_desk_visit(
+    *, visit_id: int, customer_id: int, now: datetime | None = None
+) -> PointsEntry | None:
+    """Points for a visitor received at the desk (reception's `visit.received` event), by
+    the visit rules: once per visit, whatever the number of deliveries of the event (the
+    ledger's unique key `visit:desk:<visit id>`). The desk's own permission to receive the
+    visitor is the permission here; the audit entry names the visit. None when no rule
+    gives points for a visit (nothing to write)."""
+    now = now or timezone.now()
+    key = desk_visit_key(visit_id)
+    with transaction.atomic():
+        if entry := _existing(key):
+            return entry
+        points = points_for_visit()
+        if points <= 0:
+            return None
+        entry, created = _once(
+            key,
+            lambda: _credit(
+                customer_id=customer_id,
+                points=points,
+                kind=Kind.EARN,
+                key=key,
+                ref=f"visit:{visit_id}",
+                note=_("Visit at the desk"),
+                expires_at=_expiry(now),
+            ),
+        )
+        if created:
+            from guanxi.customers.models import Customer
+
+            audit_record(
+                actor=None,
+                verb="points.earn_visit",
+                target=Customer.objects.only("pk", "name").get(pk=customer_id),
+                changes={"points": [None, points], "visit": [None, visit_id]},
+            )
+            event_effect(
+                "points.earned",
+                {"customer_id": customer_id, "points": points},
+                _("%(points)s points earned.") % {"points": f"{points:,}"},
+            )
+            from .tiers import tier_evaluate
+
+            tier_evaluate(customer_id=customer_id, source=key, now=now)
     return entry
 
 

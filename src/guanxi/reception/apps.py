@@ -9,6 +9,7 @@ class ReceptionConfig(AppConfig):
 
     def ready(self):
         from guanxi.core.timeline import register_timeline_source
+        from guanxi.core.webhooks import register_webhook_event
         from guanxi.customers.ownership import register_protection_policy
 
         from .ownership import protection_policy
@@ -20,6 +21,9 @@ class ReceptionConfig(AppConfig):
         from .views import customer_panel
 
         register_customer_panel("reception", customer_panel)
+        # Apps above reception (loyalty's visit points) follow this event through
+        # core.events; reception knows none of them.
+        register_webhook_event("visit.received", _("Visitor received at the desk"))
         # The first registration's protection period (首访原则, C3), asked for by the
         # ownership primitive when a record gets its first owner.
         register_protection_policy(protection_policy)

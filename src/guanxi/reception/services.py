@@ -24,6 +24,7 @@ from guanxi.core.errors import (
 )
 from guanxi.core.ids import id_in_range
 from guanxi.core.models import OrgUnit, Role, User
+from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.customers.ownership import KEEP, Reason, ownership_change_many
@@ -742,6 +743,19 @@ def _record(
             ),
         },
         note=decision.explanation,
+    )
+    # Announced once per visit (a visit is received once: the WAITING check above); its
+    # listeners (loyalty's visit points) run in this transaction and are idempotent per id.
+    webhook_emit(
+        "visit.received",
+        {
+            "id": visit.pk,
+            "customer_id": customer.pk,
+            "kind": visit.kind,
+            "branch_id": visit.branch_id,
+            "receiver_id": visit.receiver_id,
+            "received_at": now.isoformat(),
+        },
     )
 
 

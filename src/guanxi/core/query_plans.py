@@ -1,0 +1,103 @@
+"""Which queries of a code path read a whole table instead of an index.
+
+For the per-event paths that must stay fast at a million customers (insights' incremental
+update, loyalty's earning, the recommendations): the benchmarks print the finding beside
+their times and the tests fail on it. `full_scans(run)` runs `run()`, captures its queries
+and asks the database for each one's plan: SQLite's EXPLAIN QUERY PLAN ("SCAN t" without
+an index), PostgreSQL's EXPLAIN with sequential scans priced out (`enable_seqscan = off`,
+so a "Seq Scan" left in the plan means no index could serve it, whatever the table's
+size today).
+"""
+
+import json
+import re
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+_SQLITE_SCAN = re.compile(r"^SCAN (\w+)\b(?! USING (?:COVERING )?INDEX)(?! USING INTEGER PRIMARY)")
+_PG_INDEX_NODES = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+
+
+_ALIAS = re.compile(r'(?:FROM|JOIN) "(\w+)" (?:AS )?"?(\w+)"?')
+_STEP = re.compile(r"^(?:SCAN|SEARCH) (\w+)\b")
+
+
+def _sqlite_scans(sql: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        details = [row[-1].strip() for row in cursor.fetchall()]
+    # The plan names a subquery's table by its alias, and Django gives every subquery the
+    # same one (U0): the n-th step on an alias is the n-th table the SQL gives it.
+    tables: dict[str, list[str]] = {}
+    for table, alias in _ALIAS.findall(sql):
+        tables.setdefault(alias, []).append(table)
+    seen: dict[str, int] = {}
+    found = []
+    for detail in details:
+        step = _STEP.match(detail)
+        if step is None:
+            continue
+        name = step.group(1)
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        candidates = tables.get(name, [])
+        if _SQLITE_SCAN.match(detail):
+            found.append(candidates[n] if n < len(candidates) else name)
+    return found
+
+
+def _pg_scans(sql: str) -> list[str]:
+    """Relations read whole: a sequential scan, or an index walked end to end (no index
+    condition), which is what the planner picks instead once sequential scans are off."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        document = cursor.fetchone()[0]
+    if isinstance(document, str):
+        document = json.loads(document)
+    found: list[str] = []
+
+    def walk(node: dict) -> None:
+        kind = node.get("Node Type", "")
+        name = node.get("Relation Name") or node.get("Index Name") or "?"
+        if kind == "Seq Scan" or (kind in _PG_INDEX_NODES and "Index Cond" not in node):
+            found.append(name)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    for entry in document:
+        walk(entry["Plan"])
+    return found
+
+
+def _scanned(sql: str) -> list[str]:
+    return _sqlite_scans(sql) if connection.vendor == "sqlite" else _pg_scans(sql)
+
+
+def _small(name: str, small_tables: frozenset[str]) -> bool:
+    # PostgreSQL names an index walk by its index ("loyalty_tier_rank_key"): its table's
+    # name starts it.
+    return name in small_tables or any(name.startswith(f"{t}_") for t in small_tables)
+
+
+def full_scans(run: Callable[[], object], *, small_tables: frozenset[str] = frozenset()) -> list:
+    """[(sql, [tables or aliases read whole])] for the queries of `run()` whose plan reads a
+    table without an index; tables in `small_tables` (one-row settings, a handful of rules)
+    are allowed. `run()`'s writes are rolled back."""
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        run()
+        queries = [q["sql"] for q in captured.captured_queries]
+        found = []
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in queries:
+            head = sql.lstrip().split(None, 1)[0].upper()
+            if head not in ("SELECT", "UPDATE", "DELETE", "WITH"):
+                continue
+            tables = [t for t in _scanned(sql) if not _small(t, small_tables)]
+            if tables:
+                found.append((sql, tables))
+        transaction.set_rollback(True)
+    return found
