@@ -287,6 +287,10 @@ GUANXI_PUBLIC_URL = os.environ.get("GUANXI_PUBLIC_URL", "http://127.0.0.1:8000")
 GUANXI_SMS_BACKEND = os.environ.get("SMS_BACKEND", "guanxi.marketing.channels.FileSmsBackend")
 GUANXI_SMS_FILE = Path(os.environ.get("SMS_FILE", VAR_DIR / "sms-outbox.jsonl"))
 GUANXI_SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+GUANXI_WECHAT_BACKEND = os.environ.get(
+    "WECHAT_BACKEND", "guanxi.marketing.channels.FileWechatBackend"
+)
+GUANXI_WECHAT_FILE = Path(os.environ.get("WECHAT_FILE", VAR_DIR / "wechat-outbox.jsonl"))
 
 # Security: secure defaults outside DEBUG; GUANXI_HTTPS=0 for a plain-HTTP demo on loopback.
 HTTPS = env_bool("GUANXI_HTTPS", not DEBUG)

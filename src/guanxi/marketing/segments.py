@@ -204,6 +204,7 @@ for _f in (
         "has_email", gettext_lazy("has an e-mail address"), ("is",), _has("email"), "bool"
     ),
     SegmentField("has_phone", gettext_lazy("has a phone"), ("is",), _has("primary_phone"), "bool"),
+    SegmentField("has_wechat", gettext_lazy("has a WeChat ID"), ("is",), _has("wechat_id"), "bool"),
     SegmentField(
         "last_contact",
         gettext_lazy("last contact (days)"),

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import Role, User
 
 from . import policy, templating, tokens
-from .channels import SmsRefused, email_connection, sms_backend
+from .channels import SmsRefused, WechatRefused, email_connection, sms_backend, wechat_backend
 from .models import (
     Campaign,
     Channel,
@@ -314,6 +314,16 @@ class Renderer:
         suffix = " Reply T to unsubscribe" if lang == "en" else " 回T退订"
         return body.strip() + (suffix if self.campaign.purpose == "marketing" else "")
 
+    def wechat(self, recipient: Recipient, lang: str) -> str:
+        _subject, body = self.parts(recipient, lang)
+        # No reply keyword on WeChat: the signed unsubscribe link (a page; only its POST
+        # withdraws) ends every promotion, as in an e-mail.
+        if self.campaign.purpose != "marketing":
+            return body.strip()
+        with translation.override(lang):
+            footer = _("Unsubscribe: %s") % self.unsubscribe_url(recipient)
+        return f"{body.strip()}\n\n{footer}"
+
 
 def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
     sent, failures = [], []
@@ -342,17 +352,13 @@ def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
         _fail(campaign, failures, now)
 
 
-def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
-    backend = sms_backend()
+def _deliver_by_provider(backend, text_of, refused, campaign, rows, now, confirm_every):
+    """SMS and WeChat: one provider call per message, confirmed in batches."""
     sent, failures = [], []
     for index, r in enumerate(rows):
         try:
-            backend.send(
-                r.address,
-                renderer.sms(r, renderer.language(r.customer_id, languages)),
-                r.message_id,
-            )
-        except SmsRefused as exc:
+            backend.send(r.address, text_of(r), r.message_id)
+        except refused as exc:
             failures.append((r, str(exc), True))
             continue
         except Exception:
@@ -366,6 +372,22 @@ def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
     _confirm(campaign, sent, timezone.now())
     if failures:
         _fail(campaign, failures, now)
+
+
+def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
+    def text_of(r):
+        return renderer.sms(r, renderer.language(r.customer_id, languages))
+
+    _deliver_by_provider(sms_backend(), text_of, SmsRefused, campaign, rows, now, confirm_every)
+
+
+def _deliver_wechat(campaign, renderer, rows, languages, now, confirm_every):
+    def text_of(r):
+        return renderer.wechat(r, renderer.language(r.customer_id, languages))
+
+    _deliver_by_provider(
+        wechat_backend(), text_of, WechatRefused, campaign, rows, now, confirm_every
+    )
 
 
 def _callers(campaign: Campaign) -> list[int]:
@@ -411,6 +433,7 @@ def _deliver_post(campaign, renderer, rows, languages, now, confirm_every):
 DELIVER: dict[str, Callable[..., None]] = {
     Channel.EMAIL: _deliver_email,
     Channel.SMS: _deliver_sms,
+    Channel.WECHAT: _deliver_wechat,
     Channel.PHONE: _deliver_phone,
     Channel.POST: _deliver_post,
 }

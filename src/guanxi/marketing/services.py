@@ -34,7 +34,7 @@ from .models import (
 )
 from .permissions import can_grant_export, can_market, unit_scope_q
 
-CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.POST, Channel.PHONE)
+CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WECHAT, Channel.POST, Channel.PHONE)
 # SMS replies that mean "stop" (China's carriers: 退订 / T / TD; R for 拒收).
 STOP_WORDS = {"T", "TD", "R", "N", "退订", "退", "拒收", "STOP", "UNSUBSCRIBE"}
 

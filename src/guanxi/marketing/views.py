@@ -380,7 +380,7 @@ def template_edit_view(request, pk=None):
         "template": template,
         "values": template.__dict__ if template else {"channel": "email"},
         "placeholders": PLACEHOLDERS,
-        "channels": [c for c in Channel.choices if c[0] != "wechat"],
+        "channels": Channel.choices,
     }
     if request.method == "POST":
         try:
