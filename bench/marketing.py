@@ -180,6 +180,7 @@ def main() -> int:
             profile = cProfile.Profile()
             sent = profile.runcall(sending.campaign_run, campaign_id=campaign.pk)["sent"]
             pstats.Stats(profile).sort_stats("tottime").print_stats(20)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
         else:
             sent = sending.campaign_run(campaign_id=campaign.pk)["sent"]
         took, cpu = time.perf_counter() - t, time.process_time() - cpu0
