@@ -73,9 +73,7 @@ def sms_backend():
 
 
 def wechat_backend():
-    path = getattr(
-        settings, "GUANXI_WECHAT_BACKEND", "guanxi.marketing.channels.FileWechatBackend"
-    )
+    path = getattr(settings, "GUANXI_WECHAT_BACKEND", "guanxi.marketing.channels.FileWechatBackend")
     return import_string(path)()
 
 

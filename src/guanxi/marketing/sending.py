@@ -11,6 +11,7 @@ have gone out — and never sends them again by itself: the campaign page lists 
 person to decide. Everything else resumes where it stopped, so nobody gets it twice.
 """
 
+import contextlib
 import smtplib
 import time
 import uuid
@@ -287,10 +288,9 @@ class Renderer:
     def close(self) -> None:
         for conn in [self.connection, *self.pool]:
             if conn is not None:
-                try:
+                # Closing a dead session must not mask the error that killed it.
+                with contextlib.suppress(Exception):
                     conn.close()
-                except Exception:  # noqa: BLE001 - closing a dead session must not mask the error
-                    pass
         self.connection, self.pool = None, []
 
     def language(self, customer_id: int, languages: dict[int, str]) -> str:
@@ -409,8 +409,10 @@ def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
     else:
         with ThreadPoolExecutor(max_workers=width) as pool:
             results = list(
-                pool.map(lambda pair: _send_share(pair[0], renderer, pair[1], languages),
-                         zip(sessions, shares))
+                pool.map(
+                    lambda pair: _send_share(pair[0], renderer, pair[1], languages),
+                    zip(sessions, shares, strict=True),
+                )
             )
     sent = [pk for result in results for pk in result[0]]
     failures = [f for result in results for f in result[1]]

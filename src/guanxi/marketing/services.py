@@ -272,9 +272,7 @@ def bounce_process(*, raw: bytes) -> dict:
             customer_id = (
                 recipient.customer_id
                 if recipient is not None
-                else Customer.objects.filter(email_key=address)
-                .values_list("id", flat=True)
-                .first()
+                else Customer.objects.filter(email_key=address).values_list("id", flat=True).first()
             )
             made = EmailSuppression.objects.bulk_create(
                 [
