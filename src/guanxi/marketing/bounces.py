@@ -74,7 +74,9 @@ def _returned_message_id(report: Message) -> str:
 
 def parse_dsn(raw: bytes) -> list[Bounce]:
     """The recipients one DSN reports on. Raises NotADsn for anything else."""
-    report = message_from_bytes(raw, policy=policy.compat32)
+    # Line ends as the SMTP wire (CRLF), a mailbox on disk (LF) or both (a CRLF message
+    # stored by a tool that added its own CR) all read the same.
+    report = message_from_bytes(re.sub(rb"\r+\n", b"\n", raw), policy=policy.compat32)
     status_part = next(
         (p for p in report.walk() if p.get_content_type() == "message/delivery-status"), None
     )

@@ -24,13 +24,14 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import CharField, Min, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat, Substr
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import Role, User
+from guanxi.customers.models import Customer
 
 from . import policy, templating, tokens
 from .channels import SmsRefused, WechatRefused, email_connection, sms_backend, wechat_backend
@@ -196,11 +197,26 @@ def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient] | 
     return allowed
 
 
+# The customer field each channel's address comes from (as policy.address_of reads it).
+ADDRESS_FIELD = {
+    Channel.EMAIL: "email",
+    Channel.SMS: "primary_phone",
+    Channel.PHONE: "primary_phone",
+    Channel.WECHAT: "wechat_id",
+    Channel.POST: "address",
+}
+
+
 def _confirm(campaign: Campaign, sent: list[int], now) -> None:
     if sent:
+        address = Customer.objects.filter(pk=OuterRef("customer_id")).values(
+            ADDRESS_FIELD[campaign.channel]
+        )[:1]
         Recipient.objects.filter(pk__in=sent, status=Recipient.Status.SENDING).update(
             status=Recipient.Status.SENT,
             sent_at=now,
+            # The address it went to (bounces are matched by it; the record may change later).
+            address=Substr(Subquery(address), 1, 254),
             message_id=Concat(
                 Value(f"<gx.{campaign.pk}."), Cast("id", CharField()), Value(f"@{_domain()}>")
             ),

@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="Maildir folder, mbox file or .eml files")
 
-    def handle(self, *paths, **options):
+    def handle(self, *args, **options):
+        paths = options["paths"]
         totals = {"reports": 0, "not_a_dsn": 0, "bounced": 0, "hard": 0}
 
         def apply(raw: bytes) -> None:
