@@ -340,3 +340,59 @@ def policy_decide(
         verdict = Verdict(SkipReason.DUPLICATE_MATERIAL)
     record_skips([(customer.pk, verdict.reason)], **common)
     return ContactDecision(False, verdict.reason, verdict.not_before)
+
+
+def policy_send(
+    *,
+    customer,
+    channel: str,
+    purpose: str,
+    text: str,
+    subject: str = "",
+    material: str = "",
+    org_unit_id: int | None = None,
+    source: str = "",
+) -> ContactDecision:
+    """`customers.contact.contact_send`: the policy's decision (reserving the material, so
+    two senders at once reach the customer once), then the channel's provider. A delivery
+    that fails gives the reservation back and raises."""
+    from .channels import email_connection, sms_backend, wechat_backend
+
+    at = timezone.now()
+    decision = policy_decide(
+        customer=customer,
+        channel=channel,
+        purpose=purpose,
+        material=material,
+        org_unit_id=org_unit_id,
+        source=source,
+        at=at,
+    )
+    if not decision:
+        return decision
+    reference = f"<gx.direct.{customer.pk}.{int(at.timestamp() * 1000)}@{_domain()}>"
+    try:
+        if channel == Channel.EMAIL:
+            from django.core.mail import EmailMessage
+
+            EmailMessage(
+                subject=subject or text.splitlines()[0][:60],
+                body=text,
+                from_email=getattr(settings, "GUANXI_MARKETING_FROM", None),
+                to=[customer.email],
+                headers={"Message-ID": reference},
+                connection=email_connection(),
+            ).send()
+        else:
+            backend = sms_backend() if channel == Channel.SMS else wechat_backend()
+            backend.send(address_of(customer, channel), text, reference)
+    except Exception:
+        ContactAttempt.objects.filter(
+            customer_id=customer.pk, outcome=ContactAttempt.Outcome.SENT, at=at, source=source[:60]
+        ).delete()
+        raise
+    return decision
+
+
+def _domain() -> str:
+    return getattr(settings, "GUANXI_MARKETING_MESSAGE_DOMAIN", "guanxi.local")
