@@ -65,8 +65,8 @@ def _returned_message_id(report: Message) -> str:
             if isinstance(inner, Message) and inner.get("Message-ID"):
                 return str(inner["Message-ID"]).strip()
         elif ctype == "text/rfc822-headers":
-            raw = part.get_payload(decode=True) or b""
-            headers = BytesHeaderParser().parsebytes(raw)
+            raw = part.get_payload(decode=True)
+            headers = BytesHeaderParser().parsebytes(raw if isinstance(raw, bytes) else b"")
             if headers.get("Message-ID"):
                 return str(headers["Message-ID"]).strip()
     return ""
@@ -82,8 +82,9 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
     )
     if status_part is None:
         raise NotADsn("no message/delivery-status part")
-    blocks = status_part.get_payload()
-    if not isinstance(blocks, list) or len(blocks) < 2:
+    payload = status_part.get_payload()
+    blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
+    if len(blocks) < 2:
         raise NotADsn("no per-recipient fields")
     per_message, recipients = blocks[0], blocks[1:]
     original_id = (

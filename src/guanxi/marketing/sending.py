@@ -198,7 +198,7 @@ def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient] | 
 
 
 # The customer field each channel's address comes from (as policy.address_of reads it).
-ADDRESS_FIELD = {
+ADDRESS_FIELD: dict[str, str] = {
     Channel.EMAIL: "email",
     Channel.SMS: "primary_phone",
     Channel.PHONE: "primary_phone",
