@@ -203,3 +203,25 @@ def test_the_quick_header_shortcut_writes_the_same_bytes_as_djangos_policy(marke
     message.policy = compat32
     assert quick == message.as_bytes(linesep="\r\n")
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in quick
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<https://crm.example.cn/m/u/" + "eyJjIjoxLCJjaCI6ImVtYWlsIn0" * 4 + ":1vQ7:abc/>",
+        "x" * 77,
+        "x" * 300,
+        "a,b" * 40,
+        "one two  three",
+        "List-Unsubscribe=One-Click",
+        "<gx.1.2@guanxi.local>",
+        'multipart/alternative; boundary="===============8394567262478129384=="',
+        "春季新品",
+    ],
+)
+def test_the_quick_header_shortcut_folds_every_kind_of_header_as_djangos_policy(value):
+    from email.policy import compat32
+
+    for name in ("X", "List-Unsubscribe", "Content-Type"):
+        expected = compat32.clone(linesep="\r\n").fold_binary(name, value)
+        assert sending.QUICK_FOLD.clone(linesep="\r\n").fold_binary(name, value) == expected
