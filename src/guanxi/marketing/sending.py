@@ -297,12 +297,12 @@ class Renderer:
         self.pool: list[Any] = []  # more sessions, sent over in parallel (_deliver_email)
         # The public addresses of the links, resolved once: only the token changes.
         self._paths = {
-            name: tokens.public_url(reverse(f"marketing:{name}", args=["TOKEN"]))
+            name: tokens.public_url(reverse(f"marketing:{name}", args=["GXTOKENGX"]))
             for name in ("unsubscribe", "click", "open")
         }
 
     def _url(self, name: str, token: str) -> str:
-        return self._paths[name].replace("TOKEN", token, 1)
+        return self._paths[name].replace("GXTOKENGX", token, 1)
 
     def close(self) -> None:
         for conn in [self.connection, *self.pool]:
