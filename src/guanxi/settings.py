@@ -286,11 +286,17 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 GUANXI_MARKETING_EMAIL_BACKEND = os.environ.get("MARKETING_EMAIL_BACKEND", "")
 GUANXI_MARKETING_FROM = os.environ.get("MARKETING_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 GUANXI_MARKETING_RATE = float(os.environ.get("MARKETING_RATE", "200"))  # messages a second
-GUANXI_MARKETING_BATCH = int(os.environ.get("MARKETING_BATCH", "20"))
+GUANXI_MARKETING_BATCH = int(os.environ.get("MARKETING_BATCH", "100"))
+GUANXI_MARKETING_CONNECTIONS = int(os.environ.get("MARKETING_CONNECTIONS", "4"))  # SMTP sessions
 GUANXI_PUBLIC_URL = os.environ.get("GUANXI_PUBLIC_URL", "http://127.0.0.1:8000")
 GUANXI_SMS_BACKEND = os.environ.get("SMS_BACKEND", "guanxi.marketing.channels.FileSmsBackend")
 GUANXI_SMS_FILE = Path(os.environ.get("SMS_FILE", VAR_DIR / "sms-outbox.jsonl"))
 GUANXI_SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+GUANXI_BOUNCE_INBOUND_SECRET = os.environ.get("BOUNCE_INBOUND_SECRET", "")
+GUANXI_WECHAT_BACKEND = os.environ.get(
+    "WECHAT_BACKEND", "guanxi.marketing.channels.FileWechatBackend"
+)
+GUANXI_WECHAT_FILE = Path(os.environ.get("WECHAT_FILE", VAR_DIR / "wechat-outbox.jsonl"))
 
 # Security: secure defaults outside DEBUG; GUANXI_HTTPS=0 for a plain-HTTP demo on loopback.
 HTTPS = env_bool("GUANXI_HTTPS", not DEBUG)

@@ -74,3 +74,80 @@ def contact_decide(
         record=record,
         at=at,
     )
+
+
+# ---- one message outside a campaign: decide, then deliver --------------------------------
+
+DELIVERABLE = ("email", "sms", "wechat")  # channels a message can be sent on by itself
+
+
+def record_flags_send(
+    *,
+    customer,
+    channel: str,
+    purpose: str,
+    text: str,
+    subject: str = "",
+    material: str = "",
+    org_unit_id: int | None = None,
+    source: str = "",
+) -> ContactDecision:
+    """Without marketing: the record's flags decide, and only e-mail can be delivered."""
+    decision = contact_decide(
+        customer=customer, channel=channel, purpose=purpose, material=material, source=source
+    )
+    if not decision:
+        return decision
+    if channel != "email" or not customer.email:
+        return ContactDecision(False, "no_address")
+    from django.core.mail import send_mail
+
+    send_mail(subject or text[:60], text, None, [customer.email])
+    return decision
+
+
+_SENDER: list[Callable[..., ContactDecision]] = [record_flags_send]
+_REASONS: dict[str, str] = {}
+
+
+def register_contact_sender(sender: Callable[..., ContactDecision], reasons=()) -> None:
+    """Install the delivery of single messages (marketing does: its SMS, WeChat and e-mail
+    channels), with the labels of its refusal reasons as (code, label) pairs."""
+    _SENDER[:] = [sender]
+    _REASONS.update(dict(reasons))
+
+
+def contact_reason_label(code: str) -> str:
+    """The words for a refusal reason, for a page or a message (never the raw code)."""
+    return str(_REASONS.get(code, code))
+
+
+def contact_send(
+    *,
+    customer,
+    channel: str,
+    purpose: str,
+    text: str,
+    subject: str = "",
+    material: str = "",
+    org_unit_id: int | None = None,
+    source: str = "",
+) -> ContactDecision:
+    """Send one message (a greeting, a reminder) if the contact policy allows it now.
+
+    The decision is logged like every other (a refusal with its reason on the customer's
+    timeline); an allowed message is delivered through the channel's provider. A delivery
+    that fails raises, and is not counted as sent.
+    """
+    if channel not in DELIVERABLE or purpose not in PURPOSES:
+        raise ValueError(f"cannot send by {channel} for {purpose}")
+    return _SENDER[0](
+        customer=customer,
+        channel=channel,
+        purpose=purpose,
+        text=text,
+        subject=subject,
+        material=material,
+        org_unit_id=org_unit_id,
+        source=source,
+    )

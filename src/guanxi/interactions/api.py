@@ -173,3 +173,35 @@ def my_day_api(request):
         promises=day.promises,
         more_promises=day.more_promises,
     )
+
+
+class GreetingIn(Strict):
+    occasion: str = Field(max_length=20)
+    channel: str = Field(default="", max_length=10)
+    text: str = Field(default="", max_length=1000)
+
+
+class GreetingOut(Schema):
+    sent: bool
+    channel: str
+    reason: str
+    reason_label: str
+
+
+@router.post("/customers/{customer_id}/greetings", response=GreetingOut)
+def greetings_send(request, customer_id: int, payload: GreetingIn):
+    """Send the customer an occasion's greeting through the contact policy; `sent` false
+    with a `reason` when the policy held it back (logged on the customer's timeline)."""
+    outcome = services.greeting_send(
+        actor=request.user,
+        customer_id=customer_id,
+        occasion=payload.occasion,
+        channel=payload.channel,
+        text=payload.text,
+    )
+    return GreetingOut(
+        sent=outcome.sent,
+        channel=outcome.channel,
+        reason=outcome.reason,
+        reason_label=outcome.reason_label,
+    )

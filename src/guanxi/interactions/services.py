@@ -1,6 +1,7 @@
 """Logging touches, keeping promises, rescheduling follow-ups, plans and feeds."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -352,3 +353,99 @@ def calendar_feed_rotate(*, actor: User) -> str:
 
 def calendar_feed_revoke(*, actor: User) -> None:
     CalendarFeed.objects.filter(user=actor).delete()
+
+
+GREETING_CHANNELS = ("sms", "wechat", "email")
+
+
+@dataclass(frozen=True)
+class GreetingOutcome:
+    """What became of one greeting: sent on `channel`, or held back for `reason`."""
+
+    sent: bool
+    channel: str
+    reason: str = ""
+
+    @property
+    def reason_label(self) -> str:
+        from guanxi.customers.contact import contact_reason_label
+
+        return contact_reason_label(self.reason) if self.reason else ""
+
+
+def _greeting_channel(customer: Customer, channel: str) -> str:
+    if channel:
+        return channel
+    if customer.preferred_channel in GREETING_CHANNELS:
+        return customer.preferred_channel
+    if customer.primary_phone:
+        return "sms"
+    return "wechat" if customer.wechat_id and not customer.email else "email"
+
+
+def greeting_send(
+    *,
+    actor: User,
+    customer_id: int,
+    occasion: str,
+    channel: str = "",
+    text: str = "",
+    on: date | None = None,
+) -> GreetingOutcome:
+    """Send a customer the greeting of an occasion (birthday, festival), through the one
+    contact policy every message passes (customers.contact): consent per channel and
+    purpose, do-not-contact, caps, quiet hours, and the occasion's greeting once a year
+    whoever sends it. A refusal is no error: it is logged with its reason on the customer's
+    timeline and returned with its reason. A provider that fails is a DomainError."""
+    from django.utils import translation
+
+    from guanxi.customers.contact import contact_send
+
+    from .models import GreetingTemplate
+    from .occasions import GreetingBook
+
+    errors = []
+    if occasion not in GreetingTemplate.Occasion.values:
+        errors.append(FieldError("occasion", "invalid_choice", _("Choose the occasion.")))
+    if channel and channel not in GREETING_CHANNELS:
+        errors.append(FieldError("channel", "invalid_choice", _("Choose SMS, WeChat or e-mail.")))
+    if len(text) > 1000:
+        errors.append(FieldError("text", "too_long", _("At most 1,000 characters.")))
+    if errors:
+        raise ValidationFailed(errors)
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        customer = customer_get(viewer=actor, pk=customer_id)
+        if not can_edit(actor, customer):
+            raise Forbidden(_("Only the customer's salesperson or their manager sends greetings."))
+        channel = _greeting_channel(customer, channel)
+        text = text.strip() or GreetingBook(actor).text(occasion, customer.name)
+        with translation.override("zh-hans"):
+            # The material in one language, so the same occasion's greeting has one
+            # fingerprint whoever sends it (dedupe across departments and salespeople).
+            material = f"{GreetingTemplate.Occasion(occasion).label} {on.year}"
+        try:
+            decision = contact_send(
+                customer=customer,
+                channel=channel,
+                purpose="greeting",
+                text=text,
+                subject=str(GreetingTemplate.Occasion(occasion).label),
+                material=material,
+                org_unit_id=actor.org_unit_id,
+                source=f"greeting:{occasion}",
+            )
+        except Exception as exc:  # the provider's own errors: unreachable, refused
+            raise DomainError(
+                _("The greeting could not be sent: %s") % str(exc)[:200],
+                code="delivery_failed",
+                field="channel",
+                status=502,
+            ) from exc
+        audit_record(
+            actor=actor,
+            verb="greeting.send" if decision else "greeting.held_back",
+            target=customer,
+            changes={"occasion": occasion, "channel": channel, "reason": decision.reason},
+        )
+    return GreetingOutcome(decision.allowed, channel, decision.reason)

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("my-day/", views.my_day_view, name="my_day"),
     path("customers/<int:pk>/log/", views.log_view, name="interaction_log"),
+    path("customers/<int:pk>/greeting/", views.greeting_send_view, name="greeting_send"),
     path("customers/<int:pk>/slot-check/", views.slot_check_view, name="slot_check"),
     path("promises/<int:pk>/done/", views.promise_done_view, name="promise_done"),
     path("plans/", views.plan_save_view, name="plan_save"),

@@ -63,6 +63,34 @@ def my_day_view(request):
 
 
 @login_required
+@require_POST
+def greeting_send_view(request, pk: int):
+    """The "send greeting" button of an occasion in my day: through the contact policy."""
+    try:
+        outcome = services.greeting_send(
+            actor=request.user,
+            customer_id=pk,
+            occasion=request.POST.get("occasion", ""),
+            channel=request.POST.get("channel", ""),
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        channel = {"sms": _("SMS"), "wechat": _("WeChat"), "email": _("E-mail")}[outcome.channel]
+        if outcome.sent:
+            messages.success(request, _("Greeting sent by %s.") % channel)
+        else:
+            messages.warning(
+                request,
+                _("Greeting by %(channel)s held back: %(reason)s")
+                % {"channel": channel, "reason": outcome.reason_label},
+            )
+    return redirect(safe_next(request, reverse("my_day")))
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def log_view(request, pk: int):
     """The quick logging form (an htmx fragment on the customer page and in "my day")."""

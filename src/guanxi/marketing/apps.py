@@ -9,10 +9,11 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from guanxi.core.timeline import register_timeline_source
-        from guanxi.customers.contact import register_contact_policy
+        from guanxi.customers.contact import register_contact_policy, register_contact_sender
         from guanxi.customers.hooks import register_customer_hook
 
-        from .policy import policy_decide
+        from .models import SkipReason
+        from .policy import policy_decide, policy_send
         from .segments import refresh_on_customer_change
         from .services import record_consent_change
         from .timeline import contact_events
@@ -21,6 +22,7 @@ class MarketingConfig(AppConfig):
         register_customer_hook("marketing.segments", refresh_on_customer_change)
         register_customer_hook("marketing.consent", record_consent_change)
         register_contact_policy(policy_decide)
+        register_contact_sender(policy_send, SkipReason.choices)
 
         from . import home_panels
 

@@ -1,10 +1,14 @@
 """The ways a message leaves: e-mail through Django's mail API (any SMTP server the
-settings name), SMS through a provider backend chosen by GUANXI_SMS_BACKEND.
+settings name), SMS and WeChat through provider backends chosen by GUANXI_SMS_BACKEND and
+GUANXI_WECHAT_BACKEND.
 
-An SMS provider adapter is a class with `send(to: str, text: str, reference: str) -> str`
-returning the provider's message id, raising SmsRefused for a number the provider rejects
-and any other exception when the provider is unreachable. Two ship: the console (prints)
-and the file backend (appends JSON lines to GUANXI_SMS_FILE), the default.
+A provider adapter (SMS or WeChat) is a class with `send(to: str, text: str, reference: str)
+-> str` returning the provider's message id, raising SmsRefused (WechatRefused) for an
+address the provider rejects and any other exception when the provider is unreachable. For
+WeChat `to` is the customer's WeChat ID as recorded (an official account's OpenID when the
+account is linked). Two of each ship: the console (prints) and the file backend (appends JSON
+lines to GUANXI_SMS_FILE / GUANXI_WECHAT_FILE), the default. docs/operations.md shows an
+adapter for a WeChat official account's customer-service message API.
 """
 
 import json
@@ -21,19 +25,31 @@ class SmsRefused(Exception):
     """The provider refused this number (invalid, blacklisted)."""
 
 
+class WechatRefused(Exception):
+    """The provider refused this WeChat user (unknown OpenID, unfollowed, blocked)."""
+
+
 class ConsoleSmsBackend:
+    label = "SMS"
+
     def send(self, to: str, text: str, reference: str) -> str:
-        print(f"SMS to {to} [{reference}]: {text}")
+        print(f"{self.label} to {to} [{reference}]: {text}")
         return uuid.uuid4().hex
+
+
+class ConsoleWechatBackend(ConsoleSmsBackend):
+    label = "WeChat"
 
 
 _FILE_LOCK = threading.Lock()
 
 
 class FileSmsBackend:
+    setting, default_name = "GUANXI_SMS_FILE", "sms-outbox.jsonl"
+
     def __init__(self):
         self.path = Path(
-            getattr(settings, "GUANXI_SMS_FILE", settings.VAR_DIR / "sms-outbox.jsonl")
+            getattr(settings, self.setting, None) or settings.VAR_DIR / self.default_name
         )
 
     def send(self, to: str, text: str, reference: str) -> str:
@@ -47,8 +63,17 @@ class FileSmsBackend:
         return message_id
 
 
+class FileWechatBackend(FileSmsBackend):
+    setting, default_name = "GUANXI_WECHAT_FILE", "wechat-outbox.jsonl"
+
+
 def sms_backend():
     path = getattr(settings, "GUANXI_SMS_BACKEND", "guanxi.marketing.channels.FileSmsBackend")
+    return import_string(path)()
+
+
+def wechat_backend():
+    path = getattr(settings, "GUANXI_WECHAT_BACKEND", "guanxi.marketing.channels.FileWechatBackend")
     return import_string(path)()
 
 

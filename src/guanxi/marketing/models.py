@@ -40,6 +40,7 @@ class SkipReason(models.TextChoices):
     TOTAL_CAP = "total_cap", _("Frequency cap across channels reached")
     QUIET_HOURS = "quiet_hours", _("Quiet hours")
     DUPLICATE_MATERIAL = "duplicate_material", _("Already received this material")
+    BOUNCED = "bounced", _("E-mail address bounced")
     ARCHIVED = "archived", _("Archived or merged record")
 
 
@@ -334,6 +335,8 @@ class Recipient(models.Model):
     message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # The DSN's status code (RFC 3463): 5.x.x a hard bounce, 4.x.x a soft one.
+    bounce_status = models.CharField(max_length=12, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     clicked_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -365,6 +368,36 @@ class Recipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.customer_id} {self.status}"
+
+
+class EmailSuppression(models.Model):
+    """An e-mail address that bounced hard (RFC 3464 DSN, status 5.x.x): the contact policy
+    sends nothing more to it, whichever department asks. Keyed by the lowercased address,
+    so a customer who gives a new address can be written to again."""
+
+    address = models.CharField(_("e-mail address"), max_length=254, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    recipient = models.ForeignKey(
+        Recipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(_("status code"), max_length=12)
+    diagnostic = models.CharField(_("server's answer"), max_length=300, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bounced address")
+        verbose_name_plural = _("bounced addresses")
+        indexes = [models.Index(fields=["customer", "-at"], name="mkt_suppression_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.status}"
 
 
 class LeadForm(models.Model):

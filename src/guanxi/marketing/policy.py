@@ -5,7 +5,8 @@ whatever its size); `policy_decide` is the one-customer form that `customers.con
 routes every other sender through. Rules, in order:
 
 1. archived or merged records, then do-not-contact (the record's flag), then the record's
-   per-channel consent; a missing address for the channel;
+   per-channel consent; a missing address for the channel; an e-mail address that bounced
+   hard (a DSN with 5.x.x) gets nothing more, whatever the purpose;
 2. per-purpose consent: a withdrawal (unsubscribe link, SMS 退订, a call) stops that
    purpose on that channel; with GUANXI_CONTACT_REQUIRE_OPT_IN promotions need a grant;
 3. the customer's "news frequency" (never / monthly / quarterly) for promotions;
@@ -32,7 +33,15 @@ from django.utils import timezone
 
 from guanxi.customers.contact import ContactDecision
 
-from .models import Channel, ContactAttempt, ContactPermission, ContactProfile, Purpose, SkipReason
+from .models import (
+    Channel,
+    ContactAttempt,
+    ContactPermission,
+    ContactProfile,
+    EmailSuppression,
+    Purpose,
+    SkipReason,
+)
 
 DEFAULT_CAPS = {
     "window_days": 30,
@@ -165,6 +174,16 @@ def evaluate(
         if channel in windows()
         else {}
     )
+    # Hard bounces: the address itself refuses mail, whatever the purpose.
+    bounced = (
+        set(
+            EmailSuppression.objects.filter(
+                address__in={c.email.strip().lower() for c in customers if c.email}
+            ).values_list("address", flat=True)
+        )
+        if channel == Channel.EMAIL
+        else set()
+    )
     opt_in = getattr(settings, "GUANXI_CONTACT_REQUIRE_OPT_IN", False)
     verdicts: dict[int, Verdict] = {}
     for c in customers:
@@ -178,6 +197,7 @@ def evaluate(
             last_days=spans.get(c.pk),
             limits=limits,
             duplicate=c.pk in already,
+            bounced=bool(bounced) and c.email.strip().lower() in bounced,
             at=at,
             tz_name=zones.get(c.pk, settings.TIME_ZONE),
         )
@@ -185,7 +205,19 @@ def evaluate(
 
 
 def _one(
-    c, *, channel, purpose, permission, opt_in, counts, last_days, limits, duplicate, at, tz_name
+    c,
+    *,
+    channel,
+    purpose,
+    permission,
+    opt_in,
+    counts,
+    last_days,
+    limits,
+    duplicate,
+    bounced,
+    at,
+    tz_name,
 ):
     if c.archived_at or c.merged_into_id:
         return Verdict(SkipReason.ARCHIVED)
@@ -199,6 +231,8 @@ def _one(
         return Verdict(SkipReason.NO_CONSENT)
     if not address_of(c, channel):
         return Verdict(SkipReason.NO_ADDRESS)
+    if bounced:
+        return Verdict(SkipReason.BOUNCED)
     if purpose == Purpose.MARKETING:
         if c.news_frequency == "never":
             return Verdict(SkipReason.NEWS_NEVER)
@@ -306,3 +340,59 @@ def policy_decide(
         verdict = Verdict(SkipReason.DUPLICATE_MATERIAL)
     record_skips([(customer.pk, verdict.reason)], **common)
     return ContactDecision(False, verdict.reason, verdict.not_before)
+
+
+def policy_send(
+    *,
+    customer,
+    channel: str,
+    purpose: str,
+    text: str,
+    subject: str = "",
+    material: str = "",
+    org_unit_id: int | None = None,
+    source: str = "",
+) -> ContactDecision:
+    """`customers.contact.contact_send`: the policy's decision (reserving the material, so
+    two senders at once reach the customer once), then the channel's provider. A delivery
+    that fails gives the reservation back and raises."""
+    from .channels import email_connection, sms_backend, wechat_backend
+
+    at = timezone.now()
+    decision = policy_decide(
+        customer=customer,
+        channel=channel,
+        purpose=purpose,
+        material=material,
+        org_unit_id=org_unit_id,
+        source=source,
+        at=at,
+    )
+    if not decision:
+        return decision
+    reference = f"<gx.direct.{customer.pk}.{int(at.timestamp() * 1000)}@{_domain()}>"
+    try:
+        if channel == Channel.EMAIL:
+            from django.core.mail import EmailMessage
+
+            EmailMessage(
+                subject=subject or text.splitlines()[0][:60],
+                body=text,
+                from_email=getattr(settings, "GUANXI_MARKETING_FROM", None),
+                to=[customer.email],
+                headers={"Message-ID": reference},
+                connection=email_connection(),
+            ).send()
+        else:
+            backend = sms_backend() if channel == Channel.SMS else wechat_backend()
+            backend.send(address_of(customer, channel), text, reference)
+    except Exception:
+        ContactAttempt.objects.filter(
+            customer_id=customer.pk, outcome=ContactAttempt.Outcome.SENT, at=at, source=source[:60]
+        ).delete()
+        raise
+    return decision
+
+
+def _domain() -> str:
+    return getattr(settings, "GUANXI_MARKETING_MESSAGE_DOMAIN", "guanxi.local")

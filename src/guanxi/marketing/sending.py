@@ -11,26 +11,31 @@ have gone out — and never sends them again by itself: the campaign page lists 
 person to decide. Everything else resumes where it stopped, so nobody gets it twice.
 """
 
+import contextlib
+import re
 import smtplib
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from email.policy import Compat32
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import CharField, Min, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat, Substr
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import Role, User
+from guanxi.customers.models import Customer
 
 from . import policy, templating, tokens
-from .channels import SmsRefused, email_connection, sms_backend
+from .channels import SmsRefused, WechatRefused, email_connection, sms_backend, wechat_backend
 from .models import (
     Campaign,
     Channel,
@@ -55,8 +60,8 @@ def materialise(campaign: Campaign) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, customer_id, status, reason, error, claim, "
-            "address, message_id, revenue) "
-            f"SELECT %s, m.customer_id, %s, '', '', '', '', '', 0 FROM {members} m "
+            "address, message_id, bounce_status, revenue) "
+            f"SELECT %s, m.customer_id, %s, '', '', '', '', '', '', 0 FROM {members} m "
             "WHERE m.segment_id = %s ON CONFLICT DO NOTHING",
             [campaign.pk, Recipient.Status.PENDING, campaign.segment_id],
         )
@@ -193,11 +198,26 @@ def _claim(campaign: Campaign, token: str, size: int, now) -> list[Recipient] | 
     return allowed
 
 
+# The customer field each channel's address comes from (as policy.address_of reads it).
+ADDRESS_FIELD: dict[str, str] = {
+    Channel.EMAIL: "email",
+    Channel.SMS: "primary_phone",
+    Channel.PHONE: "primary_phone",
+    Channel.WECHAT: "wechat_id",
+    Channel.POST: "address",
+}
+
+
 def _confirm(campaign: Campaign, sent: list[int], now) -> None:
     if sent:
+        address = Customer.objects.filter(pk=OuterRef("customer_id")).values(
+            ADDRESS_FIELD[campaign.channel]
+        )[:1]
         Recipient.objects.filter(pk__in=sent, status=Recipient.Status.SENDING).update(
             status=Recipient.Status.SENT,
             sent_at=now,
+            # The address it went to (bounces are matched by it; the record may change later).
+            address=Substr(Subquery(address), 1, 254),
             message_id=Concat(
                 Value(f"<gx.{campaign.pk}."), Cast("id", CharField()), Value(f"@{_domain()}>")
             ),
@@ -235,6 +255,38 @@ def _release(campaign: Campaign, rows: list[Recipient]) -> None:
         ).delete()
 
 
+_SPLIT_POINTS = re.compile(r"[;,\s]")
+
+
+class _QuickFold(Compat32):
+    """Django's policy (compat32) with shortcuts for the common headers: ASCII and one line,
+    either short enough not to fold, or a single word compat32 cannot split (a long
+    List-Unsubscribe URL), which it puts on a continuation line of its own. compat32 reaches
+    the same bytes after building a Header object and running its folding algorithm — most
+    of the time a message spent in serialisation. Everything else goes the standard way
+    (tests/marketing/test_campaign_email.py compares the bytes)."""
+
+    def _fold(self, name, value, sanitize):
+        if isinstance(value, str) and value.isascii() and value == value.strip():
+            limit = self.max_line_length or 10**6
+            if len(name) + len(value) + 2 <= limit and "\n" not in value and "\r" not in value:
+                if "  " not in value:
+                    return f"{name}: {value}{self.linesep}"
+            elif not _SPLIT_POINTS.search(value):
+                return f"{name}: {self.linesep} {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+QUICK_FOLD = _QuickFold()
+
+
+class CampaignEmail(EmailMultiAlternatives):
+    def message(self):
+        msg = super().message()
+        msg.policy = QUICK_FOLD  # inherited by the parts when the generator flattens them
+        return msg
+
+
 class Renderer:
     """Per-campaign rendering: templates compiled and the layout inlined once."""
 
@@ -242,6 +294,23 @@ class Renderer:
         self.campaign = campaign
         self.template = campaign.template
         self.connection: Any = None  # the e-mail channel's SMTP session
+        self.pool: list[Any] = []  # more sessions, sent over in parallel (_deliver_email)
+        # The public addresses of the links, resolved once: only the token changes.
+        self._paths = {
+            name: tokens.public_url(reverse(f"marketing:{name}", args=["GXTOKENGX"]))
+            for name in ("unsubscribe", "click", "open")
+        }
+
+    def _url(self, name: str, token: str) -> str:
+        return self._paths[name].replace("GXTOKENGX", token, 1)
+
+    def close(self) -> None:
+        for conn in [self.connection, *self.pool]:
+            if conn is not None:
+                # Closing a dead session must not mask the error that killed it.
+                with contextlib.suppress(Exception):
+                    conn.close()
+        self.connection, self.pool = None, []
 
     def language(self, customer_id: int, languages: dict[int, str]) -> str:
         lang = languages.get(customer_id, "zh-hans")
@@ -262,7 +331,7 @@ class Renderer:
             purpose=self.campaign.purpose,
             campaign_id=self.campaign.pk,
         )
-        return tokens.public_url(reverse("marketing:unsubscribe", args=[token]))
+        return self._url("unsubscribe", token)
 
     def email(self, recipient: Recipient, lang: str) -> EmailMultiAlternatives:
         subject, body = self.parts(recipient, lang)
@@ -274,15 +343,9 @@ class Renderer:
         text = f"{body.rstrip()}\n\n--\n{footer_text}\n"
 
         def link(url: str) -> str:
-            return tokens.public_url(
-                reverse(
-                    "marketing:click", args=[tokens.click_token(recipient_id=recipient.pk, url=url)]
-                )
-            )
+            return self._url("click", tokens.click_token(recipient_id=recipient.pk, url=url))
 
-        pixel = tokens.public_url(
-            reverse("marketing:open", args=[tokens.open_token(recipient_id=recipient.pk)])
-        )
+        pixel = self._url("open", tokens.open_token(recipient_id=recipient.pk))
         before, after = templating.email_shell(lang)
         html = (
             before
@@ -292,7 +355,7 @@ class Renderer:
             + f'<img src="{pixel}" width="1" height="1" alt="" style="display:block;border:0">'
             + after
         )
-        message = EmailMultiAlternatives(
+        message = CampaignEmail(
             subject=subject,
             body=text,
             from_email=_setting("GUANXI_MARKETING_FROM", settings.DEFAULT_FROM_EMAIL),
@@ -314,14 +377,32 @@ class Renderer:
         suffix = " Reply T to unsubscribe" if lang == "en" else " 回T退订"
         return body.strip() + (suffix if self.campaign.purpose == "marketing" else "")
 
+    def wechat(self, recipient: Recipient, lang: str) -> str:
+        _subject, body = self.parts(recipient, lang)
+        # No reply keyword on WeChat: the signed unsubscribe link (a page; only its POST
+        # withdraws) ends every promotion, as in an e-mail.
+        if self.campaign.purpose != "marketing":
+            return body.strip()
+        with translation.override(lang):
+            footer = _("Unsubscribe: %s") % self.unsubscribe_url(recipient)
+        return f"{body.strip()}\n\n{footer}"
 
-def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
-    sent, failures = [], []
-    # One SMTP session for the whole run (opened by the first batch, closed by campaign_run).
-    conn = renderer.connection
-    if conn is None:
-        conn = renderer.connection = email_connection()
+
+def _sessions(renderer, count: int) -> list:
+    """The run's SMTP sessions, opened by the first batch and kept (closed by campaign_run)."""
+    if renderer.connection is None:
+        renderer.connection = email_connection()
+        renderer.connection.open()
+    while len(renderer.pool) < count - 1:
+        conn = email_connection()
         conn.open()
+        renderer.pool.append(conn)
+    return [renderer.connection, *renderer.pool[: count - 1]]
+
+
+def _send_share(conn, renderer, rows, languages):
+    """One session's share of a batch: (sent ids, refused, unsent rows, error)."""
+    sent, failures = [], []
     for index, r in enumerate(rows):
         message = renderer.email(r, renderer.language(r.customer_id, languages))
         try:
@@ -329,30 +410,48 @@ def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
         except smtplib.SMTPRecipientsRefused as exc:
             failures.append((r, str(exc.recipients)[:300], True))
             continue
-        except (smtplib.SMTPException, OSError):
-            _confirm(campaign, sent, now)
-            _release(campaign, rows[index:])
-            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            return sent, failures, rows[index:], exc
         sent.append(r.pk)
-        if len(sent) >= confirm_every:
-            _confirm(campaign, sent, timezone.now())
-            sent = []
+    return sent, failures, [], None
+
+
+def _deliver_email(campaign, renderer, rows, languages, now, confirm_every):
+    """The batch over GUANXI_MARKETING_CONNECTIONS sessions at once: each SMTP transaction
+    waits four round trips for the server, and the sessions' waits overlap. The batch is
+    confirmed in one UPDATE; a session that fails gives its unsent rows back to the queue."""
+    width = max(1, min(int(_setting("GUANXI_MARKETING_CONNECTIONS", 4)), len(rows)))
+    sessions = _sessions(renderer, width)
+    shares = [rows[i::width] for i in range(width)]
+    if width == 1:
+        results = [_send_share(sessions[0], renderer, rows, languages)]
+    else:
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            results = list(
+                pool.map(
+                    lambda pair: _send_share(pair[0], renderer, pair[1], languages),
+                    zip(sessions, shares, strict=True),
+                )
+            )
+    sent = [pk for result in results for pk in result[0]]
+    failures = [f for result in results for f in result[1]]
+    unsent = [r for result in results for r in result[2]]
+    errors = [result[3] for result in results if result[3] is not None]
     _confirm(campaign, sent, timezone.now())
     if failures:
         _fail(campaign, failures, now)
+    if errors:
+        _release(campaign, unsent)
+        raise errors[0]
 
 
-def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
-    backend = sms_backend()
+def _deliver_by_provider(backend, text_of, refused, campaign, rows, now, confirm_every):
+    """SMS and WeChat: one provider call per message, confirmed in batches."""
     sent, failures = [], []
     for index, r in enumerate(rows):
         try:
-            backend.send(
-                r.address,
-                renderer.sms(r, renderer.language(r.customer_id, languages)),
-                r.message_id,
-            )
-        except SmsRefused as exc:
+            backend.send(r.address, text_of(r), r.message_id)
+        except refused as exc:
             failures.append((r, str(exc), True))
             continue
         except Exception:
@@ -366,6 +465,22 @@ def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
     _confirm(campaign, sent, timezone.now())
     if failures:
         _fail(campaign, failures, now)
+
+
+def _deliver_sms(campaign, renderer, rows, languages, now, confirm_every):
+    def text_of(r):
+        return renderer.sms(r, renderer.language(r.customer_id, languages))
+
+    _deliver_by_provider(sms_backend(), text_of, SmsRefused, campaign, rows, now, confirm_every)
+
+
+def _deliver_wechat(campaign, renderer, rows, languages, now, confirm_every):
+    def text_of(r):
+        return renderer.wechat(r, renderer.language(r.customer_id, languages))
+
+    _deliver_by_provider(
+        wechat_backend(), text_of, WechatRefused, campaign, rows, now, confirm_every
+    )
 
 
 def _callers(campaign: Campaign) -> list[int]:
@@ -411,6 +526,7 @@ def _deliver_post(campaign, renderer, rows, languages, now, confirm_every):
 DELIVER: dict[str, Callable[..., None]] = {
     Channel.EMAIL: _deliver_email,
     Channel.SMS: _deliver_sms,
+    Channel.WECHAT: _deliver_wechat,
     Channel.PHONE: _deliver_phone,
     Channel.POST: _deliver_post,
 }
@@ -426,7 +542,7 @@ def campaign_run(
     if campaign is None:
         return {"sent": 0, "skipped": "busy or not due"}
     campaign = Campaign.objects.select_related("template", "org_unit").get(pk=campaign.pk)
-    batch_size = batch_size or _setting("GUANXI_MARKETING_BATCH", 20)
+    batch_size = batch_size or _setting("GUANXI_MARKETING_BATCH", 100)
     rate = _setting("GUANXI_MARKETING_RATE", 200) if rate is None else rate
     confirm_every = batch_size
     renderer = Renderer(campaign)
@@ -435,14 +551,12 @@ def campaign_run(
     try:
         handed = _loop(campaign, token, renderer, deliver, batch_size, rate, confirm_every, started)
     except Exception:
-        if renderer.connection is not None:
-            renderer.connection.close()
+        renderer.close()
         # The server went away: what was not handed over is back in the queue; let the next
         # scheduled scan retry without waiting for the lease.
         Campaign.objects.filter(pk=campaign.pk, runner=token).update(runner="", heartbeat_at=None)
         raise
-    if renderer.connection is not None:
-        renderer.connection.close()
+    renderer.close()
     _finish(campaign, token)
     return {"sent": handed}
 

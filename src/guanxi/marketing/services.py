@@ -19,12 +19,13 @@ from guanxi.core.visibility import can_edit, customer_visibility_q
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 
-from . import policy, segments, templating, tokens
+from . import bounces, policy, segments, templating, tokens
 from .models import (
     Campaign,
     Channel,
     ConsentEvidence,
     ContactPermission,
+    EmailSuppression,
     ExportGrant,
     MessageTemplate,
     Purpose,
@@ -34,7 +35,7 @@ from .models import (
 )
 from .permissions import can_grant_export, can_market, unit_scope_q
 
-CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.POST, Channel.PHONE)
+CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WECHAT, Channel.POST, Channel.PHONE)
 # SMS replies that mean "stop" (China's carriers: 退订 / T / TD; R for 拒收).
 STOP_WORDS = {"T", "TD", "R", "N", "退订", "退", "拒收", "STOP", "UNSUBSCRIBE"}
 
@@ -231,6 +232,72 @@ def sms_inbound(*, sender: str, text: str) -> str:
     if latest and latest.responded_at is None:
         Recipient.objects.filter(pk=latest.pk).update(responded_at=timezone.now())
     return "response"
+
+
+def bounce_process(*, raw: bytes) -> dict:
+    """Apply one delivery status notification (RFC 3464) from the mail server.
+
+    Each failed recipient marks the campaign's recipient row bounced (found by our Message-ID,
+    else by the address's latest message); a hard bounce (5.x.x) also stops every further
+    e-mail to that address, from any department (the contact policy's `bounced`). Delayed and
+    delivered reports change nothing. Safe to apply the same report twice.
+    """
+    try:
+        found = bounces.parse_dsn(raw)
+    except bounces.NotADsn:
+        return {"result": "not_a_dsn", "bounced": 0, "hard": 0}
+    now = timezone.now()
+    bounced = hard = 0
+    with transaction.atomic():
+        for b in found:
+            if not b.failed:
+                continue
+            rid = b.recipient_id()
+            recipient = Recipient.objects.filter(pk=rid).first() if rid else None
+            if recipient is None:
+                recipient = (
+                    Recipient.objects.filter(
+                        address__iexact=b.address, status=Recipient.Status.SENT
+                    )
+                    .order_by("-sent_at", "-id")
+                    .first()
+                )
+            if recipient is not None:
+                bounced += Recipient.objects.filter(
+                    pk=recipient.pk, bounced_at__isnull=True
+                ).update(bounced_at=now, bounce_status=b.status, error=b.diagnostic[:300])
+            if not b.hard:
+                continue
+            address = (recipient.address if recipient is not None else b.address).lower()
+            customer_id = (
+                recipient.customer_id
+                if recipient is not None
+                else Customer.objects.filter(email_key=address).values_list("id", flat=True).first()
+            )
+            made = EmailSuppression.objects.bulk_create(
+                [
+                    EmailSuppression(
+                        address=address[:254],
+                        customer_id=customer_id,
+                        recipient=recipient,
+                        status=b.status,
+                        diagnostic=b.diagnostic[:300],
+                        at=now,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            suppression = EmailSuppression.objects.filter(address=address[:254]).first()
+            if suppression is not None and made and suppression.at == now:
+                hard += 1
+                audit_record(
+                    actor=None,
+                    verb="email.bounce",
+                    target=suppression,
+                    changes={"status": b.status, "customer": customer_id},
+                    note=b.diagnostic[:200],
+                )
+    return {"result": "processed", "bounced": bounced, "hard": hard}
 
 
 # ---- segments --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.timeline import TimelineEvent
 
-from .models import Channel, ConsentEvidence, ContactAttempt, Purpose, SkipReason
+from .models import Channel, ConsentEvidence, ContactAttempt, EmailSuppression, Purpose, SkipReason
 
 
 def contact_events(*, customer, viewer, limit: int):
@@ -41,4 +41,12 @@ def contact_events(*, customer, viewer, limit: int):
             body=f"{ConsentEvidence.Method(e.method).label} {e.evidence}".strip(),
             actor=str(e.recorded_by) if e.recorded_by else _("the customer"),
             icon="shield-check" if e.granted else "shield-x",
+        )
+    for b in EmailSuppression.objects.filter(customer_id=customer.pk).order_by("-at")[:limit]:
+        yield TimelineEvent(
+            at=b.at,
+            kind="contact",
+            title=_("E-mail bounced for good: no more e-mail to this address"),
+            body=f"{b.status} {b.diagnostic}".strip(),
+            icon="envelope-x",
         )

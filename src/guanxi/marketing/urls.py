@@ -9,6 +9,7 @@ urlpatterns = [
     path("m/o/<str:token>.gif", views.open_view, name="open"),
     path("m/c/<str:token>/", views.click_view, name="click"),
     path("m/sms/inbound/", views.sms_inbound_view, name="sms_inbound"),
+    path("m/bounce/inbound/", views.bounce_inbound_view, name="bounce_inbound"),
     path("m/f/<slug:key>/", views.lead_form_view, name="lead_form"),
     # Marketers.
     path("marketing/", views.home_view, name="home"),

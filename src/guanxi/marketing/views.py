@@ -125,6 +125,26 @@ def sms_inbound_view(request):
     return JsonResponse({"result": services.sms_inbound(sender=sender, text=text)})
 
 
+@csrf_exempt  # called by the mail server's bounce pipe, authenticated by the HMAC of the body
+@require_POST
+def bounce_inbound_view(request):
+    """One DSN (the raw message, RFC 3464) per POST, signed like the SMS callback."""
+    secret = getattr(settings, "GUANXI_BOUNCE_INBOUND_SECRET", "")
+    given = request.headers.get("X-Guanxi-Signature", "")
+    expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest() if secret else ""
+    if not secret or not hmac.compare_digest(given, expected):
+        return JsonResponse(
+            {"code": "forbidden", "message": "bad signature", "field": None}, status=403
+        )
+    result = services.bounce_process(raw=request.body)
+    if result["result"] == "not_a_dsn":
+        return JsonResponse(
+            {"code": "not_a_dsn", "message": "no delivery status report", "field": None},
+            status=400,
+        )
+    return JsonResponse(result)
+
+
 LEAD_RATE = 5  # submissions per address per 10 minutes
 LEAD_WINDOW = 600
 
@@ -380,7 +400,7 @@ def template_edit_view(request, pk=None):
         "template": template,
         "values": template.__dict__ if template else {"channel": "email"},
         "placeholders": PLACEHOLDERS,
-        "channels": [c for c in Channel.choices if c[0] != "wechat"],
+        "channels": Channel.choices,
     }
     if request.method == "POST":
         try:
