@@ -338,9 +338,22 @@ def phase_scan(args) -> dict:
     django.setup()
     from guanxi.service.services import sla_scan
 
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
     first = sla_scan()
     first_s = time.perf_counter() - started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(70)
+        stats.sort_stats("tottime").print_stats(25)
     started = time.perf_counter()
     second = sla_scan()
     return {
