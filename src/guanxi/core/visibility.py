@@ -13,7 +13,10 @@ field masking goes through `sees_unmasked`.
   writes in short steps and shows its rows all at once.
 """
 
-from django.db.models import Q
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 
 from .models import Role, User
 
@@ -23,13 +26,34 @@ REVEAL_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST, Role.SE
 CREATE_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST)
 
 
+@dataclass(frozen=True)
+class CustomerSources:
+    """The two queries of the rule that read the customers app's tables, given by that app
+    (core sits below it): the ids of unpublished bulk loads, and of the customers shared
+    with a user."""
+
+    pending_loads: Callable[[], QuerySet]
+    shared_with: Callable[[int], QuerySet]
+
+
+_sources: list[CustomerSources] = []
+
+
+def register_customer_sources(sources: CustomerSources) -> None:
+    """Called once, from the customers app's ready()."""
+    _sources[:] = [sources]
+
+
+def _customer_sources() -> CustomerSources:
+    if not _sources:
+        raise RuntimeError("guanxi.customers is not installed: customer visibility has no data")
+    return _sources[0]
+
+
 def hidden_load_q(prefix: str = "") -> Q:
     """Leaves out the customers of unpublished bulk loads (customers.LoadBatch). One
     subquery in the same statement, so a read sees a load entirely or not at all."""
-    from guanxi.customers.models import LoadBatch
-
-    pending = LoadBatch.objects.filter(published_at__isnull=True).values("id")
-    return ~Q(**{f"{prefix}load_batch__in": pending})
+    return ~Q(**{f"{prefix}load_batch__in": _customer_sources().pending_loads()})
 
 
 def customer_visibility_q(user: User, prefix: str = "") -> Q:
@@ -82,9 +106,7 @@ def customer_visibility_parts(user: User) -> list[Q] | None:
 
 
 def _shared_with(user: User):
-    from guanxi.customers.models import CustomerShare
-
-    return CustomerShare.objects.filter(user_id=user.id).values("customer_id")
+    return _customer_sources().shared_with(user.id)
 
 
 def manages(user: User, customer) -> bool:

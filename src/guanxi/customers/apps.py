@@ -8,6 +8,21 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from guanxi.core.visibility import CustomerSources, register_customer_sources
+
+        from .models import CustomerShare, LoadBatch
+
+        register_customer_sources(
+            CustomerSources(
+                pending_loads=lambda: LoadBatch.objects.filter(published_at__isnull=True).values(
+                    "id"
+                ),
+                shared_with=lambda user_id: CustomerShare.objects.filter(user_id=user_id).values(
+                    "customer_id"
+                ),
+            )
+        )
+
         from guanxi.core.timeline import register_timeline_source
 
         from .timeline import record_events
