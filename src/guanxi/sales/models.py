@@ -15,6 +15,13 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
 
+def not_negative(field: str, model: str) -> models.CheckConstraint:
+    """Money the database itself keeps at zero or above, whatever code writes it (C4)."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}), name=f"{model}_{field}_not_negative"
+    )
+
+
 class SalesSettings(models.Model):
     """Company-wide sales rules; one row."""
 
@@ -66,6 +73,7 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         ordering = ["name"]
+        constraints = [not_negative("list_price", "product")]
 
     def __str__(self) -> str:
         return self.name
@@ -134,6 +142,7 @@ class InventoryUnit(models.Model):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         ordering = ["building", "-floor", "number"]
+        constraints = [not_negative("list_price", "unit")]
         # In the board's order (building, top floor first, number): read without a sort.
         indexes = [
             models.Index(
@@ -277,6 +286,7 @@ class Deal(models.Model):
     class Meta:
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
+        constraints = [not_negative("amount", "deal")]
         indexes = [
             models.Index(fields=["stage", "-updated_at"], name="deal_board"),
             models.Index(fields=["owner", "stage"], name="deal_owner_stage"),
@@ -373,7 +383,9 @@ class Quote(models.Model):
                 fields=["customer", "product"],
                 condition=Q(status__in=["pending", "active"]),
                 name="one_live_quote_per_customer_product",
-            )
+            ),
+            not_negative("price", "quote"),
+            not_negative("list_price", "quote"),
         ]
 
     def __str__(self) -> str:
@@ -447,6 +459,10 @@ class Instalment(models.Model):
     class Meta:
         ordering = ["due_date", "id"]
         indexes = [models.Index(fields=["status", "due_date"], name="instalment_due")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="instalment_amount_positive"),
+            not_negative("paid_amount", "instalment"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} {self.amount}"
@@ -490,6 +506,8 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-received_at"]
+        # A receipt or a refund (negative), never nothing.
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="payment_not_zero")]
 
     def __str__(self) -> str:
         return f"{self.receipt_number} {self.amount}"
@@ -580,6 +598,7 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [models.Index(fields=["customer", "delivered_at"], name="order_deliveries")]
+        constraints = [not_negative("total", "order"), not_negative("paid", "order")]
 
     def __str__(self) -> str:
         return self.number
@@ -593,6 +612,9 @@ class OrderItem(models.Model):
     )
     quantity = models.PositiveIntegerField(default=1)
     unit_price = models.DecimalField(**MONEY, validators=POSITIVE)
+
+    class Meta:
+        constraints = [not_negative("unit_price", "order_item")]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product}"
