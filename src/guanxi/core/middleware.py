@@ -216,3 +216,45 @@ class IdempotencyMiddleware:
 
 def _error(status: int, code: str, message, field: str | None = None) -> JsonResponse:
     return JsonResponse({"code": code, "field": field, "message": str(message)}, status=status)
+
+
+class DomainErrorMiddleware:
+    """A domain error no web view caught becomes the page it means, never a 500 (C8).
+
+    Views that can show the error beside the form catch it themselves (`attach_errors`),
+    which keeps what was typed; this is the one mapping for the rest: NotFound → the 404
+    page, Forbidden → the 403 page, anything else (a conflict, a refused value) → the
+    message on the page the user came from (same site only), or a 400 page without one.
+    The API has its own mapping to JSON (guanxi.api).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception):
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404, HttpResponseRedirect
+        from django.utils.http import url_has_allowed_host_and_scheme
+        from django.views.defaults import bad_request, page_not_found, permission_denied
+
+        from .errors import DomainError, Forbidden, NotFound
+
+        if not isinstance(exc, DomainError) or request.path.startswith(API_PREFIX):
+            return None
+        if isinstance(exc, NotFound):
+            return page_not_found(request, Http404(str(exc.message)))
+        if isinstance(exc, Forbidden):
+            return permission_denied(request, PermissionDenied(str(exc.message)))
+        back = request.headers.get("Referer", "")
+        if back and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            messages.error(request, str(exc.message))
+            return HttpResponseRedirect(back)
+        response = bad_request(request, exc)
+        response.status_code = exc.status if 400 <= exc.status < 500 else 400
+        return response
