@@ -13,7 +13,7 @@
     if (!form) { return; }
     var ticked = boxes().filter(function (b) { return b.checked; }).length;
     var count = document.getElementById("bulk-count");
-    if (count) { count.textContent = ticked ? (form.dataset.tickedLabel || "").replace("%s", ticked) : ""; }
+    if (count) { count.textContent = ticked ? (form.dataset.tickedLabel || "") + " " + ticked : ""; }
     var action = document.getElementById("bulk-action");
     var chosen = action ? action.value : "";
     form.querySelectorAll("[data-bulk-for]").forEach(function (el) {
