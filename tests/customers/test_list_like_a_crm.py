@@ -60,7 +60,7 @@ def test_sort_by_next_follow_up_puts_customers_without_one_last_on_every_page(ow
     dated = sorted(
         (c for c in seven if c.next_follow_up_at), key=lambda c: (c.next_follow_up_at, c.pk)
     )
-    undated = sorted((c.pk for c in seven if not c.next_follow_up_at))
+    undated = sorted(c.pk for c in seven if not c.next_follow_up_at)
     assert _walk(owner, "next_follow_up", limit=2) == [c.pk for c in dated] + undated
 
 
@@ -160,7 +160,7 @@ def test_bulk_assign_confirmed_moves_each_customer_and_audits_the_comment(
     }
     run = AuditEntry.objects.get(verb="customers.bulk")
     assert run.note == "张伟休假，客户交给李娜"
-    assert run.changes["done"] == 3 and run.changes["refused"] == 0
+    assert run.changes["bulk_done"] == 3 and run.changes["bulk_refused"] == 0
     assert AuditEntry.objects.filter(verb="customer.reassign").count() == 3
 
 
@@ -198,7 +198,7 @@ def test_bulk_archive_refuses_the_customers_the_actor_may_not_change(
     assert Customer.objects.get(pk=mine.pk).archived_at is not None
     assert Customer.objects.get(pk=seven[0].pk).archived_at is None
     run = AuditEntry.objects.get(verb="customers.bulk")
-    assert (run.changes["done"], run.changes["refused"]) == (1, 1)
+    assert (run.changes["bulk_done"], run.changes["bulk_refused"]) == (1, 1)
     assert AuditEntry.objects.get(verb="customer.archive").note == "已离职客户"
 
 

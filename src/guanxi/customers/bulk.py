@@ -169,10 +169,10 @@ def bulk_apply(
             verb="customers.bulk",
             target=actor,
             changes={
-                "action": action,
-                "target": target,
-                "done": result.done,
-                "refused": result.refused,
+                "bulk_action": action,
+                "bulk_target": target,
+                "bulk_done": result.done,
+                "bulk_refused": result.refused,
             },
             note=comment,
         )
