@@ -103,6 +103,18 @@ def test_chosen_columns_show_in_the_order_given_and_are_remembered(client, owner
     assert "¥600.00" in html  # money formatted, in the revenue column
 
 
+def test_a_number_typed_beside_a_column_puts_it_before_the_one_already_there(client, owner):
+    client.force_login(owner)
+    client.post(
+        reverse("customers:list_columns"),
+        {
+            **{"show_phone": "1", "position_phone": "1", "was_phone": "1"},
+            **{"show_revenue": "1", "position_revenue": "1", "was_revenue": "12"},
+        },
+    )
+    assert list_preference(owner).columns == ["revenue", "phone"]
+
+
 def test_no_column_ticked_keeps_the_columns_and_says_so(client, owner):
     client.force_login(owner)
     response = client.post(reverse("customers:list_columns"), {}, follow=True)

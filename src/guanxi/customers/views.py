@@ -146,8 +146,11 @@ def list_columns_view(request):
         if request.POST.get(f"show_{c.key}"):
             raw = (request.POST.get(f"position_{c.key}") or "").strip()
             position = int(raw) if raw.isdigit() and len(raw) < 4 else len(COLUMNS) + 1
-            chosen.append((position, COLUMNS.index(c), c.key))
-    keys = clean_columns([key for _p, _i, key in sorted(chosen)])
+            # Two columns on one number: the one whose number the person just typed goes
+            # first (typing 1 beside "Revenue" means "Revenue first").
+            moved = 0 if raw != (request.POST.get(f"was_{c.key}") or "") else 1
+            chosen.append((position, moved, COLUMNS.index(c), c.key))
+    keys = clean_columns([key for *_order, key in sorted(chosen)])
     if not keys:
         messages.error(request, _("Choose at least one column."))
     else:
