@@ -82,6 +82,18 @@ def test_the_sort_a_user_chose_is_remembered_for_them_only(client, owner, teamma
     assert list_preference(teammate).sort == ""
 
 
+def test_a_search_from_the_header_is_ranked_by_match_whatever_sort_was_remembered(
+    client, owner, seven
+):
+    client.force_login(owner)
+    client.get(LIST, {"sort": "-revenue"})
+    exact = new_customer(owner, "客户", ("13600009999",))  # the exact name: ranked first
+    html = client.get(LIST, {"q": "客户"}).content.decode()
+    first_row = html.split("<tbody>")[1].split("</tr>")[0]
+    assert f"/customers/{exact.pk}/" in first_row
+    assert list_preference(owner).sort == "-revenue"
+
+
 def test_chosen_columns_show_in_the_order_given_and_are_remembered(client, owner, seven):
     client.force_login(owner)
     response = client.post(

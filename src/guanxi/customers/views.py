@@ -49,12 +49,13 @@ def _get_or_404(request, pk: int) -> Customer:
 
 
 def _list_params(request):
-    """The list's query: the user's remembered sort when the link names none; a sort the
-    link names becomes the remembered one."""
+    """The list's query: the user's remembered sort when the link names none (except for a
+    typed search from elsewhere, ranked by how well each customer matches); a sort the link
+    names becomes the remembered one."""
     params = request.GET.copy()
     pref = list_preference(request.user)
     sort = params.get("sort")
-    if not sort and pref.sort:
+    if not sort and pref.sort and not params.get("q"):
         params["sort"] = pref.sort
     elif sort and sort != pref.sort and sort in CustomerFilter.SORTS:
         pref = list_preference_save(actor=request.user, sort=sort)
