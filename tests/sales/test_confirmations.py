@@ -81,3 +81,21 @@ def test_a_request_already_decided_is_not_offered_for_confirmation(client, manag
     ).content.decode()
     assert "no longer waiting" in html
     assert 'id="approval-confirm"' not in html
+
+
+def test_recording_a_payment_from_the_deal_page_asks_first_and_cancel_records_nothing(
+    client, finance, owner, deal, units
+):
+    from guanxi.sales.models import Payment
+
+    deposit(owner, deal, units[0])
+    client.force_login(finance)
+    form = {"amount": "50000.00", "method": "bank", "receipt_number": "R-77", "preview": "1"}
+    html = client.post(f"/sales/deals/{deal.pk}/payment/", form).content.decode()
+    assert "¥50,000.00 received by" in html and "receipt R-77" in html
+    assert 'id="payment-cancel"' in html
+    assert not Payment.objects.exists()  # asked, not recorded; cancelling leaves it so
+    form.pop("preview")
+    client.post(f"/sales/deals/{deal.pk}/payment/", {**form, "comment": "工行转账"})
+    assert Payment.objects.get().receipt_number == "R-77"
+    assert AuditEntry.objects.get(verb="payment.record").note == "工行转账"

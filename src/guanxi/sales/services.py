@@ -616,8 +616,10 @@ def payment_record(
     order_id: int | None = None,
     instalment_id: int | None = None,
     received_at=None,
+    note: str = "",
 ) -> Payment:
-    """Finance records money received, against a deal's instalment or a retail order."""
+    """Finance records money received, against a deal's instalment or a retail order.
+    `note` (the comment given on the web page's confirmation) goes on the audit entry."""
     _require_finance(actor)
     amount = money(amount)
     if method not in Payment.Method.values:
@@ -647,6 +649,7 @@ def payment_record(
                 verb="payment.record",
                 target=payment,
                 changes={"amount": [None, str(amount)], "receipt": [None, receipt_number]},
+                note=note[:500],
             )
             webhook_emit(
                 "payment.recorded",

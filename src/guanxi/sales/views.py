@@ -240,6 +240,20 @@ def payment_view(request, pk: int):
         )
         return redirect("sales:deal", pk=pk)
     data = form.cleaned_data
+    if request.POST.get("preview") == "1":
+        # The deal page's form asks first: money recorded cannot be taken back by finance
+        # alone (a refund is a change request). A direct post (a script) records at once.
+        instalment = deal.instalments.filter(pk=data.get("instalment") or 0).first()
+        return render(
+            request,
+            "sales/payment_confirm.html",
+            {
+                "deal": deal,
+                "data": data,
+                "method_label": dict(form.fields["method"].choices).get(data["method"], ""),
+                "instalment": instalment,
+            },
+        )
     try:
         with collect_effects() as effects:
             services.payment_record(
@@ -249,6 +263,7 @@ def payment_view(request, pk: int):
                 method=data["method"],
                 receipt_number=data["receipt_number"],
                 instalment_id=data.get("instalment"),
+                note=request.POST.get("comment", "")[:500],
             )
     except DomainError as exc:
         messages.error(request, exc.message)
