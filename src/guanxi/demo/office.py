@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from guanxi.core.models import OrgUnit, User
+from guanxi.customers.demo import demo_lapse_protection
 from guanxi.customers.models import Customer
 from guanxi.interactions.services import interaction_log
 from guanxi.reception.models import DutyRoster
@@ -158,8 +159,6 @@ def demo_office(*, seed: int = 23) -> dict:
         .values_list("pk", flat=True)[:POOL_CUSTOMERS]
     )
     long_ago = timezone.now() - timedelta(days=120)
-    Customer.objects.filter(pk__in=lapsed).update(
-        protected_until=long_ago, last_contact_at=None, ownership_settled_at=None
-    )
+    demo_lapse_protection(lapsed, since=long_ago)
     made["pool"] = pool_sweep()
     return made
