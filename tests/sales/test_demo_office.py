@@ -47,6 +47,13 @@ def test_manager_has_a_dispute_to_decide(demo):
     assert Dispute.objects.filter(state="open").exists()
 
 
+def test_the_public_pool_has_customers_to_claim(demo):
+    from guanxi.customers.models import Customer
+
+    pool = Customer.objects.filter(owner__isnull=True, in_pool_since__isnull=False)
+    assert pool.count() >= 3
+
+
 def test_demo_pages_show_their_data(client, demo, settings):
     from guanxi.core.models import User
 

@@ -148,7 +148,7 @@ def test_an_agreement_submitted_twice_is_issued_once(client, owner, deal, units)
     deposit(owner, deal, units[0])
     client.force_login(owner)
     token = one_time_token(
-        client.get(f"/sales/deals/{deal.pk}/").content.decode(), "issue-agreement-form"
+        client.get(f"/sales/deals/{deal.pk}/agreement/").content.decode(), "issue-agreement-form"
     )
     for _ in range(2):
         response = client.post(f"/sales/deals/{deal.pk}/agreement/", {"once_token": token})

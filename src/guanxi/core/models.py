@@ -439,3 +439,19 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.calendar} {self.year}"
+
+
+class TourDismissal(models.Model):
+    """A user has seen (and closed) the first-login tour of one of their roles (core.tour)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tours_dismissed")
+    tour = models.CharField(max_length=20)
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tour"], name="unique_tour_dismissal")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.tour}"

@@ -5,6 +5,7 @@ from . import calendar_views, help_views, search_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("tour/dismiss/", views.tour_dismiss_view, name="tour_dismiss"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -24,6 +24,7 @@ from .services import (
     user_unlock,
     user_update,
 )
+from .tour import tour_dismiss, tour_for
 from .visibility import can_create
 from .web import attach_errors
 
@@ -41,8 +42,16 @@ def home(request):
         "roles": user.role_labels(),
         "can_create": can_create(user),
         "panels": home_panels_for(user),
+        "tour": tour_for(user),
     }
     return render(request, "core/home.html", context)
+
+
+@login_required
+@require_POST
+def tour_dismiss_view(request):
+    tour_dismiss(actor=request.user, tour=request.POST.get("tour", "")[:20])
+    return redirect("home")
 
 
 @login_required

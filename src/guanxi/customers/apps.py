@@ -50,6 +50,18 @@ class CustomersConfig(AppConfig):
         register_audit_field("reason", _("reason"))
         register_audit_values("reason", dict(Reason.choices))
 
+        from guanxi.core.audit_display import register_audit_verb
+
+        from .bulk import ACTIONS
+
+        # A bulk run of the list (customers.bulk): what, on whom, how many done and refused.
+        register_audit_verb("customers.bulk", _("Bulk action on customers"))
+        register_audit_field("bulk_action", _("action"))
+        register_audit_values("bulk_action", dict(ACTIONS))
+        register_audit_field("bulk_target", _("to"))
+        register_audit_field("bulk_done", _("done"))
+        register_audit_field("bulk_refused", _("refused"))
+
         from . import home_panels
 
         home_panels.register()

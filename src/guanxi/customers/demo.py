@@ -602,3 +602,12 @@ def _copy_text(value) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     return str(value)
+
+
+def demo_lapse_protection(customer_ids: list[int], *, since) -> None:
+    """Backdate the protection of some demo customers to `since`, with no contact: as if
+    their salesperson had not called them for months, so the real pool sweep returns them
+    to the public pool (demo.office). Demo data only, like the rest of this module."""
+    Customer.objects.filter(pk__in=customer_ids).update(
+        protected_until=since, last_contact_at=None, ownership_settled_at=None
+    )

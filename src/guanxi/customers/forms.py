@@ -1,4 +1,5 @@
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import Role, User
@@ -6,6 +7,9 @@ from guanxi.core.validation import ValidatedFormMixin
 
 from .keys import InvalidPhone, normalize_phone
 from .models import Customer, ImportantDate, Segment
+from .regions import cities, districts, provinces, region_problem
+
+REGION_FIELDS = ("province", "city", "district")
 
 # Form field → service field, where they differ.
 FIELD_MAP = {"segment_id": "segment", "referred_by_id": "referred_by", "owner_id": "owner"}
@@ -94,6 +98,7 @@ class CustomerForm(ValidatedFormMixin, forms.ModelForm):
             self.fields["tags"].initial = ", ".join(
                 self.instance.tags.values_list("name", flat=True)
             )
+        self._region_choices()
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
@@ -102,6 +107,64 @@ class CustomerForm(ValidatedFormMixin, forms.ModelForm):
                 widget.attrs.setdefault("class", "form-select")
             else:
                 widget.attrs.setdefault("class", "form-control")
+
+    def _region_value(self, name: str) -> str:
+        if self.is_bound:
+            return (self.data.get(self.add_prefix(name)) or "").strip()
+        return str(self.initial.get(name) or getattr(self.instance, name, "") or "")
+
+    def _region_choices(self) -> None:
+        """省/市/区 as three lists, each under the one above (customers.regions); choosing a
+        province or city reloads the lists below it (htmx, `customers:regions`). The
+        record's own value stays a choice even when the lists do not have it."""
+        province, city = self._region_value("province"), self._region_value("city")
+        options = {
+            "province": provinces(),
+            "city": cities(province) if province else [],
+            "district": districts(province, city) if province and city else [],
+        }
+        url = reverse("customers:regions")
+        for name in REGION_FIELDS:
+            if name not in self.fields:
+                continue
+            names = list(options[name])
+            own = getattr(self.instance, name, "") if self.instance.pk else ""
+            if own and own not in names:
+                names.append(own)
+            old = self.fields[name]
+            attrs = {"class": "form-select", "data-region": name}
+            if name != "district":
+                attrs.update(
+                    {
+                        "hx-get": url,
+                        "hx-trigger": "change",
+                        "hx-target": "#region-fields",
+                        "hx-swap": "outerHTML",
+                        "hx-include": "#region-fields",
+                    }
+                )
+            self.fields[name] = forms.ChoiceField(
+                label=old.label,
+                required=False,
+                choices=[("", "—"), *((n, n) for n in names)],
+                widget=forms.Select(attrs=attrs),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if all(name in self.fields for name in REGION_FIELDS):
+            values = [cleaned.get(name) or "" for name in REGION_FIELDS]
+            own = [getattr(self.instance, name, "") or "" for name in REGION_FIELDS]
+            problem = region_problem(*values)
+            if problem and values != own:
+                field, _level = problem
+                messages = {
+                    "province": _("Choose a province from the list."),
+                    "city": _("This city is not in the chosen province."),
+                    "district": _("This district is not in the chosen city."),
+                }
+                self.add_error(field, messages[field])
+        return cleaned
 
     def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}

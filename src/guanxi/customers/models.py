@@ -578,3 +578,20 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ListPreference(models.Model):
+    """How one user likes the customer list: its columns in their order, and its sort.
+
+    Remembered between visits; a column or sort the product no longer offers is ignored
+    when read (customers.list_columns)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_list_pref"
+    )
+    columns = models.JSONField(default=list)
+    sort = models.CharField(max_length=30, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {','.join(self.columns)} / {self.sort}"

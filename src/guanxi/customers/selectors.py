@@ -5,8 +5,10 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left
 from django.db.models.lookups import Exact
@@ -25,6 +27,7 @@ from guanxi.core.visibility import (
 
 from . import search_index
 from .keys import email_key, fold, pinyin_keys, prefix_q
+from .list_columns import SORT_FIELDS, SORTS
 from .list_filters import list_filter, list_filters
 from .models import Customer, CustomerPhone, Tag
 
@@ -72,11 +75,15 @@ class CustomerFilter:
     tag: int | None = None
     org_unit: int | None = None
     archived: bool = False
-    sort: str = "recent"  # "recent" (newest first) or "name" (pinyin order)
+    # "recent" (newest first), "name" (pinyin order) or a column's (list_columns.SORTS).
+    sort: str = "recent"
     # Filters other apps registered (customers.list_filters): {parameter: value}.
     extra: dict[str, str] = field(default_factory=dict)
+    # A selection of rows (the list's ticked boxes, for a bulk action or an export).
+    ids: list[int] = field(default_factory=list)
 
-    SORTS = ("recent", "name")
+    SORTS = SORTS
+    MAX_IDS = 500
 
     @classmethod
     def from_params(cls, params) -> "CustomerFilter":
@@ -93,6 +100,25 @@ class CustomerFilter:
         sort = params.get("sort") or "recent"
         if sort not in cls.SORTS:
             raise ValidationFailed.single("sort", "invalid_choice", _("Unknown sort order."))
+        if sort == "-created":
+            sort = "recent"
+        raw_ids = params.getlist("ids") if hasattr(params, "getlist") else [params.get("ids")]
+        ids: list[int] = []
+        for chunk in raw_ids:
+            for part in str(chunk or "").split(","):
+                if part.strip():
+                    if not part.strip().isdigit() or len(part.strip()) > 18:
+                        raise ValidationFailed.single(
+                            "ids", "invalid", _("The selection must be customer numbers.")
+                        )
+                    ids.append(int(part))
+        if len(ids) > cls.MAX_IDS:
+            raise ValidationFailed.single(
+                "ids",
+                "too_many",
+                _("Select at most %(n)d customers, or act on the whole filter.")
+                % {"n": cls.MAX_IDS},
+            )
         extra = {}
         for flt in list_filters():
             value = (params.get(flt.name) or "").strip()
@@ -113,7 +139,24 @@ class CustomerFilter:
             archived=(params.get("archived") or "") in ("1", "true", "on"),
             sort=sort,
             extra=extra,
+            ids=sorted(set(ids)),
         )
+
+    def query_params(self) -> dict[str, str]:
+        """The filters as the list's query string would carry them (for a worker's run)."""
+        params = {
+            "q": self.q,
+            "segment": self.segment or "",
+            "stage": self.stage,
+            "relationship": self.relationship,
+            "owner": self.owner or "",
+            "tag": self.tag or "",
+            "org_unit": self.org_unit or "",
+            "archived": "1" if self.archived else "",
+            "ids": ",".join(map(str, self.ids)),
+            **self.extra,
+        }
+        return {k: str(v) for k, v in params.items() if v}
 
 
 @dataclass
@@ -289,6 +332,8 @@ def _filtered(qs: QuerySet[Customer], filters: CustomerFilter) -> QuerySet[Custo
     """The filters other than visibility and the typed query (and never an unpublished
     bulk load's rows, which no visibility part excludes on its own)."""
     qs = qs.filter(hidden_load_q(), archived_at__isnull=not filters.archived)
+    if filters.ids:
+        qs = qs.filter(pk__in=filters.ids)
     if filters.segment:
         qs = qs.filter(segment_id=filters.segment)
     if filters.stage:
@@ -491,7 +536,7 @@ def customer_list(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     qs = _filtered(Customer.objects.all(), filters)
     parts = customer_visibility_parts(viewer)
-    if filters.q and filters.sort != "name":
+    if filters.q and filters.sort == "recent":
         return _ranked_page(
             viewer=viewer,
             qs=qs,
@@ -511,6 +556,10 @@ def customer_list(
             qs, parts = qs.filter(pk__in=ids), [customer_visibility_q(viewer)]
         else:
             qs = qs.filter(search.row_test | search.substring_test)
+    if filters.sort in SORT_FIELDS:
+        return _column_sorted_page(
+            viewer=viewer, qs=qs, parts=parts, filters=filters, cursor=cursor, limit=limit
+        )
     if filters.sort == "name":
         order = ("name_pinyin", "id")
         if cursor:
@@ -549,6 +598,87 @@ def customer_list(
         next_cursor = _encode_cursor(
             [last.name_pinyin, last.id] if filters.sort == "name" else [last.id]
         )
+    return Page(items=items, next_cursor=next_cursor, filters=filters)
+
+
+def _cursor_value(name: str, raw):
+    """A column sort's cursor value back in the field's type; refused when it is not one."""
+    model_field = Customer._meta.get_field(name)
+    if raw is None:
+        if not model_field.null:
+            raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
+        return None
+    try:
+        if name == "id":
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                return raw
+        elif model_field.get_internal_type() == "DateTimeField" and isinstance(raw, str):
+            value = datetime.fromisoformat(raw)
+            if value.tzinfo is not None:
+                return value
+        elif model_field.get_internal_type() == "DecimalField" and isinstance(raw, str):
+            return Decimal(raw)
+        elif isinstance(raw, str):
+            return raw
+    except (ValueError, InvalidOperation):
+        pass
+    raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _after_q(name: str, desc: bool, value, last_id: int) -> Q:
+    """The rows after (value, id) in the order `name` (asc or desc, empty values last), id."""
+    if name == "id":
+        return Q(id__lt=last_id) if desc else Q(id__gt=last_id)
+    beyond = "lt" if desc else "gt"
+    if value is None:
+        return Q(**{f"{name}__isnull": True, f"id__{beyond}": last_id})
+    return (
+        Q(**{f"{name}__{beyond}": value})
+        | Q(**{name: value, f"id__{beyond}": last_id})
+        | Q(**{f"{name}__isnull": True})
+    )
+
+
+def _column_sorted_page(*, viewer, qs, parts, filters: CustomerFilter, cursor, limit) -> Page:
+    """A page sorted by a column (list_columns.SORT_FIELDS), by keyset: the cursor is the
+    last row's (value, id), so a page costs the same at any depth; customers with no value
+    (no follow-up set) come last, in id order."""
+    name, desc = SORT_FIELDS[filters.sort]
+    if cursor:
+        values = _decode_cursor(cursor)
+        if len(values) != 2 or not isinstance(values[1], int) or isinstance(values[1], bool):
+            raise ValidationFailed.single("cursor", "invalid_cursor", _("Invalid page cursor."))
+        qs = qs.filter(_after_q(name, desc, _cursor_value(name, values[0]), values[1]))
+    if name == "id":
+        order = ("-id",) if desc else ("id",)
+    else:
+        order = (
+            (F(name).desc(nulls_last=True), "-id") if desc else (F(name).asc(nulls_last=True), "id")
+        )
+    keys = (name, "id") if name != "id" else ("id", "id")
+    found: set[tuple] = set()
+    for part_qs in [qs] if parts is None else [qs.filter(part) for part in parts]:
+        found.update(part_qs.order_by(*order).values_list(*keys)[: limit + 1])
+    present = sorted((k for k in found if k[0] is not None), reverse=desc)
+    missing = sorted((k for k in found if k[0] is None), key=lambda k: k[1], reverse=desc)
+    chosen = (present + missing)[: limit + 1]
+    loaded = Customer.objects.select_related("segment", "owner").in_bulk([k[1] for k in chosen])
+    items = [loaded[k[1]] for k in chosen[:limit]]
+    mark_masking(viewer, items)
+    if filters.q:
+        mark_matches(items, filters.q)
+    next_cursor = None
+    if len(chosen) > limit:
+        value, last_id = chosen[limit - 1]
+        next_cursor = _encode_cursor([_jsonable(value), last_id])
     return Page(items=items, next_cursor=next_cursor, filters=filters)
 
 

@@ -2,20 +2,29 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import DomainError, NotFound, ValidationFailed
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.timeline import timeline_for, timeline_kinds
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.web import attach_errors, is_htmx_partial
 
-from . import services
-from .forms import FIELD_MAP, CustomerForm, ImportantDateForm, MergeForm
+from . import bulk, regions, services
+from .forms import FIELD_MAP, REGION_FIELDS, CustomerForm, ImportantDateForm, MergeForm
+from .list_columns import (
+    COLUMNS,
+    NAME_COLUMN,
+    clean_columns,
+    column,
+    header,
+    list_preference,
+    list_preference_save,
+)
 from .list_filters import list_filters
 from .models import Customer, SavedView, Segment, Tag, display_phone
 from .page_panels import customer_panels
@@ -39,18 +48,45 @@ def _get_or_404(request, pk: int) -> Customer:
         raise Http404 from exc
 
 
+def _list_params(request):
+    """The list's query: the user's remembered sort when the link names none (except for a
+    typed search from elsewhere, ranked by how well each customer matches); a sort the link
+    names becomes the remembered one."""
+    params = request.GET.copy()
+    pref = list_preference(request.user)
+    sort = params.get("sort")
+    if not sort and pref.sort and not params.get("q"):
+        params["sort"] = pref.sort
+    elif sort and sort != pref.sort and sort in CustomerFilter.SORTS:
+        pref = list_preference_save(actor=request.user, sort=sort)
+    return params, pref
+
+
 @login_required
 def customer_list_view(request):
+    params, pref = _list_params(request)
     try:
-        filters = CustomerFilter.from_params(request.GET)
-        page = customer_list(viewer=request.user, filters=filters, cursor=request.GET.get("cursor"))
+        filters = CustomerFilter.from_params(params)
+        page = customer_list(viewer=request.user, filters=filters, cursor=params.get("cursor"))
     except DomainError as exc:
         messages.error(request, exc.message)
         filters = CustomerFilter()
         page = customer_list(viewer=request.user, filters=filters)
-    params = request.GET.copy()
     params.pop("cursor", None)
-    context = {"page": page, "filters": filters, "base_query": params.urlencode()}
+    unsorted = params.copy()
+    unsorted.pop("sort", None)
+    columns = [c for c in (column(k) for k in pref.columns) if c]
+    context = {
+        "page": page,
+        "filters": filters,
+        "base_query": params.urlencode(),
+        "unsorted_query": unsorted.urlencode(),
+        "columns": columns,
+        "headers": {c.key: header(filters.sort, c) for c in columns if c.sort},
+        "name_header": header(filters.sort, NAME_COLUMN),
+        "can_bulk": bool(page.items),
+        "inline_fields": INLINE_FIELDS,
+    }
     if is_htmx_partial(request):
         return render(request, "customers/customer_list.html#customer_table", context)
     context.update(
@@ -65,8 +101,195 @@ def customer_list_view(request):
         else [],
         saved_views=SavedView.objects.filter(user=request.user),
         can_create=can_create(request.user),
+        all_columns=_column_choices(pref.columns),
+        bulk_actions=_bulk_actions(request.user),
+        bulk_users=_bulk_users(request.user),
     )
     return render(request, "customers/customer_list.html", context)
+
+
+def _column_choices(chosen: list[str]) -> list[dict]:
+    """Every column for the chooser: chosen ones first, in their order, then the rest."""
+    order = {k: i for i, k in enumerate(chosen)}
+    rows = [
+        {"column": c, "shown": c.key in order, "position": order.get(c.key, len(COLUMNS)) + 1}
+        for c in COLUMNS
+    ]
+    return sorted(rows, key=lambda r: (not r["shown"], r["position"]))
+
+
+def _bulk_actions(user: User) -> list[tuple[str, str]]:
+    allowed = []
+    for key, label in bulk.ACTIONS.items():
+        try:
+            bulk._check_action(user, key)
+        except DomainError:
+            continue
+        allowed.append((key, str(label)))
+    return allowed
+
+
+def _bulk_users(user: User):
+    """Whom customers may be assigned to or shared with from the list."""
+    qs = User.objects.filter(is_active=True, roles__role=Role.SALES).distinct()
+    if not user.is_admin:
+        units = user.managed_unit_ids | {user.org_unit_id}
+        qs = qs.filter(org_unit_id__in=units)
+    return qs.order_by("display_name")[:300]
+
+
+@login_required
+@require_POST
+def list_columns_view(request):
+    """Save the columns the user ticked, in the order of their position numbers."""
+    chosen = []
+    for c in COLUMNS:
+        if request.POST.get(f"show_{c.key}"):
+            raw = (request.POST.get(f"position_{c.key}") or "").strip()
+            position = int(raw) if raw.isdigit() and len(raw) < 4 else len(COLUMNS) + 1
+            # Two columns on one number: the one whose number the person just typed goes
+            # first (typing 1 beside "Revenue" means "Revenue first").
+            moved = 0 if raw != (request.POST.get(f"was_{c.key}") or "") else 1
+            chosen.append((position, moved, COLUMNS.index(c), c.key))
+    keys = clean_columns([key for *_order, key in sorted(chosen)])
+    if not keys:
+        messages.error(request, _("Choose at least one column."))
+    else:
+        list_preference_save(actor=request.user, columns=keys)
+        messages.success(request, _("Columns saved."))
+    query = (request.POST.get("query") or "")[:1000]
+    return redirect(reverse("customers:list") + ("?" + query if query else ""))
+
+
+def _bulk_filters(request) -> CustomerFilter:
+    """The rows a bulk action is for: the ticked ones, or every row of the filter."""
+    data = request.POST
+    if data.get("scope") == "filter":
+        query = QueryDict((data.get("query") or "")[:2000]).copy()
+        query.pop("cursor", None)
+        query.pop("ids", None)
+        return CustomerFilter.from_params(query)
+    ids = data.getlist("ids")
+    if not ids:
+        raise ValidationFailed.single(
+            "ids", "required", _("Tick the customers to act on, or choose the whole filter.")
+        )
+    return CustomerFilter(ids=CustomerFilter.from_params({"ids": ",".join(ids)}).ids)
+
+
+@login_required
+@require_POST
+def customer_bulk_view(request):
+    """A bulk action: first its plan to confirm (what will happen, an optional comment),
+    then, when confirmed, the run. Cancelling the confirmation changes nothing."""
+    action = request.POST.get("action") or ""
+    params = {"user": request.POST.get("user", ""), "tag": request.POST.get("tag", "")}
+    try:
+        filters = _bulk_filters(request)
+        if action == "export":
+            qd = QueryDict(mutable=True)
+            qd.update(filters.query_params())
+            qd["format"] = request.POST.get("format") or "csv"
+            return redirect(reverse("transfer:customer_export") + "?" + qd.urlencode())
+        if request.POST.get("confirm") == "1":
+            result = bulk.bulk_start(
+                actor=request.user,
+                filters=filters,
+                action=action,
+                params=params,
+                comment=request.POST.get("comment", ""),
+            )
+        else:
+            plan = bulk.bulk_plan(actor=request.user, filters=filters, action=action, params=params)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        query = (request.POST.get("query") or "")[:1000]
+        return redirect(reverse("customers:list") + ("?" + query if query else ""))
+    if request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "customers/bulk_confirm.html",
+            {
+                "plan": plan,
+                "post": request.POST,
+                "ids": request.POST.getlist("ids"),
+                "query": (request.POST.get("query") or "")[:2000],
+            },
+        )
+    if result.queued:
+        messages.success(
+            request,
+            _("The action runs in the background; you will be notified when it is done."),
+        )
+    else:
+        messages.success(
+            request,
+            _("%(done)s customers changed, %(refused)s refused.")
+            % {"done": result.done, "refused": result.refused},
+        )
+        for reason in result.reasons:
+            messages.warning(request, reason)
+    query = (request.POST.get("query") or "")[:1000]
+    return redirect(reverse("customers:list") + ("?" + query if query else ""))
+
+
+# Fields a list cell edits in place (htmx), each validated by the customer form itself.
+INLINE_FIELDS = ("company", "stage", "relationship")
+
+
+def _inline_form(request, customer: Customer, name: str, data=None) -> CustomerForm:
+    """The customer form reduced to one field: the same validation as the edit page."""
+    form = CustomerForm(data, instance=customer, actor=request.user, creating=False)
+    form.fields = {name: form.fields[name]}
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_inline_edit_view(request, pk: int, field: str):
+    """One list cell: GET shows its editor, POST saves it through customer_update (errors
+    beside the field), ?cancel=1 shows the cell again."""
+    if field not in INLINE_FIELDS:
+        raise Http404
+    customer = _get_or_404(request, pk)
+    context = {"c": customer, "field": field, "col": column(field), "inline_fields": INLINE_FIELDS}
+    if request.GET.get("cancel") or not can_edit(request.user, customer):
+        return render(request, "customers/partials/list_cell.html", context)
+    if request.method == "GET":
+        form = _inline_form(request, customer, field)
+        context.update(form=form, bound=form[field])
+        return render(request, "customers/partials/list_cell_edit.html", context)
+    form = _inline_form(request, customer, field, request.POST)
+    if form.is_valid():
+        try:
+            customer = services.customer_update(
+                actor=request.user,
+                customer_id=pk,
+                data={field: form.cleaned_data[field]},
+            )
+        except DomainError as exc:
+            attach_errors(form, exc, FIELD_MAP)
+        else:
+            customer = _get_or_404(request, pk)
+            context["c"] = customer
+            context["saved"] = True
+            return render(request, "customers/partials/list_cell.html", context)
+    context.update(form=form, bound=form[field])
+    return render(request, "customers/partials/list_cell_edit.html", context)
+
+
+@login_required
+def region_fields_view(request):
+    """The 省/市/区 selects again, the lists below a changed province or city reloaded."""
+    initial = {name: (request.GET.get(name) or "")[:30] for name in REGION_FIELDS}
+    if initial["province"] not in regions.provinces():
+        initial = {"province": "", "city": "", "district": ""}
+    elif initial["city"] not in regions.cities(initial["province"]):
+        initial.update(city="", district="")
+    elif initial["district"] not in regions.districts(initial["province"], initial["city"]):
+        initial["district"] = ""
+    form = CustomerForm(initial=initial, actor=request.user, creating=True)
+    return render(request, "customers/partials/region_fields.html", {"form": form})
 
 
 def _owner_choices(user: User):

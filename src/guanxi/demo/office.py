@@ -13,12 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from guanxi.core.models import OrgUnit, User
+from guanxi.customers.demo import demo_lapse_protection
 from guanxi.customers.models import Customer
 from guanxi.interactions.services import interaction_log
 from guanxi.reception.models import DutyRoster
 from guanxi.reception.services import (
     Registration,
     dispute_open,
+    pool_sweep,
     roster_set,
     visit_register,
     visit_register_and_receive,
@@ -26,6 +28,7 @@ from guanxi.reception.services import (
 from guanxi.sales import services
 from guanxi.sales.models import Deal, Quote
 
+POOL_CUSTOMERS = 6
 WALK_INS = [
     ("13600000001", "韩梅梅", "walk_in", "visit"),
     ("13600000002", "李雷", "walk_in", "visit"),
@@ -44,7 +47,7 @@ def demo_office(*, seed: int = 23) -> dict:
     if DutyRoster.objects.exists():
         return {}
     rng = random.Random(seed)
-    made = {"visits": 0, "calls": 0, "quotes": 0, "instalments": 0, "disputes": 0}
+    made = {"visits": 0, "calls": 0, "quotes": 0, "instalments": 0, "disputes": 0, "pool": 0}
     users = {u.username: u for u in User.objects.all()}
     desk, sales1, sales2 = users.get("reception"), users.get("sales1"), users.get("sales2")
     manager, finance = users.get("manager"), users.get("finance")
@@ -145,4 +148,17 @@ def demo_office(*, seed: int = 23) -> dict:
             party_ids=[sales1.pk, sales2.pk],
         )
         made["disputes"] += 1
+
+    # The public pool (公海): a few of sales2's customers whose protection ran out weeks ago
+    # with no contact since, returned to the branch's pool by the real sweep, as the worker
+    # would have done; salespeople can claim them on the pool page.
+    lapsed = list(
+        Customer.objects.filter(owner=sales2, archived_at__isnull=True, deals__isnull=True)
+        .exclude(pk=contested.pk if contested else 0)
+        .order_by("id")
+        .values_list("pk", flat=True)[:POOL_CUSTOMERS]
+    )
+    long_ago = timezone.now() - timedelta(days=120)
+    demo_lapse_protection(lapsed, since=long_ago)
+    made["pool"] = pool_sweep()
     return made

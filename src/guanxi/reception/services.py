@@ -939,18 +939,10 @@ def dispute_decide(
 # ---- redistribution ------------------------------------------------------------------------
 
 
-def redistribute(
-    *,
-    actor: User,
-    from_user_id: int,
-    to_user_ids: list[int],
-    method: str,
-    reason: str,
-    seed: int | None = None,
-) -> dict[int, int]:
-    """Case 12: a salesperson leaves or takes long leave; the manager spreads their customers
-    evenly (round robin) or at random among chosen colleagues. History stays; each new owner
-    is notified and finds the customers on the follow-up cadence counted from now (C2)."""
+def _redistribute_check(
+    *, actor: User, from_user_id: int, to_user_ids: list[int], method: str
+) -> tuple[User, list[User]]:
+    """The source and the new owners of a redistribution, checked (who may, whom to)."""
     if method not in ("even", "random"):
         raise ValidationFailed.single("method", "invalid_choice", _("Even or random."))
     if not to_user_ids:
@@ -974,6 +966,55 @@ def redistribute(
         raise ValidationFailed.single(
             "to", "invalid_user", _("Every new owner must be an active salesperson you manage.")
         )
+    return source, targets
+
+
+@dataclass
+class RedistributionPlan:
+    """What a redistribution would do, for the manager to confirm (nothing changed yet)."""
+
+    source: User
+    targets: list[User]
+    count: int
+    method: str
+    # (new owner, how many) when spread evenly; at random, only the total is known.
+    shares: list[tuple[User, int]]
+
+
+def redistribute_preview(
+    *, actor: User, from_user_id: int, to_user_ids: list[int], method: str
+) -> RedistributionPlan:
+    """The same checks as `redistribute`, and how many customers would go to whom."""
+    source, targets = _redistribute_check(
+        actor=actor, from_user_id=from_user_id, to_user_ids=to_user_ids, method=method
+    )
+    count = Customer.objects.filter(owner_id=source.pk, archived_at__isnull=True).count()
+    n = len(targets)
+    shares = [(t, count // n + (1 if i < count % n else 0)) for i, t in enumerate(targets)]
+    return RedistributionPlan(
+        source=source,
+        targets=targets,
+        count=count,
+        method=method,
+        shares=shares if method == "even" else [],
+    )
+
+
+def redistribute(
+    *,
+    actor: User,
+    from_user_id: int,
+    to_user_ids: list[int],
+    method: str,
+    reason: str,
+    seed: int | None = None,
+) -> dict[int, int]:
+    """Case 12: a salesperson leaves or takes long leave; the manager spreads their customers
+    evenly (round robin) or at random among chosen colleagues. History stays; each new owner
+    is notified and finds the customers on the follow-up cadence counted from now (C2)."""
+    source, targets = _redistribute_check(
+        actor=actor, from_user_id=from_user_id, to_user_ids=to_user_ids, method=method
+    )
     now = timezone.now()
     counts = {t.pk: 0 for t in targets}
     with transaction.atomic():

@@ -427,14 +427,23 @@ def redistribute_view(request):
     if not request.user.is_admin:
         people = people.filter(org_unit_id__in=request.user.managed_unit_ids)
     if request.method == "POST":
+        # First the plan ("674 customers move from 王强 to 3 people"), then, only when the
+        # manager confirms it, the move: a cancelled confirmation changes nothing.
+        args = {
+            "actor": request.user,
+            "from_user_id": _int_or_none(request.POST.get("from")) or 0,
+            "to_user_ids": list(_ids(request.POST.getlist("to"))),
+            "method": request.POST.get("method", "even"),
+        }
         try:
-            counts = services.redistribute(
-                actor=request.user,
-                from_user_id=_int_or_none(request.POST.get("from")) or 0,
-                to_user_ids=list(_ids(request.POST.getlist("to"))),
-                method=request.POST.get("method", "even"),
-                reason=request.POST.get("reason", ""),
-            )
+            if request.POST.get("confirm") != "1":
+                plan = services.redistribute_preview(**args)
+                return render(
+                    request,
+                    "reception/redistribute_confirm.html",
+                    {"plan": plan, "reason": request.POST.get("reason", "")[:500]},
+                )
+            counts = services.redistribute(**args, reason=request.POST.get("reason", "")[:500])
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

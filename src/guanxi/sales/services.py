@@ -336,7 +336,7 @@ def deal_move(*, actor: User, deal_id: int, to_stage: str, lost_reason: str = ""
     return deal
 
 
-def _set_stage(deal: Deal, to_stage: str, actor, data=None) -> None:
+def _set_stage(deal: Deal, to_stage: str, actor, data=None, note: str = "") -> None:
     before = deal.stage
     now = timezone.now()
     deal.stage, deal.stage_changed_at, deal.updated_at = to_stage, now, now
@@ -344,7 +344,13 @@ def _set_stage(deal: Deal, to_stage: str, actor, data=None) -> None:
         deal.closed_at = now
     deal.save()
     _event(deal, "stage", actor, data, from_stage=before, to_stage=to_stage)
-    audit_record(actor=actor, verb="deal.stage", target=deal, changes={"stage": [before, to_stage]})
+    audit_record(
+        actor=actor,
+        verb="deal.stage",
+        target=deal,
+        changes={"stage": [before, to_stage]},
+        note=note[:500],
+    )
     webhook_emit(
         "deal.stage_changed",
         {
@@ -434,21 +440,42 @@ def deal_take_deposit(
     return deal
 
 
-def agreement_issue(*, actor: User, deal_id: int) -> Agreement:
-    """认购书: numbered, snapshotted, four copies; the unit becomes subscribed."""
+def _agreement_check(actor: User, deal: Deal) -> None:
+    if not _can_work(actor, deal):
+        raise Forbidden(_("Only the deal's owner or a manager issues the agreement."))
+    if deal.agreements.filter(kind=Agreement.Kind.AGREEMENT).exists():
+        raise Conflict(
+            _("This deal already has its agreement; issue an amendment."), code="already_issued"
+        )
+    if deal.stage not in DEPOSIT_STAGES:
+        raise Conflict(
+            _("Take a deposit before issuing the subscription agreement."),
+            code="deposit_required",
+        )
+
+
+def agreement_preview(*, actor: User, deal_id: int) -> dict:
+    """What the 认购书 would say (buyer, unit, price, deposit, balance), with the same checks
+    as issuing it, for the person to confirm first; nothing is written."""
+    deal = (
+        Deal.objects.visible_to(actor)
+        .select_related("customer", "unit", "owner", "product")
+        .filter(pk=deal_id)
+        .first()
+    )
+    if deal is None:
+        raise NotFound(_("Deal not found."))
+    _agreement_check(actor, deal)
+    deposits = money_sum(deal.instalments.exclude(status=Instalment.Status.CANCELLED))
+    return _snapshot(deal, deposits)
+
+
+def agreement_issue(*, actor: User, deal_id: int, note: str = "") -> Agreement:
+    """认购书: numbered, snapshotted, four copies; the unit becomes subscribed. `note` (the
+    person's comment on the confirmation) goes on the stage change's audit entry."""
     with transaction.atomic():
         deal = _deal_for_update(actor, deal_id)
-        if not _can_work(actor, deal):
-            raise Forbidden(_("Only the deal's owner or a manager issues the agreement."))
-        if deal.agreements.filter(kind=Agreement.Kind.AGREEMENT).exists():
-            raise Conflict(
-                _("This deal already has its agreement; issue an amendment."), code="already_issued"
-            )
-        if deal.stage not in DEPOSIT_STAGES:
-            raise Conflict(
-                _("Take a deposit before issuing the subscription agreement."),
-                code="deposit_required",
-            )
+        _agreement_check(actor, deal)
         deposits = money_sum(deal.instalments.exclude(status=Instalment.Status.CANCELLED))
         agreement = Agreement.objects.create(
             deal=deal,
@@ -459,7 +486,7 @@ def agreement_issue(*, actor: User, deal_id: int) -> Agreement:
         )
         if deal.unit_id:
             _unit_move(deal.unit, Unit.SUBSCRIBED, deal=deal, actor=actor)
-        _set_stage(deal, Stage.SUBSCRIPTION, actor, {"agreement": agreement.number})
+        _set_stage(deal, Stage.SUBSCRIPTION, actor, {"agreement": agreement.number}, note=note)
     return agreement
 
 
@@ -600,8 +627,10 @@ def payment_record(
     order_id: int | None = None,
     instalment_id: int | None = None,
     received_at=None,
+    note: str = "",
 ) -> Payment:
-    """Finance records money received, against a deal's instalment or a retail order."""
+    """Finance records money received, against a deal's instalment or a retail order.
+    `note` (the comment given on the web page's confirmation) goes on the audit entry."""
     _require_finance(actor)
     amount = money(amount)
     if method not in Payment.Method.values:
@@ -631,6 +660,7 @@ def payment_record(
                 verb="payment.record",
                 target=payment,
                 changes={"amount": [None, str(amount)], "receipt": [None, receipt_number]},
+                note=note[:500],
             )
             webhook_emit(
                 "payment.recorded",
@@ -936,7 +966,7 @@ def _list_price(product: Product) -> Decimal:
     return entry.price if entry else product.list_price
 
 
-def quote_decide(*, actor: User, quote_id: int, approve: bool) -> Quote:
+def quote_decide(*, actor: User, quote_id: int, approve: bool, note: str = "") -> Quote:
     with transaction.atomic():
         quote = (
             Quote.objects.select_for_update()
@@ -956,6 +986,7 @@ def quote_decide(*, actor: User, quote_id: int, approve: bool) -> Quote:
             verb="quote.approve" if approve else "quote.reject",
             target=quote.customer,
             changes={"price": [None, str(quote.price)]},
+            note=note[:500],
         )
     return quote
 
@@ -1042,7 +1073,7 @@ def _check_change_allowed(deal: Deal, kind: str, data: dict) -> None:
             )
 
 
-def change_decide(*, actor: User, change_id: int, approve: bool) -> ChangeRequest:
+def change_decide(*, actor: User, change_id: int, approve: bool, note: str = "") -> ChangeRequest:
     """A manager approves (and the change is carried out at once) or rejects."""
     with transaction.atomic():
         change = (
@@ -1074,7 +1105,8 @@ def change_decide(*, actor: User, change_id: int, approve: bool) -> ChangeReques
             actor=actor,
             verb=f"deal.{change.kind}." + ("approve" if approve else "reject"),
             target=deal,
-            note=change.reason,
+            # The request's reason, then the approver's comment from the confirmation.
+            note=(change.reason + (f" — {note.strip()}" if note.strip() else ""))[:1000],
         )
     return change
 

@@ -247,9 +247,25 @@ def deposit_view(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def agreement_issue_view(request, pk: int):
-    return _deal_action(request, pk, services.agreement_issue, _("Subscription agreement issued."))
+    """GET: what the 认购书 will say, to confirm (it cannot be altered once issued, only
+    amended through a change request); POST: issue it, with the optional comment."""
+    if request.method == "POST":
+        return _deal_action(
+            request,
+            pk,
+            services.agreement_issue,
+            _("Subscription agreement issued."),
+            note=request.POST.get("comment", "")[:500],
+        )
+    deal = _deal_or_404(request, pk)
+    try:
+        preview = services.agreement_preview(actor=request.user, deal_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("sales:deal", pk=pk)
+    return render(request, "sales/agreement_confirm.html", {"deal": deal, "preview": preview})
 
 
 @login_required
@@ -283,6 +299,20 @@ def payment_view(request, pk: int):
         )
         return redirect("sales:deal", pk=pk)
     data = form.cleaned_data
+    if request.POST.get("preview") == "1":
+        # The deal page's form asks first: money recorded cannot be taken back by finance
+        # alone (a refund is a change request). A direct post (a script) records at once.
+        instalment = deal.instalments.filter(pk=data.get("instalment") or 0).first()
+        return render(
+            request,
+            "sales/payment_confirm.html",
+            {
+                "deal": deal,
+                "data": data,
+                "method_label": dict(form.fields["method"].choices).get(data["method"], ""),
+                "instalment": instalment,
+            },
+        )
     try:
         with collect_effects() as effects:
             services.payment_record(
@@ -292,6 +322,7 @@ def payment_view(request, pk: int):
                 method=data["method"],
                 receipt_number=data["receipt_number"],
                 instalment_id=data.get("instalment"),
+                note=request.POST.get("comment", "")[:500],
             )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -357,6 +388,21 @@ def change_view(request, pk: int):
     )
 
 
+def _approval_to_confirm(request) -> dict | None:
+    """?confirm=quote|change&pk=…&decision=approve|reject: the one decision to confirm, with
+    what it does; None for the list (or when the item is no longer waiting)."""
+    target, raw = request.GET.get("confirm", ""), request.GET.get("pk", "")
+    if target not in ("quote", "change") or not raw.isdigit() or len(raw) > 18:
+        return None
+    decision = "approve" if request.GET.get("decision") == "approve" else "reject"
+    rows = pending_quotes(request.user) if target == "quote" else pending_changes(request.user)
+    item = rows.filter(pk=int(raw)).first()
+    if item is None:
+        messages.error(request, _("This request is no longer waiting for a decision."))
+        return None
+    return {"target": target, "item": item, "decision": decision}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def approvals_view(request):
@@ -367,16 +413,20 @@ def approvals_view(request):
         target = request.POST.get("target", "")
         pk = request.POST.get("pk", "")
         pk = int(pk) if pk.isdigit() else 0
+        note = request.POST.get("comment", "")[:500]
         try:
             if target == "quote":
-                services.quote_decide(actor=request.user, quote_id=pk, approve=approve)
+                services.quote_decide(actor=request.user, quote_id=pk, approve=approve, note=note)
             else:
-                services.change_decide(actor=request.user, change_id=pk, approve=approve)
+                services.change_decide(actor=request.user, change_id=pk, approve=approve, note=note)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Approved.") if approve else _("Rejected."))
         return redirect("sales:approvals")
+    confirm = _approval_to_confirm(request)
+    if confirm:
+        return render(request, "sales/approval_confirm.html", confirm)
     return render(
         request,
         "sales/approvals.html",
