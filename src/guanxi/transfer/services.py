@@ -26,9 +26,16 @@ from .engine import (
     read_progress,
     runner_for,
 )
-from .fields import IGNORE, auto_mapping, header_signature, target_keys, targets_for
+from .fields import (
+    IGNORE,
+    auto_mapping,
+    header_signature,
+    normalise_header,
+    target_keys,
+    targets_for,
+)
 from .models import ImportJob, ImportMapping
-from .parser import UnreadableFile, file_format, inspect
+from .parser import ENCODINGS, UnreadableFile, file_format, inspect
 
 STALE_SECONDS = 120  # a running job whose progress file is older than this has died
 CLAIM_GRACE_SECONDS = 30  # claimed, no progress file yet: starting, not dead
@@ -189,12 +196,83 @@ def import_upload(
         sha256=digest.hexdigest(),
         file_format=info.file_format,
         encoding=info.encoding,
+        encoding_sure=info.encoding_sure,
+        delimiter=info.delimiter if info.file_format == "csv" else "",
+        sheet=info.sheet,
+        sheets=info.sheets,
         header_line=info.header_line,
         headers=info.headers,
         preview=info.preview,
         mapping=mapping,
         options=dict(DEFAULT_OPTIONS),
     )
+
+
+def import_reread(*, actor: User, job_id: int, encoding: str = "", sheet: str = "") -> ImportJob:
+    """Read an uploaded file again with the encoding or the sheet the user chose on the
+    mapping page: new headers, preview and proposed mapping."""
+    _require_importer(actor)
+    with transaction.atomic():
+        job = import_job_get(viewer=actor, pk=job_id)
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != ImportJob.State.UPLOADED:
+            raise ValidationFailed.single(
+                "state", "already_started", _("This import has already been started.")
+            )
+        if encoding and (job.file_format != "csv" or encoding not in ENCODINGS):
+            raise ValidationFailed.single("encoding", "invalid_choice", _("Unknown encoding."))
+        if sheet and sheet not in job.sheets:
+            raise ValidationFailed.single(
+                "sheet", "invalid_choice", _("The workbook has no visible sheet of that name.")
+            )
+        path = import_dir() / job.file_path
+        try:
+            info = inspect(
+                path,
+                job.file_name,
+                job.kind,
+                encoding=encoding or (job.encoding if job.file_format == "csv" else ""),
+                sheet=sheet or job.sheet,
+            )
+        except (UnreadableFile, LookupError, UnicodeError) as exc:
+            raise ValidationFailed.single(
+                "file", "unreadable", _("This file cannot be read as a table: %s") % exc
+            ) from exc
+        remembered = ImportMapping.objects.filter(
+            user=actor, kind=job.kind, signature=header_signature(info.headers)
+        ).first()
+        job.mapping = remembered.mapping if remembered else auto_mapping(job.kind, info.headers)
+        if encoding:
+            job.encoding, job.encoding_sure = encoding, True
+        if job.file_format == "csv":
+            job.delimiter = info.delimiter
+        job.sheet = info.sheet
+        job.header_line, job.headers, job.preview = info.header_line, info.headers, info.preview
+        job.save(
+            update_fields=[
+                "mapping",
+                "encoding",
+                "encoding_sure",
+                "delimiter",
+                "sheet",
+                "header_line",
+                "headers",
+                "preview",
+            ]
+        )
+    return job
+
+
+def duplicate_headers(job: ImportJob) -> list[tuple[str, list[int]]]:
+    """(header, 1-based column numbers) of the headers the file has more than once."""
+    seen: dict[str, list[int]] = {}
+    for index, header in enumerate(job.headers):
+        key = normalise_header(header)
+        if key:
+            seen.setdefault(key, []).append(index)
+    return [
+        (job.headers[cols[0]], [c + 1 for c in cols]) for cols in seen.values() if len(cols) > 1
+    ]
 
 
 _ZIP = b"PK\x03\x04"
