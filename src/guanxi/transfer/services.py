@@ -423,6 +423,15 @@ def import_configure(
             raise ValidationFailed.single(
                 "state", "already_started", _("This import has already been started.")
             )
+        if job.file_removed_at is not None:
+            raise ValidationFailed.single(
+                "file",
+                "file_removed",
+                _(
+                    "The uploaded file was removed from the server some days after the import "
+                    "ended. Upload it again to import it."
+                ),
+            )
         job.mapping = _check_mapping(job, mapping)
         job.options = _check_options(actor, job, options, job.mapping)
         # The worker reports errors in the language of whoever started the import.
@@ -456,6 +465,15 @@ def import_rerun(*, actor: User, job_id: int) -> ImportJob:
             raise ValidationFailed.single("state", "running", _("This import is still running."))
         if job.state == ImportJob.State.UPLOADED:
             raise ValidationFailed.single("state", "not_mapped", _("Map the columns first."))
+        if job.file_removed_at is not None:
+            raise ValidationFailed.single(
+                "file",
+                "file_removed",
+                _(
+                    "The uploaded file was removed from the server some days after the import "
+                    "ended. Upload it again to import it."
+                ),
+            )
         ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
         job.state = ImportJob.State.QUEUED
         transaction.on_commit(lambda: _enqueue(job.pk))
@@ -481,3 +499,48 @@ def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None
 def import_file_delete(job: ImportJob) -> None:
     """Remove a job's stored upload (kept by default: it is what a re-run reads)."""
     (import_dir() / job.file_path).unlink(missing_ok=True)
+
+
+# States whose upload no longer serves anyone after a while: finished (a re-run of a
+# succeeded import only matches), refused (rejected rows, failed), or never mapped.
+_DONE_WITH_FILE = (
+    ImportJob.State.SUCCEEDED,
+    ImportJob.State.REJECTED,
+    ImportJob.State.FAILED,
+    ImportJob.State.UPLOADED,
+)
+
+
+def remove_old_uploads(*, now=None) -> int:
+    """Remove from disk the uploads of jobs that ended (or were left unmapped) more than
+    GUANXI_IMPORT_KEEP_DAYS ago, and files in the import folder no job refers to (an upload
+    cut off mid-way) older than a day. The job, its counts and its error report stay. Run
+    daily by `guanxi scheduler`; idempotent. Returns the number of files removed."""
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(days=settings.GUANXI_IMPORT_KEEP_DAYS)
+    removed = 0
+    old = ImportJob.objects.filter(state__in=_DONE_WITH_FILE, file_removed_at__isnull=True).filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    )
+    for job in old.only("pk", "file_path"):
+        # A conditional UPDATE first: a job re-run meanwhile (now queued) keeps its file.
+        if ImportJob.objects.filter(pk=job.pk, state__in=_DONE_WITH_FILE).update(
+            file_removed_at=now
+        ):
+            path = import_dir() / job.file_path
+            if path.exists():
+                path.unlink(missing_ok=True)
+                removed += 1
+    folder = import_dir()
+    if folder.is_dir():
+        known = set(ImportJob.objects.values_list("file_path", flat=True))
+        stray_before = (now - timezone.timedelta(days=1)).timestamp()
+        for path in folder.iterdir():
+            # Uploads are <uuid hex>.<format>; progress files and error reports are kept.
+            stem, _dot, suffix = path.name.partition(".")
+            if suffix not in ("csv", "xlsx", "xls") or len(stem) != 32 or path.name in known:
+                continue
+            if path.is_file() and path.stat().st_mtime < stray_before:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
