@@ -146,21 +146,22 @@ def restore(path: Path, alias: str = "default") -> None:
                 "dump starts with PGDMP). Nothing was changed."
             )
         )
-    connections[alias].close()
     if engine == "sqlite":
-        _sqlite_restore(path, Path(_db(alias)["NAME"]))
+        _sqlite_restore(path, Path(_db(alias)["NAME"]), alias)
     else:
+        connections[alias].close()
         _pg_restore(alias, path)
 
 
-def _sqlite_restore(backup_file: Path, target: Path) -> None:
+def _sqlite_restore(backup_file: Path, target: Path, alias: str = "default") -> None:
     # Check a private copy, so a backup file is never modified by being read.
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "probe.sqlite3"
         shutil.copyfile(backup_file, probe)
         src = sqlite3.connect(probe)
         try:
-            _check_sqlite(src)
+            _check_sqlite(src)  # before anything is touched: a refused file changes nothing
+            connections[alias].close()
             # The backup API writes into the live file through SQLite's own locking, so the
             # WAL and any open connections stay coherent (a plain file copy would not).
             dst = sqlite3.connect(target, timeout=60)
