@@ -5,6 +5,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -517,7 +518,7 @@ def remove_old_uploads(*, now=None) -> int:
     cut off mid-way) older than a day. The job, its counts and its error report stay. Run
     daily by `guanxi scheduler`; idempotent. Returns the number of files removed."""
     now = now or timezone.now()
-    cutoff = now - timezone.timedelta(days=settings.GUANXI_IMPORT_KEEP_DAYS)
+    cutoff = now - timedelta(days=settings.GUANXI_IMPORT_KEEP_DAYS)
     removed = 0
     old = ImportJob.objects.filter(state__in=_DONE_WITH_FILE, file_removed_at__isnull=True).filter(
         Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
@@ -534,7 +535,7 @@ def remove_old_uploads(*, now=None) -> int:
     folder = import_dir()
     if folder.is_dir():
         known = set(ImportJob.objects.values_list("file_path", flat=True))
-        stray_before = (now - timezone.timedelta(days=1)).timestamp()
+        stray_before = (now - timedelta(days=1)).timestamp()
         for path in folder.iterdir():
             # Uploads are <uuid hex>.<format>; progress files and error reports are kept.
             stem, _dot, suffix = path.name.partition(".")
