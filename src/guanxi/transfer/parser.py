@@ -231,9 +231,9 @@ def _csv_rows(
     # error ("too long"), not a refused file. The upload limit bounds the memory.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     counter = _CountingReader(open(path, "rb", buffering=0))  # noqa: SIM115 - closed below
-    # Bytes that are not text in this encoding become U+FFFD, and their cell an UnreadableCell
-    # (that row is reported); a UTF-8 or GB18030 file never has any (GB18030 reads every
-    # byte sequence), so the check costs one test per row.
+    # Bytes that are not text in this encoding (a wrong encoding chosen, a damaged file)
+    # become U+FFFD, and their cell an UnreadableCell: that row is reported. The check is one
+    # join and one search per row (about 0.2-0.9 us, under 2 % of a row's import time).
     text = io.TextIOWrapper(
         io.BufferedReader(counter, buffer_size=1 << 20),
         encoding=encoding,
@@ -241,14 +241,13 @@ def _csv_rows(
         newline="",
     )
     line = 1
-    may_have_bad = encoding not in ("utf-8", "utf-8-sig", "gb18030")
     try:
         if not delimiter:
             delimiter = _sniff_delimiter(text.readline())
             text.seek(0)
         reader = csv.reader(text, delimiter=delimiter)
         for n, record in enumerate(reader):
-            if may_have_bad and _BAD_BYTES in "".join(record):
+            if _BAD_BYTES in "".join(record):
                 record = _unreadable_cells(record)
             yield line, record
             line = reader.line_num + 1
