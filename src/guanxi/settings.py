@@ -255,6 +255,10 @@ GUANXI_PERIODIC_TASKS = [
         "guanxi.core.tasks.refresh_planner_statistics",
         int(os.environ.get("PLANNER_STATISTICS_SECONDS", "86400")),
     ),
+    (
+        "guanxi.transfer.tasks.remove_old_import_files",
+        int(os.environ.get("IMPORT_CLEANUP_SECONDS", "86400")),
+    ),
 ]
 # A task row RUNNING longer than this is taken for lost (its worker died) and marked FAILED.
 GUANXI_TASK_TIMEOUT_SECONDS = int(os.environ.get("GUANXI_TASK_TIMEOUT_SECONDS", "900"))
@@ -273,6 +277,8 @@ GUANXI_WEBHOOK_BACKOFF = [60, 300, 1800, 7200, 43200]
 # Imports (C8): uploaded files, progress and error reports live here.
 GUANXI_IMPORT_DIR = Path(os.environ.get("GUANXI_IMPORT_DIR", VAR_DIR / "imports"))
 GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_MB", "500")) * 1024 * 1024
+# Days an uploaded file is kept after its import ended (for "run again"), then removed.
+GUANXI_IMPORT_KEEP_DAYS = int(os.environ.get("GUANXI_IMPORT_KEEP_DAYS", "7"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class BackupError(Exception):
@@ -92,37 +93,75 @@ def _sqlite_backup(source: Path, target: Path) -> None:
 
 
 def _check_sqlite(conn: sqlite3.Connection) -> None:
-    result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    # A file that is no SQLite database at all (a text file, a PostgreSQL dump, a picture)
+    # or a truncated copy makes SQLite raise, not answer: each gets a sentence.
+    try:
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        has_migrations = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='django_migrations'"
+        ).fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise BackupError(
+                _(
+                    "This file is not a Guanxi backup: it is not an SQLite database. Give the "
+                    "file `guanxi backup` wrote (guanxi-….sqlite3). Nothing was changed."
+                )
+            ) from exc
+        raise BackupError(
+            _(
+                "This backup is damaged or incomplete (it was cut short while being copied?). "
+                "Use another backup. Nothing was changed."
+            )
+        ) from exc
     if result != "ok":
-        raise BackupError(f"integrity_check failed: {result}")
-    has_migrations = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='django_migrations'"
-    ).fetchone()[0]
+        raise BackupError(
+            _(
+                "This backup is damaged or incomplete (SQLite's check found: %(result)s). Use "
+                "another backup. Nothing was changed."
+            )
+            % {"result": result}
+        )
     if not has_migrations:
-        raise BackupError("This file is not a Guanxi database (no django_migrations table).")
+        raise BackupError(
+            _(
+                "This file is not a Guanxi database (no django_migrations table). Nothing was "
+                "changed."
+            )
+        )
 
 
 def restore(path: Path, alias: str = "default") -> None:
     """Replace the database's contents with the backup at `path`. Stop the server first."""
     path = Path(path)
-    if not path.exists():
-        raise BackupError(f"No backup at {path}.")
+    if not path.is_file():
+        raise BackupError(_("No backup at %(path)s.") % {"path": path})
     engine = engine_of(alias)
-    connections[alias].close()
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if engine == "postgresql" and not head.startswith(b"PGDMP"):
+        raise BackupError(
+            _(
+                "This file is not a Guanxi backup of a PostgreSQL database (a `guanxi backup` "
+                "dump starts with PGDMP). Nothing was changed."
+            )
+        )
     if engine == "sqlite":
-        _sqlite_restore(path, Path(_db(alias)["NAME"]))
+        _sqlite_restore(path, Path(_db(alias)["NAME"]), alias)
     else:
+        connections[alias].close()
         _pg_restore(alias, path)
 
 
-def _sqlite_restore(backup_file: Path, target: Path) -> None:
+def _sqlite_restore(backup_file: Path, target: Path, alias: str = "default") -> None:
     # Check a private copy, so a backup file is never modified by being read.
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "probe.sqlite3"
         shutil.copyfile(backup_file, probe)
         src = sqlite3.connect(probe)
         try:
-            _check_sqlite(src)
+            _check_sqlite(src)  # before anything is touched: a refused file changes nothing
+            connections[alias].close()
             # The backup API writes into the live file through SQLite's own locking, so the
             # WAL and any open connections stay coherent (a plain file copy would not).
             dst = sqlite3.connect(target, timeout=60)
@@ -171,6 +210,21 @@ def _pg_dump(alias: str, target: Path) -> None:
 
 def _pg_restore(alias: str, backup_file: Path) -> None:
     env, url = _pg_env_and_url(alias)
+    if shutil.which("pg_restore") is None:
+        _run(["pg_restore"], env)  # says what to install
+    try:
+        _pg_restore_run(env, url, backup_file)
+    except BackupError as exc:
+        raise BackupError(
+            _(
+                "This backup could not be restored; it may be damaged or incomplete. Nothing "
+                "was changed (the restore runs in one transaction). Details: %(details)s"
+            )
+            % {"details": exc}
+        ) from exc
+
+
+def _pg_restore_run(env: dict, url: str, backup_file: Path) -> None:
     _run(
         [
             "pg_restore",

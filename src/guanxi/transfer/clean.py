@@ -54,6 +54,8 @@ def _forget_region(*, setting, **kwargs) -> None:
 
 def clean_phone(raw: str) -> Phone:
     text = fold(raw)
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]  # a number a spreadsheet stored as a decimal: 19900800003.0
     digits = _PHONE_NOISE.sub("", text)
     if digits.startswith("+86"):
         digits = digits[3:]

@@ -62,7 +62,7 @@ from .bulk import Inserter, allocate_ids, delete_rows, lookup, update_rows
 from .clean import CellError
 from .fields import targets_for
 from .models import ImportJob, ImportKey
-from .parser import UnreadableFile, is_empty, raw_rows, xlsx_row_count
+from .parser import EXCEL_ERRORS, UnreadableCell, UnreadableFile, is_empty, raw_rows, xlsx_row_count
 
 BATCH = 2000
 # Files from this size on are checked in forked processes; smaller ones here (a fork and its
@@ -127,6 +127,30 @@ def read_progress(job: ImportJob) -> dict | None:
         return data
     except (OSError, ValueError):
         return None
+
+
+def unreadable_cell(value, width: int) -> CellError:
+    """The error of a mapped cell that cannot be read: a CSV row that ends before the column
+    (a line break or a quote the exporter left unescaped), an Excel error value, or bytes
+    that are not text in the file's encoding. The row is reported, never stored without it."""
+    if value is None:
+        return CellError(
+            "missing_cell",
+            _("This row ends after %(n)s columns; the column cannot be read.") % {"n": width},
+        )
+    if value.why in EXCEL_ERRORS:
+        return CellError(
+            "unreadable_cell",
+            _("The cell shows the spreadsheet error %(error)s; its value cannot be read.")
+            % {"error": value.why},
+        )
+    return CellError(
+        "unreadable_cell",
+        _(
+            "The cell holds bytes that are not text in the file's encoding; choose the right "
+            "encoding on the mapping page, or correct the cell."
+        ),
+    )
 
 
 class Stop(Exception):
@@ -357,7 +381,7 @@ class ImportRun:
         info = _table_info(self.job)
         size = max(self.job.file_size, 1)
         if info.file_format == "xlsx":
-            size = max(xlsx_row_count(path), 1)
+            size = max(xlsx_row_count(path, self.job.sheet), 1)
         elif info.file_format == "xls":
             size = 0
         self.read_share = 0.0
@@ -638,8 +662,11 @@ def _table_info(job: ImportJob):
         encoding=job.encoding,
         header_line=job.header_line,
         headers=job.headers,
+        sheet=job.sheet,
     )
-    if job.file_format == "csv":
+    if job.delimiter:
+        info.delimiter = job.delimiter
+    elif job.file_format == "csv":  # a job uploaded before the delimiter was kept
         path = import_dir() / job.file_path
         with open(path, encoding=job.encoding, newline="") as handle:
             info.delimiter = _sniff_delimiter("".join(handle.readline() for _ in range(20)))
@@ -747,6 +774,7 @@ class CustomerImport(ImportRun):
     def prepare(self) -> None:
         actor = self.actor
         self.columns = self._columns()
+        self.short_rows_bad = self.job.file_format == "csv"
         if not any(target == "name" for _i, target, _h in self.columns):
             raise ImportConfigError(_("No column is mapped to Name."))
         limits = {f: Customer._meta.get_field(f).max_length for f in TEXT_FIELDS}
@@ -820,6 +848,8 @@ class CustomerImport(ImportRun):
         for index, target, header in self.columns:
             value = cells[index] if index < width else None
             try:
+                if value.__class__ is UnreadableCell or (value is None and self.short_rows_bad):
+                    raise unreadable_cell(value, width)
                 if target == "phone":
                     phones.extend(clean.clean_phones(value))
                 elif target == "name":

@@ -20,8 +20,9 @@ from guanxi.interactions.models import Interaction
 
 from . import clean
 from .clean import CellError
-from .engine import ImportConfigError, ImportRun
+from .engine import ImportConfigError, ImportRun, unreadable_cell
 from .models import ImportKey
+from .parser import UnreadableCell
 
 
 class InteractionImport(ImportRun):
@@ -56,6 +57,10 @@ class InteractionImport(ImportRun):
         for index, target, header in self.columns:
             value = cells[index] if index < len(cells) else None
             try:
+                if value.__class__ is UnreadableCell or (
+                    value is None and self.job.file_format == "csv"
+                ):
+                    raise unreadable_cell(value, len(cells))
                 if target == "customer_phone":
                     row["phones"].extend(p.e164 for p in clean.clean_phones(value))
                 elif target == "customer_email":

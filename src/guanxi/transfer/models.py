@@ -43,6 +43,12 @@ class ImportJob(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     file_format = models.CharField(max_length=10)  # csv, xlsx, xls
     encoding = models.CharField(max_length=20, blank=True)
+    encoding_sure = models.BooleanField(default=True)  # False: the mapping page asks
+    delimiter = models.CharField(max_length=1, blank=True)  # CSV; found at upload
+    sheet = models.CharField(max_length=255, blank=True)  # the workbook sheet read
+    sheets = models.JSONField(default=list, blank=True)  # the workbook's visible sheets
+    # When the uploaded file was removed from disk (transfer.services.remove_old_uploads).
+    file_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
     header_line = models.PositiveIntegerField(default=1)
     headers = models.JSONField(default=list)
     preview = models.JSONField(default=list)

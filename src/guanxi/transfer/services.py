@@ -5,6 +5,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -26,9 +27,16 @@ from .engine import (
     read_progress,
     runner_for,
 )
-from .fields import IGNORE, auto_mapping, header_signature, target_keys, targets_for
+from .fields import (
+    IGNORE,
+    auto_mapping,
+    header_signature,
+    normalise_header,
+    target_keys,
+    targets_for,
+)
 from .models import ImportJob, ImportMapping
-from .parser import UnreadableFile, file_format, inspect
+from .parser import ENCODINGS, UnreadableFile, file_format, inspect
 
 STALE_SECONDS = 120  # a running job whose progress file is older than this has died
 CLAIM_GRACE_SECONDS = 30  # claimed, no progress file yet: starting, not dead
@@ -189,12 +197,83 @@ def import_upload(
         sha256=digest.hexdigest(),
         file_format=info.file_format,
         encoding=info.encoding,
+        encoding_sure=info.encoding_sure,
+        delimiter=info.delimiter if info.file_format == "csv" else "",
+        sheet=info.sheet,
+        sheets=info.sheets,
         header_line=info.header_line,
         headers=info.headers,
         preview=info.preview,
         mapping=mapping,
         options=dict(DEFAULT_OPTIONS),
     )
+
+
+def import_reread(*, actor: User, job_id: int, encoding: str = "", sheet: str = "") -> ImportJob:
+    """Read an uploaded file again with the encoding or the sheet the user chose on the
+    mapping page: new headers, preview and proposed mapping."""
+    _require_importer(actor)
+    with transaction.atomic():
+        job = import_job_get(viewer=actor, pk=job_id)
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != ImportJob.State.UPLOADED:
+            raise ValidationFailed.single(
+                "state", "already_started", _("This import has already been started.")
+            )
+        if encoding and (job.file_format != "csv" or encoding not in ENCODINGS):
+            raise ValidationFailed.single("encoding", "invalid_choice", _("Unknown encoding."))
+        if sheet and sheet not in job.sheets:
+            raise ValidationFailed.single(
+                "sheet", "invalid_choice", _("The workbook has no visible sheet of that name.")
+            )
+        path = import_dir() / job.file_path
+        try:
+            info = inspect(
+                path,
+                job.file_name,
+                job.kind,
+                encoding=encoding or (job.encoding if job.file_format == "csv" else ""),
+                sheet=sheet or job.sheet,
+            )
+        except (UnreadableFile, LookupError, UnicodeError) as exc:
+            raise ValidationFailed.single(
+                "file", "unreadable", _("This file cannot be read as a table: %s") % exc
+            ) from exc
+        remembered = ImportMapping.objects.filter(
+            user=actor, kind=job.kind, signature=header_signature(info.headers)
+        ).first()
+        job.mapping = remembered.mapping if remembered else auto_mapping(job.kind, info.headers)
+        if encoding:
+            job.encoding, job.encoding_sure = encoding, True
+        if job.file_format == "csv":
+            job.delimiter = info.delimiter
+        job.sheet = info.sheet
+        job.header_line, job.headers, job.preview = info.header_line, info.headers, info.preview
+        job.save(
+            update_fields=[
+                "mapping",
+                "encoding",
+                "encoding_sure",
+                "delimiter",
+                "sheet",
+                "header_line",
+                "headers",
+                "preview",
+            ]
+        )
+    return job
+
+
+def duplicate_headers(job: ImportJob) -> list[tuple[str, list[int]]]:
+    """(header, 1-based column numbers) of the headers the file has more than once."""
+    seen: dict[str, list[int]] = {}
+    for index, header in enumerate(job.headers):
+        key = normalise_header(header)
+        if key:
+            seen.setdefault(key, []).append(index)
+    return [
+        (job.headers[cols[0]], [c + 1 for c in cols]) for cols in seen.values() if len(cols) > 1
+    ]
 
 
 _ZIP = b"PK\x03\x04"
@@ -345,6 +424,15 @@ def import_configure(
             raise ValidationFailed.single(
                 "state", "already_started", _("This import has already been started.")
             )
+        if job.file_removed_at is not None:
+            raise ValidationFailed.single(
+                "file",
+                "file_removed",
+                _(
+                    "The uploaded file was removed from the server some days after the import "
+                    "ended. Upload it again to import it."
+                ),
+            )
         job.mapping = _check_mapping(job, mapping)
         job.options = _check_options(actor, job, options, job.mapping)
         # The worker reports errors in the language of whoever started the import.
@@ -378,6 +466,15 @@ def import_rerun(*, actor: User, job_id: int) -> ImportJob:
             raise ValidationFailed.single("state", "running", _("This import is still running."))
         if job.state == ImportJob.State.UPLOADED:
             raise ValidationFailed.single("state", "not_mapped", _("Map the columns first."))
+        if job.file_removed_at is not None:
+            raise ValidationFailed.single(
+                "file",
+                "file_removed",
+                _(
+                    "The uploaded file was removed from the server some days after the import "
+                    "ended. Upload it again to import it."
+                ),
+            )
         ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
         job.state = ImportJob.State.QUEUED
         transaction.on_commit(lambda: _enqueue(job.pk))
@@ -403,3 +500,48 @@ def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None
 def import_file_delete(job: ImportJob) -> None:
     """Remove a job's stored upload (kept by default: it is what a re-run reads)."""
     (import_dir() / job.file_path).unlink(missing_ok=True)
+
+
+# States whose upload no longer serves anyone after a while: finished (a re-run of a
+# succeeded import only matches), refused (rejected rows, failed), or never mapped.
+_DONE_WITH_FILE = (
+    ImportJob.State.SUCCEEDED,
+    ImportJob.State.REJECTED,
+    ImportJob.State.FAILED,
+    ImportJob.State.UPLOADED,
+)
+
+
+def remove_old_uploads(*, now=None) -> int:
+    """Remove from disk the uploads of jobs that ended (or were left unmapped) more than
+    GUANXI_IMPORT_KEEP_DAYS ago, and files in the import folder no job refers to (an upload
+    cut off mid-way) older than a day. The job, its counts and its error report stay. Run
+    daily by `guanxi scheduler`; idempotent. Returns the number of files removed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.GUANXI_IMPORT_KEEP_DAYS)
+    removed = 0
+    old = ImportJob.objects.filter(state__in=_DONE_WITH_FILE, file_removed_at__isnull=True).filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+    )
+    for job in old.only("pk", "file_path"):
+        # A conditional UPDATE first: a job re-run meanwhile (now queued) keeps its file.
+        if ImportJob.objects.filter(pk=job.pk, state__in=_DONE_WITH_FILE).update(
+            file_removed_at=now
+        ):
+            path = import_dir() / job.file_path
+            if path.exists():
+                path.unlink(missing_ok=True)
+                removed += 1
+    folder = import_dir()
+    if folder.is_dir():
+        known = set(ImportJob.objects.values_list("file_path", flat=True))
+        stray_before = (now - timedelta(days=1)).timestamp()
+        for path in folder.iterdir():
+            # Uploads are <uuid hex>.<format>; progress files and error reports are kept.
+            stem, _dot, suffix = path.name.partition(".")
+            if suffix not in ("csv", "xlsx", "xls") or len(stem) != 32 or path.name in known:
+                continue
+            if path.is_file() and path.stat().st_mtime < stray_before:
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from .services import import_run
+from .services import import_run, remove_old_uploads
 
 
 @task()
@@ -11,3 +11,9 @@ def run_import(job_id: int) -> dict:
     this task does nothing."""
     job = import_run(job_id=job_id)
     return {"job": job.pk, "state": job.state, "created": job.created_count}
+
+
+@task()
+def remove_old_import_files() -> dict:
+    """Uploads of imports that ended long ago leave the disk (GUANXI_IMPORT_KEEP_DAYS)."""
+    return {"removed": remove_old_uploads()}

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.audit import audit_record
@@ -17,14 +18,25 @@ from .fields import IGNORE, targets_for
 from .models import ImportJob
 from .services import (
     can_import,
+    duplicate_headers,
     import_configure,
     import_job_get,
     import_jobs_for,
+    import_reread,
     import_rerun,
     import_upload,
     job_is_stale,
     same_file_jobs,
 )
+
+# The encodings a user may choose when the detector was unsure (parser.ENCODINGS).
+ENCODING_CHOICES = [
+    ("utf-8", gettext_lazy("UTF-8 (most systems, Excel “CSV UTF-8”)")),
+    ("gb18030", gettext_lazy("GBK / GB18030 (Excel on simplified-Chinese Windows)")),
+    ("cp950", gettext_lazy("Big5 (Taiwan, Hong Kong)")),
+    ("utf-16-le", gettext_lazy("UTF-16 little-endian (Excel “Unicode text”)")),
+    ("utf-16-be", gettext_lazy("UTF-16 big-endian")),
+]
 
 
 def _require_importer(request) -> None:
@@ -95,6 +107,19 @@ def import_mapping(request, pk: int):
     errors: list[str] = []
     mapping = dict(job.mapping)
     options = dict(job.options)
+    if request.method == "POST" and "reread" in request.POST:
+        # The sheet or encoding chooser: read the file again, then show the new columns.
+        try:
+            import_reread(
+                actor=request.user,
+                job_id=job.pk,
+                encoding=request.POST.get("encoding", ""),
+                sheet=request.POST.get("sheet", ""),
+            )
+        except DomainError as exc:
+            for e in exc.errors or []:
+                messages.error(request, e.message)
+        return redirect("transfer:mapping", pk=job.pk)
     if request.method == "POST":
         mapping = {str(i): request.POST.get(f"col_{i}", IGNORE) for i in range(len(job.headers))}
         options = {
@@ -130,6 +155,11 @@ def import_mapping(request, pk: int):
             "owners": _owner_choices(request.user) if job.kind == ImportJob.Kind.CUSTOMERS else [],
             "errors": errors,
             "earlier": same_file_jobs(job).first(),
+            "duplicates": [
+                {"header": header, "columns": ", ".join(str(c) for c in columns)}
+                for header, columns in duplicate_headers(job)
+            ],
+            "encodings": ENCODING_CHOICES,
         },
     )
 
