@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from guanxi.customers.models import Customer
 from guanxi.customers.warnings import CustomerWarning
 
 from .models import Ticket, TicketType
@@ -53,6 +54,10 @@ def visit_ticket_actions(*, visit, viewer) -> list[tuple[str, str]]:
     customer record, the channel (phone for a call, visit for a walk-in) and the entry's
     notes filled in."""
     if not can_create_ticket(viewer):
+        return []
+    # The register lists the whole branch; a ticket is offered only for a record the viewer
+    # may open (a salesperson sees other salespeople's visitors on it, not their records).
+    if not Customer.objects.visible_to(viewer).filter(pk=visit.customer_id).exists():
         return []
     params = {
         "customer": visit.customer_id,
