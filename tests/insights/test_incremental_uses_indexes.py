@@ -22,6 +22,11 @@ SMALL = frozenset(
         "loyalty_earningrule",
         "loyalty_tier",
         "customers_loadbatch",  # one row per import: visibility leaves out unpublished ones
+        # Users and org units: hundreds of rows in an office, not millions; joined to one
+        # customer, PostgreSQL may walk their whole primary key when its statistics (which
+        # autovacuum refreshes whenever it runs) say they are tiny.
+        "core_user",
+        "core_orgunit",
     }
 )
 
