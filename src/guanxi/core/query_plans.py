@@ -4,9 +4,9 @@ For the per-event paths that must stay fast at a million customers (insights' in
 update, loyalty's earning, the recommendations): the benchmarks print the finding beside
 their times and the tests fail on it. `full_scans(run)` runs `run()`, captures its queries
 and asks the database for each one's plan: SQLite's EXPLAIN QUERY PLAN ("SCAN t" without
-an index), PostgreSQL's EXPLAIN with sequential scans priced out (`enable_seqscan = off`,
-so a "Seq Scan" left in the plan means no index could serve it, whatever the table's
-size today).
+an index), PostgreSQL's EXPLAIN with sequential scans, hash and merge joins priced out, so a
+"Seq Scan" or an index walked without a condition left in the plan means no index could
+serve it, whatever the table's size today.
 """
 
 import json
@@ -58,29 +58,36 @@ def _pg_scans(sql: str) -> list[str]:
         document = json.loads(document)
     found: list[str] = []
 
-    def walk(node: dict) -> None:
+    def walk(node: dict, join_filter: str = "") -> None:
         kind = node.get("Node Type", "")
         name = node.get("Relation Name") or node.get("Index Name") or "?"
         if kind == "Seq Scan" or (
             kind in _PG_INDEX_NODES
             and "Index Cond" not in node
-            and not _servable(node.get("Relation Name"), node.get("Filter", ""))
+            and not _servable(node, join_filter)
         ):
             found.append(name)
+        # A nested loop's join filter applies to the side it materialises: the test an
+        # index of that side could have served as a condition.
+        passed = node.get("Join Filter", "") if kind == "Nested Loop" else ""
+        if kind == "Materialize":
+            passed = join_filter
         for child in node.get("Plans", []):
-            walk(child)
+            walk(child, passed)
 
     for entry in document:
         walk(entry["Plan"])
     return found
 
 
-def _servable(table: str | None, condition: str) -> bool:
-    """Whether an index of `table` starts with a column `condition` tests. When one does,
-    an index walked with that test as a mere filter is PostgreSQL breaking a tie on a test's
-    handful of rows (its statistics are whatever autovacuum last gathered), not a plan that
-    reads the table at size; when none does, no index could serve the query."""
-    if not table or not condition:
+def _servable(node: dict, join_filter: str) -> bool:
+    """Whether an index of the walked table starts with a column the walk filters on, or
+    the column the enclosing join matches it by. When one does, an index walked end to end
+    is PostgreSQL breaking a tie on a test's handful of rows (its statistics are whatever
+    autovacuum last gathered), not a plan that reads the table at size; when none does, no
+    index could serve the query."""
+    table = node.get("Relation Name")
+    if not table:
         return False
     with connection.cursor() as cursor:
         cursor.execute(
@@ -90,7 +97,13 @@ def _servable(table: str | None, condition: str) -> bool:
             [table],
         )
         columns = {row[0] for row in cursor.fetchall()}
-    return any(re.search(rf"\b{re.escape(column)}\b", condition) for column in columns)
+    alias = re.escape(node.get("Alias", table))
+    own = node.get("Filter", "")
+    return any(
+        re.search(rf"\b{re.escape(column)}\b", own)
+        or re.search(rf"\b{alias}\.{re.escape(column)}\b", join_filter)
+        for column in columns
+    )
 
 
 def _scanned(sql: str) -> list[str]:
@@ -113,7 +126,11 @@ def full_scans(run: Callable[[], object], *, small_tables: frozenset[str] = froz
         found = []
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("SET LOCAL enable_seqscan = off")
+                # Hash and merge joins read a side whole by design; at size a per-event
+                # query joins by nested loop into an index, so price them out too and
+                # what is left walking a table end to end has no index to serve it.
+                for method in ("seqscan", "hashjoin", "mergejoin"):
+                    cursor.execute(f"SET LOCAL enable_{method} = off")
         for sql in queries:
             head = sql.lstrip().split(None, 1)[0].upper()
             if head not in ("SELECT", "UPDATE", "DELETE", "WITH"):
