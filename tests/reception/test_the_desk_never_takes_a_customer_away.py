@@ -8,6 +8,7 @@ from guanxi.customers.models import Customer
 from guanxi.notifications.models import Notification
 from guanxi.reception import services
 from guanxi.reception.models import Dispute, Visit
+from guanxi.reception.permissions import can_manage_desk
 from tests.conftest import new_customer
 
 from .helpers import new_phone
@@ -130,4 +131,4 @@ def test_a_salesperson_cannot_read_another_visit_by_its_id(client, desk, trio):
     client.force_login(trio[1])
     html = client.get(f"/reception/?received={visit.pk}").content.decode()
     assert "保密客户" not in html and 'id="decision"' not in html
-    assert services._can_manage_desk(desk.actor, visit.branch)
+    assert can_manage_desk(desk.actor, visit.branch)

@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from .health import worker_health
 from .home import HomePanel, register_home_panel
 from .models import User, WebhookDelivery
+from .permissions import manages_some_unit
 from .selectors import audit_entries_for
 
 # The scheduler enqueues a job at least every minute or so; a queue nobody has taken work
@@ -66,7 +67,7 @@ def processes(user: User) -> dict | None:
 
 
 def recent_activity(user: User) -> dict | None:
-    if not (user.is_admin or user.managed_unit_ids):
+    if not manages_some_unit(user):
         return None
     from .audit_display import describe_entries
 

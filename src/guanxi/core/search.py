@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.utils.functional import Promise
 
 from .models import User
+from .permissions import managed_units, manages_some_unit
 
 # A query shorter than this (after stripping) searches nothing: one letter would match
 # half the customers by pinyin initial.
@@ -97,12 +98,10 @@ def user_hits(*, viewer: User, q: str, limit: int) -> list[SearchHit]:
     from django.db.models import Q
     from django.urls import reverse
 
-    if viewer.is_admin:
-        users = User.objects.all()
-    elif viewer.managed_unit_ids:
-        users = User.objects.filter(org_unit_id__in=viewer.managed_unit_ids)
-    else:
+    if not manages_some_unit(viewer):
         return []
+    units = managed_units(viewer)
+    users = User.objects.all() if units is None else User.objects.filter(org_unit_id__in=units)
     users = users.filter(
         Q(username__istartswith=q) | Q(display_name__icontains=q) | Q(email__istartswith=q)
     ).select_related("org_unit")

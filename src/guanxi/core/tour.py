@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role, TourDismissal, User
+from .permissions import tour_roles
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ ORDER = [
 def tour_for(user: User) -> tuple[str, list[dict]] | None:
     """The tour of the user's first role (in ORDER) not yet dismissed: (key, steps)."""
     dismissed = set(TourDismissal.objects.filter(user=user).values_list("tour", flat=True))
-    for role in ORDER:
-        if role in dismissed or not user.has_role(role):
+    for role in tour_roles(user, ORDER):
+        if role in dismissed:
             continue
         steps = []
         for step in TOURS[role]:

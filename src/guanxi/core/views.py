@@ -14,7 +14,8 @@ from .errors import DomainError
 from .forms import TokenForm, UserForm
 from .home import home_panels_for
 from .login_throttle import address_locked, locked_usernames
-from .models import ApiToken, Role, User
+from .models import ApiToken, User
+from .permissions import is_manager, managed_units
 from .selectors import audit_entries_for
 from .services import (
     token_create,
@@ -56,7 +57,7 @@ def tour_dismiss_view(request):
 
 @login_required
 def audit_log(request):
-    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+    if not is_manager(request.user):
         raise Http404
     from .audit_display import describe_entries, verb_choices
 
@@ -119,11 +120,8 @@ def _local_midnight(day, days: int = 0):
 
 def _audit_actors(user: User):
     """The people whose entries this reader may filter by."""
-    users = (
-        User.objects.all()
-        if user.is_admin
-        else User.objects.filter(org_unit_id__in=user.managed_unit_ids)
-    )
+    units = managed_units(user)
+    users = User.objects.all() if units is None else User.objects.filter(org_unit_id__in=units)
     return list(users.order_by("username")[:500])
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from .models import Role, User
+from .permissions import manages_unit
 
 BRANCH_ROLES = (Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE, Role.MARKETER)
 # Marketers work on segments, never on individual contact details.
@@ -110,7 +111,7 @@ def _shared_with(user: User):
 
 
 def manages(user: User, customer) -> bool:
-    return user.is_admin or customer.org_unit_id in user.managed_unit_ids
+    return manages_unit(user, customer.org_unit_id)
 
 
 def sees_unmasked(user: User, customer) -> bool:

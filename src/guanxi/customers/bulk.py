@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import DomainError, Forbidden, ValidationFailed
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 
 from . import services
 from .models import Customer
+from .permissions import can_change_in_bulk, can_reassign_in_bulk
 from .selectors import CustomerFilter, customer_queryset
 
 ACTIONS = {
@@ -82,11 +83,9 @@ def _target(action: str, params: dict) -> tuple[User | str | None, str]:
 def _check_action(actor: User, action: str) -> None:
     if action not in ACTIONS:
         raise ValidationFailed.single("action", "invalid_choice", _("Choose an action."))
-    if action == "assign" and not (actor.is_admin or actor.managed_unit_ids):
+    if action == "assign" and not can_reassign_in_bulk(actor):
         raise Forbidden(_("Only a manager may reassign customers."))
-    if action in ("tag", "share", "archive") and not (
-        actor.is_admin or actor.managed_unit_ids or actor.has_role(Role.SALES)
-    ):
+    if action in ("tag", "share", "archive") and not can_change_in_bulk(actor):
         raise Forbidden(_("Your role may not change customers in bulk."))
 
 

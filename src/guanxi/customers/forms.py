@@ -7,6 +7,7 @@ from guanxi.core.validation import ValidatedFormMixin
 
 from .keys import InvalidPhone, normalize_phone
 from .models import Customer, ImportantDate, Segment
+from .permissions import can_choose_owner, owner_units
 from .regions import cities, districts, provinces, region_problem
 
 REGION_FIELDS = ("province", "city", "district")
@@ -82,10 +83,10 @@ class CustomerForm(ValidatedFormMixin, forms.ModelForm):
             min_value=1,
             initial=self.instance.referred_by_id,
         )
-        if creating and (actor.is_admin or actor.has_role(Role.MANAGER, Role.RECEPTIONIST)):
+        if creating and can_choose_owner(actor):
             scope = User.objects.filter(is_active=True, roles__role=Role.SALES).distinct()
-            if not actor.is_admin:
-                units = actor.managed_unit_ids | actor.branch_unit_ids
+            units = owner_units(actor)
+            if units is not None:
                 scope = scope.filter(org_unit_id__in=units)
             self.fields["owner"].queryset = scope.order_by("display_name")
         else:

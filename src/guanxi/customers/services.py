@@ -13,7 +13,7 @@ from guanxi.core.errors import (
     ValidationFailed,
     full_clean_or_fail,
 )
-from guanxi.core.models import OrgUnit, Role, User
+from guanxi.core.models import OrgUnit, User
 from guanxi.core.validation import check_values
 from guanxi.core.visibility import (
     can_create,
@@ -37,6 +37,7 @@ from .models import (
     Tag,
 )
 from .ownership import Reason, ownership_change, ownership_initial
+from .permissions import can_assign_to, may_own_customers, may_receive_shares, owns_what_they_create
 from .search_index import index_customer, index_customers
 from .selectors import customer_get, find_duplicates
 
@@ -310,18 +311,14 @@ def _set_tags(customer: Customer, tag_names: list[str]) -> None:
 
 def _resolve_owner(actor: User, owner: User | None) -> User | None:
     if owner is None:
-        return actor if actor.has_role(Role.SALES) else None
+        return actor if owns_what_they_create(actor) else None
     if owner.id == actor.id:
         return owner
-    if not owner.is_active or not (owner.has_role(Role.SALES) or owner.has_role(Role.MANAGER)):
+    if not may_own_customers(owner):
         raise ValidationFailed.single(
             "owner_id", "invalid_owner", _("The owner must be an active salesperson or manager.")
         )
-    if not (
-        actor.is_admin
-        or owner.org_unit_id in actor.managed_unit_ids
-        or (actor.has_role(Role.RECEPTIONIST) and owner.org_unit_id in actor.branch_unit_ids)
-    ):
+    if not can_assign_to(actor, owner):
         raise Forbidden(_("You cannot assign customers to this person."))
     return owner
 
@@ -525,7 +522,7 @@ def customer_share(*, actor: User, customer_id: int, user: User) -> CustomerShar
         customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
         if not can_edit(actor, customer):
             raise Forbidden(_("Only the owner or a manager may share this customer."))
-        if not user.is_active or not user.has_role(Role.SALES):
+        if not may_receive_shares(user):
             raise ValidationFailed.single(
                 "user_id", "invalid_user", _("Customers are shared with active salespeople.")
             )

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
 from guanxi.core.models import OrgUnit, Role, User
+from guanxi.core.permissions import managed_units
 from guanxi.core.timeline import timeline_for, timeline_kinds
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.web import attach_errors, is_htmx_partial
@@ -28,6 +29,7 @@ from .list_columns import (
 from .list_filters import list_filters
 from .models import Customer, SavedView, Segment, Tag, display_phone
 from .page_panels import customer_panels
+from .permissions import colleague_units, filters_by_owner_and_unit
 from .selectors import (
     CustomerFilter,
     customer_get,
@@ -96,9 +98,7 @@ def customer_list_view(request):
         list_filters=[(f, f.choices()) for f in list_filters()],
         tags=Tag.objects.all()[:200],
         owners=_owner_choices(request.user),
-        units=OrgUnit.objects.all()
-        if request.user.is_admin or request.user.managed_unit_ids
-        else [],
+        units=OrgUnit.objects.all() if filters_by_owner_and_unit(request.user) else [],
         saved_views=SavedView.objects.filter(user=request.user),
         can_create=can_create(request.user),
         all_columns=_column_choices(pref.columns),
@@ -132,8 +132,8 @@ def _bulk_actions(user: User) -> list[tuple[str, str]]:
 def _bulk_users(user: User):
     """Whom customers may be assigned to or shared with from the list."""
     qs = User.objects.filter(is_active=True, roles__role=Role.SALES).distinct()
-    if not user.is_admin:
-        units = user.managed_unit_ids | {user.org_unit_id}
+    units = colleague_units(user)
+    if units is not None:
         qs = qs.filter(org_unit_id__in=units)
     return qs.order_by("display_name")[:300]
 
@@ -293,15 +293,11 @@ def region_fields_view(request):
 
 
 def _owner_choices(user: User):
-    if user.is_admin:
-        return User.objects.filter(roles__role=Role.SALES).distinct().order_by("display_name")
-    if user.managed_unit_ids:
-        return (
-            User.objects.filter(roles__role=Role.SALES, org_unit_id__in=user.managed_unit_ids)
-            .distinct()
-            .order_by("display_name")
-        )
-    return []
+    if not filters_by_owner_and_unit(user):
+        return []
+    people = User.objects.filter(roles__role=Role.SALES).distinct().order_by("display_name")
+    units = managed_units(user)
+    return people if units is None else people.filter(org_unit_id__in=units)
 
 
 @login_required

@@ -2,13 +2,14 @@
 manager's in their units, each with the reason in words."""
 
 from guanxi.core.home import HomePanel, register_home_panel
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 
+from .permissions import works_customers
 from .services import watch_list
 
 
 def churn_watch(user: User) -> dict | None:
-    if not (user.is_admin or user.has_role(Role.SALES, Role.MANAGER)):
+    if not works_customers(user):
         return None
     warnings = watch_list(viewer=user, limit=6)
     return {"warnings": warnings[:5], "more": len(warnings) > 5}

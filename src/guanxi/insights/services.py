@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import Role, User
-from guanxi.core.visibility import can_edit, customer_visibility_q
+from guanxi.core.visibility import customer_visibility_q
 from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
 from guanxi.notifications.services import Notice, notify_many, notify_withdraw
 
 from .engine import recompute_one
 from .models import ChurnWarning, CustomerValue
+from .permissions import can_decide_warning, serves_unit
 
 LIVE = [ChurnWarning.Status.OPEN, ChurnWarning.Status.SNOOZED]
 CHURN_TITLE = gettext_lazy("Churn warning: %(customer)s")
@@ -39,9 +40,8 @@ def _service_desk(unit_ids: set[int]) -> dict[int, set[int]]:
         .select_related("org_unit")
         .distinct()
     )
-    branches = {a.pk: set(a.branch_unit_ids) for a in agents}
     for unit_id in unit_ids:
-        desk[unit_id] = {pk for pk, units in branches.items() if unit_id in units}
+        desk[unit_id] = {a.pk for a in agents if serves_unit(a, unit_id)}
     return desk
 
 
@@ -162,7 +162,7 @@ def _warning_for_decision(actor: User, warning_id: int) -> ChurnWarning:
     if warning is None:
         raise NotFound(_("Warning not found."))
     customer = Customer.objects.get(pk=warning.customer_id)
-    if not (can_edit(actor, customer) or actor.has_role(Role.SERVICE)):
+    if not can_decide_warning(actor, customer):
         raise Forbidden(_("Only the owner, a manager or service decides on this warning."))
     if warning.status not in LIVE:
         raise Conflict(_("This warning is already closed."), code="warning_closed")

@@ -4,14 +4,15 @@ follow-ups per person."""
 from django.utils import timezone
 
 from guanxi.core.home import HomePanel, register_home_panel
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 
 from .models import Promise
+from .permissions import can_see_team, has_own_follow_ups
 from .selectors import local_day_bounds, team_overview
 
 
 def my_follow_ups(user: User) -> dict | None:
-    if not user.has_role(Role.SALES):
+    if not has_own_follow_ups(user):
         return None
     now = timezone.now()
     start, end = local_day_bounds(timezone.localdate(now))
@@ -36,7 +37,7 @@ def my_follow_ups(user: User) -> dict | None:
 
 
 def team_follow_ups(user: User) -> dict | None:
-    if not (user.is_admin or user.has_role(Role.MANAGER)):
+    if not can_see_team(user):
         return None
     rows = sorted(team_overview(manager=user), key=lambda r: (-r.overdue, -r.due_today))
     return {

@@ -10,24 +10,19 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
-from guanxi.core.models import Role, User, hash_token
-from guanxi.core.visibility import can_edit, manages
+from guanxi.core.models import User, hash_token
+from guanxi.core.visibility import can_edit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 from guanxi.customers.services import customer_update
 
 from .cadence import facts_for, load_rules, next_follow_up, saved_step
 from .models import CadenceRule, CalendarFeed, Interaction, Plan, Promise
+from .permissions import can_keep_promise, can_log_contact
 from .windows import first_good_slot_on_or_after, local_zone
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_PROMISES = 10
-
-
-def _can_log(actor: User) -> bool:
-    return actor.is_admin or actor.has_role(
-        Role.SALES, Role.MANAGER, Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE
-    )
 
 
 def _validate(kind, outcome, summary, occurred_at, promises, follow_up_at, now) -> list:
@@ -132,7 +127,7 @@ def interaction_log(
     `relationship` (None: unchanged) sets the customer's relationship type in the same step,
     as the sales floor judges it on the call (the owner or a manager only).
     """
-    if not _can_log(actor):
+    if not can_log_contact(actor):
         raise Forbidden(_("Your role does not log customer contacts."))
     now = timezone.now()
     occurred_at, next_follow_up_at = _aware(occurred_at), _aware(next_follow_up_at)
@@ -249,14 +244,6 @@ def follow_up_set(*, actor: User, customer_id: int, at: datetime, note: str = ""
             note=note,
         )
     return customer
-
-
-def can_keep_promise(actor: User, promise: Promise, customer: Customer) -> bool:
-    """Who may mark a promise kept: whoever made it, the customer's owner, a manager of the
-    customer's unit, an administrator. Seeing the customer (shared, reception…) is not enough."""
-    return actor.is_active and (
-        promise.made_by_id == actor.id or customer.owner_id == actor.id or manages(actor, customer)
-    )
 
 
 def promise_complete(*, actor: User, promise_id: int) -> Promise:

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, Forbidden, NotFound
-from guanxi.core.models import Role
 from guanxi.core.visibility import can_edit
 from guanxi.core.web import attach_errors, safe_next
 from guanxi.customers.selectors import customer_get
@@ -21,6 +20,7 @@ from .calendar import build_feed
 from .forms import InteractionForm
 from .models import CadenceRule, CalendarFeed, Plan, Promise
 from .my_day_sections import my_day_sections_for
+from .permissions import can_see_team
 from .selectors import calendar_user, my_day, team_overview, weekly_plan_date
 from .windows import slot_quality, suggest_slots, windows_for
 
@@ -190,7 +190,7 @@ def plan_save_view(request):
 
 @login_required
 def team_view(request):
-    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+    if not can_see_team(request.user):
         raise Http404
     return render(
         request,

@@ -22,8 +22,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, Forbidden, ValidationFailed
 from guanxi.core.events import event_effect
-from guanxi.core.models import Role, User
-from guanxi.core.visibility import can_edit
+from guanxi.core.models import User
 from guanxi.customers.selectors import customer_get
 
 from .models import (
@@ -37,6 +36,7 @@ from .models import (
     Tier,
     TierChange,
 )
+from .permissions import can_refund_points, may_serve_member
 
 Kind = PointsEntry.Kind
 MAX_POINTS = 1_000_000_000
@@ -304,15 +304,6 @@ def points_earn_for_spend(
     return entry
 
 
-def _may_serve(actor: User, customer) -> bool:
-    return (
-        can_edit(actor, customer)
-        or actor.has_role(Role.RECEPTIONIST)
-        or actor.has_role(Role.FINANCE)
-        or actor.has_role(Role.SERVICE)
-    )
-
-
 def points_for_visit() -> int:
     """Points the active visit rules give for one visit (0 when no rule gives any)."""
     return sum(
@@ -330,7 +321,7 @@ def points_earn_visit(*, actor: User, customer_id: int, key: str) -> PointsEntry
     key = "visit:" + _key(key)
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
-        if not _may_serve(actor, customer):
+        if not may_serve_member(actor, customer):
             raise Forbidden(_("You may not record points for this customer."))
         if entry := _existing(key):
             return entry
@@ -461,7 +452,7 @@ def points_redeem(
         cost = parse_points(points)
     with transaction.atomic():
         customer = customer_get(viewer=actor, pk=customer_id)
-        if not _may_serve(actor, customer):
+        if not may_serve_member(actor, customer):
             raise Forbidden(_("You may not redeem points for this customer."))
         if (entry := _existing(key)) is not None:
             if entry.customer_id != customer.pk:
@@ -587,7 +578,7 @@ def points_refund(*, actor: User, ref: str) -> dict:
     points already spent elsewhere refuse it too (409 `insufficient_points`): the ledger
     stays unchanged."""
     ref = (ref or "").strip()[:60]
-    if not (actor.has_role(Role.FINANCE) or actor.has_role(Role.MANAGER) or actor.is_superuser):
+    if not can_refund_points(actor):
         raise Forbidden(_("Only finance or a manager refunds points."))
     with transaction.atomic():
         first = PointsEntry.objects.filter(ref=ref, kind__in=[Kind.EARN, Kind.REDEEM]).first()

@@ -67,7 +67,7 @@ def _desk(branch) -> DeskOut:
 @router.get("/desk", response=DeskOut)
 def desk(request, branch_id: Id | None = None):
     """Today's queue and who receives the next new visitor (and who waits after them)."""
-    return _desk(services._desk_branch(request.user, branch_id))
+    return _desk(services.desk_branch(request.user, branch_id))
 
 
 @router.post("/roster", response=DeskOut)
@@ -78,7 +78,7 @@ def roster(request, payload: RosterIn):
         day=payload.date,
         branch_id=payload.branch_id,
     )
-    return _desk(services._desk_branch(request.user, payload.branch_id))
+    return _desk(services.desk_branch(request.user, payload.branch_id))
 
 
 class SlotStateIn(Strict):
@@ -383,7 +383,7 @@ class SettingsOut(Schema):
 @router.get("/settings", response=SettingsOut)
 def settings_read(request, branch_id: Id | None = None):
     """The branch's protection period, pool limits and commission splits."""
-    branch = services._desk_branch(request.user, branch_id)
+    branch = services.desk_branch(request.user, branch_id)
     config = services.settings_for(branch)
     return SettingsOut(
         branch_id=branch.pk,

@@ -5,14 +5,15 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from guanxi.core.home import HomePanel, register_home_panel
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 
 from .models import Visit
+from .permissions import reads_disputes, works_the_desk
 from .selectors import desk_state, open_disputes, visits_on
 
 
 def desk_today(user: User) -> dict | None:
-    if not user.has_role(Role.RECEPTIONIST) or user.org_unit is None:
+    if not works_the_desk(user) or user.org_unit is None:
         return None
     branch = user.org_unit.branch()
     today = visits_on(branch, timezone.localdate())
@@ -33,7 +34,7 @@ def desk_today(user: User) -> dict | None:
 
 
 def disputes_waiting(user: User) -> dict | None:
-    if not (user.is_admin or user.has_role(Role.MANAGER)):
+    if not reads_disputes(user):
         return None
     disputes = open_disputes(user)
     return {"count": disputes.count(), "disputes": list(disputes.order_by("-id")[:5])}

@@ -47,6 +47,19 @@ from .ownership import (
     settings_for,
     take_ownership,
 )
+from .permissions import (
+    can_change_settings,
+    can_claim_from_pool,
+    can_decide_dispute,
+    can_handle_visit,
+    can_manage_desk,
+    can_open_dispute,
+    can_redistribute_from,
+    can_switch_event_mode,
+    may_open_branch_desk,
+    pool_is_within_reach,
+    uses_desk,
+)
 from .rules import (
     DEPARTMENT,
     HUNDRED,
@@ -78,29 +91,18 @@ def _ids_in_range(ids, field: str) -> None:
         raise ValidationFailed.single(field, "invalid_user", _("Unknown salesperson."))
 
 
-def _desk_branch(actor: User, branch_id: int | None = None) -> OrgUnit:
+def desk_branch(actor: User, branch_id: int | None = None) -> OrgUnit:
     """The sales office the actor works at the desk of (their branch, or one they manage)."""
-    if not (actor.is_admin or actor.has_role(Role.RECEPTIONIST, Role.MANAGER, Role.SALES)):
+    if not uses_desk(actor):
         raise Forbidden(_("Only the front desk, salespeople and managers use the rotation."))
     if branch_id is None:
         if actor.org_unit is None:
             raise ValidationFailed.single("branch", "no_branch", _("You belong to no branch."))
         return actor.org_unit.branch()
     branch = OrgUnit.objects.filter(pk=branch_id).first()
-    allowed = (
-        actor.is_admin or branch_id in actor.managed_unit_ids or branch_id in actor.branch_unit_ids
-    )
-    if branch is None or not allowed:
+    if branch is None or not may_open_branch_desk(actor, branch_id):
         raise NotFound(_("Branch not found."))
     return branch
-
-
-def _can_manage_desk(actor: User, branch: OrgUnit) -> bool:
-    return (
-        actor.is_admin
-        or branch.pk in actor.managed_unit_ids
-        or (actor.has_role(Role.RECEPTIONIST) and branch.pk in actor.branch_unit_ids)
-    )
 
 
 # ---- rosters -------------------------------------------------------------------------------
@@ -114,8 +116,8 @@ def roster_set(
     branch_id: int | None = None,
 ) -> DutyRoster:
     """Set the day's queue order. Existing slots keep their state and make-up turns."""
-    branch = _desk_branch(actor, branch_id)
-    if not _can_manage_desk(actor, branch):
+    branch = desk_branch(actor, branch_id)
+    if not can_manage_desk(actor, branch):
         raise Forbidden(_("Only the front desk or a manager sets the duty roster."))
     day = day or timezone.localdate()
     _ids_in_range(salesperson_ids, "salespeople")
@@ -209,7 +211,7 @@ def slot_set_state(*, actor: User, slot_id: int, state: str) -> DutySlot:
         )
         if slot is None:
             raise NotFound(_("Duty slot not found."))
-        if slot.salesperson_id != actor.pk and not _can_manage_desk(actor, slot.roster.branch):
+        if slot.salesperson_id != actor.pk and not can_manage_desk(actor, slot.roster.branch):
             raise Forbidden(_("You may only change your own state."))
         before = slot.state
         slot.state = state
@@ -230,7 +232,7 @@ def roster_event_mode(*, actor: User, roster_id: int, on: bool) -> DutyRoster:
             .select_related("branch")
             .get(pk=roster_id)
         )
-        if not (actor.is_admin or roster.branch_id in actor.managed_unit_ids):
+        if not can_switch_event_mode(actor, roster):
             raise Forbidden(_("Only a manager switches to launch-event assignment."))
         roster.event_mode = on
         roster.save(update_fields=["event_mode"])
@@ -341,7 +343,7 @@ def visit_register(
     customer gives a new record here, without that phone, and a dispute for the managers to
     settle with the other branch: that customer is neither changed nor named.
     """
-    branch = _desk_branch(actor, branch_id)
+    branch = desk_branch(actor, branch_id)
     errors = _validate_registration(registration)
     if errors:
         raise ValidationFailed(errors)
@@ -497,7 +499,7 @@ def _check_people(actor: User, branch: OrgUnit, **fields) -> None:
                 field_name,
                 FieldError(field_name, "invalid_user", _("Choose a salesperson of this branch.")),
             )
-    if not _can_manage_desk(actor, branch):
+    if not can_manage_desk(actor, branch):
         for field_name in ("named", "prefers", "event_assignee", "assistant"):
             value = fields.get(field_name)
             if actor.pk in (value if isinstance(value, tuple | list) else (value,)):
@@ -542,10 +544,7 @@ def visit_receive(
             .filter(pk=visit_id)
             .first()
         )
-        if visit is None or not (
-            _can_manage_desk(actor, visit.branch)
-            or (actor.has_role(Role.SALES) and visit.branch_id in actor.branch_unit_ids)
-        ):
+        if visit is None or not can_handle_visit(actor, visit):
             raise NotFound(_("Visit not found."))
         if visit.state != Visit.State.WAITING:
             raise Conflict(_("This visitor has already been received."), code="already_received")
@@ -762,18 +761,6 @@ def _record(
 # ---- disputes ------------------------------------------------------------------------------
 
 
-def can_open_dispute(actor: User, customer: Customer, branch: OrgUnit | None = None) -> bool:
-    """Who may log a dispute by hand about a customer they see: the desk of the customer's
-    branch (a receptionist, a manager, an administrator) and the branch's salespeople (a
-    colleague says the customer is theirs); the manager decides it."""
-    if customer.org_unit_id is None:
-        return False
-    branch = branch or customer.org_unit.branch()
-    return _can_manage_desk(actor, branch) or (
-        actor.has_role(Role.SALES) and branch.pk in actor.branch_unit_ids
-    )
-
-
 def dispute_open(
     *, actor: User, customer_id: int, description: str, party_ids: list[int] = ()
 ) -> Dispute:
@@ -878,7 +865,7 @@ def dispute_decide(
             .filter(pk=dispute_id)
             .first()
         )
-        if dispute is None or not (actor.is_admin or dispute.branch_id in actor.managed_unit_ids):
+        if dispute is None or not can_decide_dispute(actor, dispute.branch_id):
             raise NotFound(_("Dispute not found."))
         if dispute.state == Dispute.State.DECIDED:
             raise Conflict(_("This dispute is already decided."), code="already_decided")
@@ -953,7 +940,7 @@ def _redistribute_check(
             "to", "same_user", _("Choose colleagues, not the same person.")
         )
     source = User.objects.filter(pk=from_user_id).first()
-    if source is None or not (actor.is_admin or source.org_unit_id in actor.managed_unit_ids):
+    if source is None or not can_redistribute_from(actor, source):
         raise NotFound(_("Salesperson not found."))
     targets = list(
         User.objects.filter(pk__in=to_user_ids, is_active=True, roles__role=Role.SALES)
@@ -961,7 +948,7 @@ def _redistribute_check(
         .order_by("pk")
     )
     if len(targets) != len(set(to_user_ids)) or not all(
-        actor.is_admin or t.org_unit_id in actor.managed_unit_ids for t in targets
+        can_redistribute_from(actor, t) for t in targets
     ):
         raise ValidationFailed.single(
             "to", "invalid_user", _("Every new owner must be an active salesperson you manage.")
@@ -1117,7 +1104,7 @@ def pool_sweep(now=None) -> int:
 
 def pool_claim(*, actor: User, customer_id: int) -> Customer:
     """Claim a customer from the pool. Two salespeople racing for one customer: one wins."""
-    if not actor.has_role(Role.SALES):
+    if not can_claim_from_pool(actor):
         raise Forbidden(_("Only salespeople claim from the pool."))
     now = timezone.now()
     with transaction.atomic():
@@ -1130,7 +1117,7 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
             .filter(pk=customer_id, archived_at__isnull=True)
             .first()
         )
-        if customer is None or customer.org_unit_id not in actor.branch_unit_ids:
+        if customer is None or not pool_is_within_reach(actor, customer):
             raise NotFound(_("Customer not found in your branch's pool."))
         if customer.owner_id is not None or customer.in_pool_since is None:
             raise Conflict(_("Someone has already claimed this customer."), code="already_claimed")
@@ -1170,7 +1157,7 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
 def settings_update(*, actor: User, branch_id: int, values: dict) -> ReceptionSettings:
     """Change a branch's protection period, splits and pool limits; pairs must sum to 100%."""
     branch = OrgUnit.objects.filter(pk=branch_id).first()
-    if branch is None or not (actor.is_admin or branch_id in actor.managed_unit_ids):
+    if branch is None or not can_change_settings(actor, branch_id):
         raise NotFound(_("Branch not found."))
     with transaction.atomic():
         config = ReceptionSettings.objects.select_for_update().get_or_create(branch=branch)[0]

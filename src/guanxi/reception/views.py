@@ -18,6 +18,7 @@ from guanxi.core.calendar import time_zone_for_unit
 from guanxi.core.errors import DomainError, NotFound, ValidationFailed
 from guanxi.core.ids import MAX_ID
 from guanxi.core.models import Role, User
+from guanxi.core.permissions import managed_units
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
@@ -25,6 +26,16 @@ from guanxi.customers.selectors import customer_get
 
 from . import services
 from .models import Dispute, DutySlot, ReceptionSettings, Visit
+from .permissions import (
+    can_change_settings,
+    can_claim_from_pool,
+    can_decide_dispute,
+    can_manage_desk,
+    can_open_dispute,
+    can_redistribute,
+    reads_disputes,
+    reads_statistics,
+)
 from .register_actions import visit_actions
 from .selectors import (
     branch_salespeople,
@@ -42,7 +53,7 @@ from .selectors import (
 
 def _branch(request):
     try:
-        return services._desk_branch(request.user, None)
+        return services.desk_branch(request.user, None)
     except DomainError as exc:
         raise Http404 from exc
 
@@ -96,7 +107,7 @@ def desk_view(request):
         # Only the desk, or whoever registered the visit, reads its outcome: visit ids are
         # sequential, and a salesperson must not read another's new customer this way.
         visits = Visit.objects.filter(pk=received, branch=branch)
-        if not services._can_manage_desk(request.user, branch):
+        if not can_manage_desk(request.user, branch):
             visits = visits.filter(registered_by=request.user)
         result = visits.select_related("customer", "receiver", "assistant").first()
     context = {
@@ -109,7 +120,7 @@ def desk_view(request):
         "kinds": Visit.Kind.choices,
         "sources": Customer.Source.choices,
         "slot_states": DutySlot.State.choices,
-        "can_manage": services._can_manage_desk(request.user, branch),
+        "can_manage": can_manage_desk(request.user, branch),
         "other_branch": bool(result and result.phone_elsewhere),
         "zone": time_zone_for_unit(branch),
         # What the receptionist picked in the lists, kept after a refused registration.
@@ -237,7 +248,7 @@ def register_view(request):
 
 @login_required
 def disputes_view(request):
-    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+    if not reads_disputes(request.user):
         raise Http404
     state = request.GET.get("state", Dispute.State.OPEN)
     if state not in Dispute.State.values:
@@ -267,7 +278,7 @@ def dispute_open_view(request, customer_id: int):
         customer = customer_get(viewer=request.user, pk=customer_id)
     except NotFound as exc:
         raise Http404 from exc
-    if not services.can_open_dispute(request.user, customer):
+    if not can_open_dispute(request.user, customer):
         raise Http404
     branch = customer.org_unit.branch()
     errors: dict[str, str] = {}
@@ -305,9 +316,7 @@ def dispute_open_view(request, customer_id: int):
 @require_http_methods(["GET", "POST"])
 def dispute_decide_view(request, pk: int):
     dispute = (
-        open_disputes(request.user).filter(pk=pk).first()
-        if (request.user.is_admin or request.user.has_role(Role.MANAGER))
-        else None
+        open_disputes(request.user).filter(pk=pk).first() if reads_disputes(request.user) else None
     )
     if dispute is None:
         raise Http404
@@ -372,17 +381,15 @@ def customer_panel(request, customer) -> str:
     from django.template.loader import render_to_string
 
     branch = customer.org_unit.branch() if customer.org_unit_id else None
-    can_open = branch is not None and services.can_open_dispute(request.user, customer, branch)
-    can_decide = branch is not None and services._can_manage_desk(request.user, branch)
+    can_open = branch is not None and can_open_dispute(request.user, customer, branch)
+    can_decide = branch is not None and can_manage_desk(request.user, branch)
     # The desk and the managers see the open disputes here; a salesperson sees the button.
     disputes = (
         list(Dispute.objects.filter(customer=customer, state=Dispute.State.OPEN).order_by("-id"))
         if can_decide
         else []
     )
-    can_decide = can_decide and (
-        request.user.is_admin or (branch is not None and branch.pk in request.user.managed_unit_ids)
-    )
+    can_decide = can_decide and branch is not None and can_decide_dispute(request.user, branch.pk)
     shows_end = customer.protected_until is not None and not customer.ownership_settled_at
     return render_to_string(
         "reception/partials/customer_panel.html",
@@ -414,18 +421,19 @@ def pool_view(request):
     return render(
         request,
         "reception/pool.html",
-        {"customers": pool_customers(request.user), "can_claim": request.user.has_role(Role.SALES)},
+        {"customers": pool_customers(request.user), "can_claim": can_claim_from_pool(request.user)},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def redistribute_view(request):
-    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+    if not can_redistribute(request.user):
         raise Http404
     people = User.objects.filter(roles__role=Role.SALES).distinct().order_by("display_name")
-    if not request.user.is_admin:
-        people = people.filter(org_unit_id__in=request.user.managed_unit_ids)
+    units = managed_units(request.user)
+    if units is not None:
+        people = people.filter(org_unit_id__in=units)
     if request.method == "POST":
         # First the plan ("674 customers move from 王强 to 3 people"), then, only when the
         # manager confirms it, the move: a cancelled confirmation changes nothing.
@@ -483,7 +491,7 @@ def _stat_params(request):
 @login_required
 def stats_view(request):
     """来人来电统计表 and the weekly / monthly visitor, call and conversion analysis."""
-    if not (request.user.is_admin or request.user.has_role(Role.MANAGER, Role.RECEPTIONIST)):
+    if not reads_statistics(request.user):
         raise Http404
     branch = _branch(request)
     try:
@@ -579,7 +587,7 @@ def _export(rows, group, fmt, name):
 @require_http_methods(["GET", "POST"])
 def settings_view(request):
     branch = _branch(request)
-    if not (request.user.is_admin or branch.pk in request.user.managed_unit_ids):
+    if not can_change_settings(request.user, branch.pk):
         raise Http404
     config = services.settings_for(branch)
     fields = [f.name for f in ReceptionSettings._meta.fields if f.name not in ("id", "branch")]

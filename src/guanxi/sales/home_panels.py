@@ -7,10 +7,11 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from guanxi.core.home import HomePanel, register_home_panel
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 from guanxi.core.visibility import customer_visibility_q
 
 from .models import Deal, Instalment, Payment, PipelineStage
+from .permissions import has_pipeline, manages_sales, reads_finance_desk, sees_team_pipeline
 from .selectors import pending_changes, pending_quotes
 
 CENT = Decimal("0.01")
@@ -23,9 +24,9 @@ def _money(value) -> Decimal:
 
 def pipeline(user: User) -> dict | None:
     """A salesperson's own deals by stage; a manager's (or admin's) visible ones."""
-    manager = user.is_admin or user.has_role(Role.MANAGER)
-    if not (manager or user.has_role(Role.SALES)):
+    if not has_pipeline(user):
         return None
+    manager = sees_team_pipeline(user)
     deals = Deal.objects.visible_to(user)
     if not manager:
         deals = deals.filter(owner=user)
@@ -58,13 +59,13 @@ def pipeline(user: User) -> dict | None:
 
 
 def approvals(user: User) -> dict | None:
-    if not (user.is_admin or user.has_role(Role.MANAGER)):
+    if not manages_sales(user):
         return None
     return {"quotes": pending_quotes(user).count(), "changes": pending_changes(user).count()}
 
 
 def finance_desk(user: User) -> dict | None:
-    if not (user.is_admin or user.has_role(Role.FINANCE)):
+    if not reads_finance_desk(user):
         return None
     today = timezone.localdate()
     start = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())

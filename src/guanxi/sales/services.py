@@ -45,6 +45,15 @@ from .models import (
     SalesSettings,
     UnitEvent,
 )
+from .permissions import (
+    approves_own_discounts,
+    can_open_deals,
+    can_set_schedule,
+    can_work_deal,
+    hears_of_overdue,
+    is_finance,
+    manages_sales,
+)
 
 CENT = Decimal("0.01")
 Stage = PipelineStage.Code
@@ -102,7 +111,7 @@ def _unit_move(unit: InventoryUnit, to: str, *, deal, actor, note: str = "") -> 
 
 
 def _require_manager(actor: User) -> None:
-    if not (actor.is_admin or actor.has_role(Role.MANAGER)):
+    if not manages_sales(actor):
         raise Forbidden(_("A manager must do this."))
 
 
@@ -201,21 +210,6 @@ def _deal_for_update(actor: User, deal_id: int) -> Deal:
     return deal
 
 
-def _can_work(actor: User, deal: Deal) -> bool:
-    return deal.owner_id == actor.pk or manages(actor, deal.customer)
-
-
-def can_open_deals(actor: User) -> bool:
-    """Whose role opens deals at all (the "New deal" buttons of the pipeline and the board)."""
-    return actor.is_admin or actor.has_role(Role.SALES, Role.MANAGER)
-
-
-def can_open_deal(actor: User, customer) -> bool:
-    """Who opens a deal for this customer: a salesperson or manager who may edit them (the
-    owner, or a manager over them), never for an archived customer."""
-    return can_open_deals(actor) and not customer.archived_at and can_edit(actor, customer)
-
-
 def deal_create(
     *,
     actor: User,
@@ -280,7 +274,7 @@ def deal_move(*, actor: User, deal_id: int, to_stage: str, lost_reason: str = ""
         raise ValidationFailed.single("stage", "inactive", _("This stage is not used."))
     with transaction.atomic():
         deal = _deal_for_update(actor, deal_id)
-        if not _can_work(actor, deal):
+        if not can_work_deal(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager moves it."))
         current = deal.stage
         if to_stage == current:
@@ -380,7 +374,7 @@ def deal_take_deposit(
     amount = money(amount)
     with transaction.atomic():
         deal = _deal_for_update(actor, deal_id)
-        if not _can_work(actor, deal):
+        if not can_work_deal(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager takes a deposit."))
         if deal.is_closed or STAGE_ORDER.index(deal.stage) > STAGE_ORDER.index(kind):
             raise Conflict(_("The deal is past this stage."), code="wrong_stage")
@@ -441,7 +435,7 @@ def deal_take_deposit(
 
 
 def _agreement_check(actor: User, deal: Deal) -> None:
-    if not _can_work(actor, deal):
+    if not can_work_deal(actor, deal):
         raise Forbidden(_("Only the deal's owner or a manager issues the agreement."))
     if deal.agreements.filter(kind=Agreement.Kind.AGREEMENT).exists():
         raise Conflict(
@@ -529,7 +523,7 @@ def agreement_amend(*, actor: User, agreement_id: int, changes: dict, reason: st
             deal = _deal_for_update(actor, original.deal_id)
         except NotFound as exc:
             raise NotFound(_("Agreement not found.")) from exc
-        if not _can_work(actor, deal):
+        if not can_work_deal(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager amends the agreement."))
         guarded = sorted(set(changes) & CHANGE_REQUEST_TERMS)
         if guarded:
@@ -566,7 +560,7 @@ def schedule_set(*, actor: User, deal_id: int, instalments: list[dict]) -> list[
     """The payment plan after the deposits: replaces the unpaid, non-deposit instalments."""
     with transaction.atomic():
         deal = _deal_for_update(actor, deal_id)
-        if not (_can_work(actor, deal) or actor.has_role(Role.FINANCE)):
+        if not can_set_schedule(actor, deal):
             raise Forbidden(_("Only the owner, a manager or finance sets the schedule."))
         rows = []
         for index, item in enumerate(instalments):
@@ -613,7 +607,7 @@ def _refuse_own_money(actor: User, seller_id: int | None) -> None:
 
 
 def _require_finance(actor: User) -> None:
-    if not actor.has_role(Role.FINANCE):
+    if not is_finance(actor):
         raise Forbidden(_("Only finance records money received."), code="finance_only")
 
 
@@ -883,9 +877,7 @@ def quote_issue(
         discount = exact_discount.quantize(CENT)
         threshold = SalesSettings.current().discount_approval_pct
         # The exact discount decides: 5.0000005 % is above 5 %, though it prints as 5.00.
-        needs_approval = exact_discount > threshold and not (
-            actor.is_admin or actor.has_role(Role.MANAGER)
-        )
+        needs_approval = exact_discount > threshold and not approves_own_discounts(actor)
         if live:
             live.status = Quote.Status.SUPERSEDED
             live.decided_at = timezone.now()
@@ -1003,7 +995,7 @@ def change_request(
         raise ValidationFailed.single("reason", "required", _("Say why."))
     with transaction.atomic():
         deal = _deal_for_update(actor, deal_id)
-        if not _can_work(actor, deal):
+        if not can_work_deal(actor, deal):
             raise Forbidden(_("Only the deal's owner or a manager requests changes."))
         _check_change_allowed(deal, kind, data)
         change = ChangeRequest.objects.create(
@@ -1336,12 +1328,11 @@ def overdue_scan(now=None) -> dict:
     limit = SalesSettings.current().default_after_days
     # Finance of the customer's branch only: a notice names the customer and the amount,
     # which finance of another branch may not see.
-    finance = [
-        (person.pk, person.branch_unit_ids)
-        for person in User.objects.filter(is_active=True, roles__role=Role.FINANCE)
+    finance = list(
+        User.objects.filter(is_active=True, roles__role=Role.FINANCE)
         .select_related("org_unit")
         .distinct()
-    ]
+    )
     overdue = (
         Instalment.objects.filter(status=Instalment.Status.DUE, due_date__lt=today)
         .exclude(deal__stage=Stage.LOST)
@@ -1357,7 +1348,7 @@ def overdue_scan(now=None) -> dict:
             "customer": item.deal.customer.name,
         }
         unit_id = item.deal.customer.org_unit_id
-        desk = {pk for pk, units in finance if unit_id in units}
+        desk = {person.pk for person in finance if hears_of_overdue(person, unit_id)}
         for user_id in {item.deal.owner_id, *desk}:
             notices.append(
                 Notice(

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound
 from guanxi.core.events import collect_effects
-from guanxi.core.models import Role
 from guanxi.core.web import attach_errors
 from guanxi.customers.selectors import customer_get
 from guanxi.customers.warnings import sales_confirmation_check
@@ -19,6 +18,13 @@ from . import services
 from .forms import DealForm, DepositForm, PaymentForm, QuoteForm
 from .models import Agreement, ChangeRequest, InventoryUnit, PipelineStage, Quote
 from .pdf import agreement_pdf
+from .permissions import (
+    can_open_deal,
+    can_open_deals,
+    is_finance,
+    manages_sales,
+    reads_finance_desk,
+)
 from .selectors import (
     board_version,
     deal_get,
@@ -51,7 +57,7 @@ def _pipeline_context(request, mine: bool, error=None) -> dict:
 def pipeline_view(request):
     mine = request.GET.get("mine") == "1"
     context = _pipeline_context(request, mine)
-    context["can_open_deals"] = services.can_open_deals(request.user)
+    context["can_open_deals"] = can_open_deals(request.user)
     if request.headers.get("HX-Request"):
         return render(request, "sales/partials/board.html", context)
     return render(request, "sales/pipeline.html", context)
@@ -84,7 +90,7 @@ def deal_create_view(request, customer_id: int):
         customer = customer_get(viewer=request.user, pk=customer_id)
     except NotFound as exc:
         raise Http404 from exc
-    if not services.can_open_deal(request.user, customer):
+    if not can_open_deal(request.user, customer):
         raise Http404
     initial = {"title": customer.name}
     product = _product_param(request)
@@ -125,14 +131,14 @@ def deal_start_view(request):
     (the same search as the customer list), then the deal form of the customer page."""
     from guanxi.customers.selectors import CustomerFilter, customer_list
 
-    if not services.can_open_deals(request.user):
+    if not can_open_deals(request.user):
         raise Http404
     q = request.GET.get("q", "").strip()[:100]
     product = _product_param(request)
     customers = []
     if q:
         page = customer_list(viewer=request.user, filters=CustomerFilter(q=q), limit=20)
-        customers = [c for c in page.items if services.can_open_deal(request.user, c)]
+        customers = [c for c in page.items if can_open_deal(request.user, c)]
     return render(
         request,
         "sales/deal_start.html",
@@ -151,7 +157,7 @@ def deals_panel(request, customer) -> str:
         .select_related("owner")
         .order_by("-created_at", "-id")[:10]
     )
-    can_open = services.can_open_deal(request.user, customer)
+    can_open = can_open_deal(request.user, customer)
     if not deals and not can_open:
         return ""
     return render_to_string(
@@ -183,7 +189,7 @@ def deal_view(request, pk: int):
         "quotes": Quote.objects.filter(customer=deal.customer)
         .select_related("product", "quoted_by")
         .order_by("-created_at")[:10],
-        "is_finance": request.user.has_role(Role.FINANCE),
+        "is_finance": is_finance(request.user),
         "available_units": units[:300],
     }
     return render(request, "sales/deal.html", context)
@@ -288,7 +294,7 @@ def agreement_pdf_view(request, pk: int):
 @login_required
 @require_POST
 def payment_view(request, pk: int):
-    if not request.user.has_role(Role.FINANCE):
+    if not is_finance(request.user):
         return HttpResponse(_("Only finance records money received."), status=403)
     deal = _deal_or_404(request, pk)
     form = PaymentForm(request.POST, instalments=deal.instalments.filter(status="due"))
@@ -406,7 +412,7 @@ def _approval_to_confirm(request) -> dict | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def approvals_view(request):
-    if not (request.user.is_admin or request.user.has_role(Role.MANAGER)):
+    if not manages_sales(request.user):
         raise Http404
     if request.method == "POST":
         approve = request.POST.get("decision") == "approve"
@@ -455,8 +461,8 @@ def board_view(request):
         "board": board,
         "products": Product.objects.filter(has_units=True, active=True),
         "statuses": InventoryUnit.Status.choices,
-        "can_release": request.user.is_admin or request.user.has_role(Role.MANAGER),
-        "can_open_deals": services.can_open_deals(request.user),
+        "can_release": manages_sales(request.user),
+        "can_open_deals": can_open_deals(request.user),
     }
     if request.headers.get("HX-Request"):
         return render(request, "sales/partials/unit_grid.html", context)
@@ -480,6 +486,6 @@ def unit_release_view(request, pk: int):
 
 @login_required
 def finance_view(request):
-    if not (request.user.has_role(Role.FINANCE) or request.user.is_admin):
+    if not reads_finance_desk(request.user):
         raise Http404
     return render(request, "sales/finance.html", {"instalments": finance_queue(request.user)})

@@ -63,6 +63,7 @@ from .clean import CellError
 from .fields import targets_for
 from .models import ImportJob, ImportKey
 from .parser import EXCEL_ERRORS, UnreadableCell, UnreadableFile, is_empty, raw_rows, xlsx_row_count
+from .permissions import may_update_customer, owner_units
 
 BATCH = 2000
 # Files from this size on are checked in forked processes; smaller ones here (a fork and its
@@ -686,8 +687,9 @@ def eligible_owners(actor: User):
     users = User.objects.filter(
         is_active=True, roles__role__in=[Role.SALES, Role.MANAGER], org_unit__isnull=False
     ).distinct()
-    if not actor.is_admin:
-        users = users.filter(org_unit_id__in=actor.managed_unit_ids)
+    units = owner_units(actor)
+    if units is not None:
+        users = users.filter(org_unit_id__in=units)
     return users
 
 
@@ -1238,12 +1240,7 @@ class CustomerImport(ImportRun):
         return {c["id"]: c for c in Customer.objects.filter(pk__in=ids).values(*fields)}
 
     def _can_edit(self, current: dict) -> bool:
-        actor = self.actor
-        return (
-            actor.is_admin
-            or current["owner_id"] == actor.id
-            or current["org_unit_id"] in actor.managed_unit_ids
-        )
+        return may_update_customer(self.actor, current["owner_id"], current["org_unit_id"])
 
     def _insert_new(self, rows: list[tuple[int, dict]]) -> list[int]:
         if not rows:

@@ -12,11 +12,12 @@ import hashlib
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.keys import fold
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.interactions.models import Interaction
+from guanxi.interactions.permissions import can_log_contact
 
 from . import clean
 from .clean import CellError
@@ -152,9 +153,7 @@ class InteractionImport(ImportRun):
                 "key", "customer_id"
             )
         )
-        may_log = self.actor.is_admin or self.actor.has_role(
-            Role.SALES, Role.MANAGER, Role.RECEPTIONIST, Role.SERVICE, Role.FINANCE
-        )
+        may_log = can_log_contact(self.actor)
         matched = []
         for line, row in rows:
             ids = {by_phone[p] for p in row["phones"] if p in by_phone}

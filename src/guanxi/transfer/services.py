@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 
 from .engine import (
     DEAD_AFTER_SECONDS,
@@ -37,13 +37,10 @@ from .fields import (
 )
 from .models import ImportJob, ImportMapping
 from .parser import ENCODINGS, UnreadableFile, file_format, inspect
+from .permissions import can_import, sees_every_job
 
 STALE_SECONDS = 120  # a running job whose progress file is older than this has died
 CLAIM_GRACE_SECONDS = 30  # claimed, no progress file yet: starting, not dead
-
-
-def can_import(user: User) -> bool:
-    return user.is_active and (user.is_admin or user.has_role(Role.MANAGER))
 
 
 def _require_importer(actor: User) -> None:
@@ -53,7 +50,7 @@ def _require_importer(actor: User) -> None:
 
 def import_jobs_for(user: User) -> QuerySet[ImportJob]:
     jobs = ImportJob.objects.select_related("created_by")
-    return jobs if user.is_admin else jobs.filter(created_by=user)
+    return jobs if sees_every_job(user) else jobs.filter(created_by=user)
 
 
 def import_job_get(*, viewer: User, pk: int) -> ImportJob:
