@@ -22,7 +22,9 @@ CHECKED_APPS = [
     "reception",
     "sales",
     "loyalty",
+    "service",
     "insights",
+    "marketing",
     "reports",
     "transfer",
 ]

@@ -33,7 +33,7 @@ from .models import (
     Segment,
     SegmentMember,
 )
-from .permissions import can_grant_export, can_market, unit_scope_q
+from .permissions import can_grant_export, can_market, may_use_unit, takes_leads, unit_scope_q
 
 CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WECHAT, Channel.POST, Channel.PHONE)
 # SMS replies that mean "stop" (China's carriers: 退订 / T / TD; R for 拒收).
@@ -305,9 +305,7 @@ def bounce_process(*, raw: bytes) -> dict:
 
 def _unit_for(actor: User, org_unit_id: int | None) -> OrgUnit:
     unit = OrgUnit.objects.filter(pk=org_unit_id).first() if org_unit_id else actor.org_unit
-    if unit is None or not (
-        actor.is_admin or unit.pk in actor.branch_unit_ids or unit.pk in actor.managed_unit_ids
-    ):
+    if unit is None or not may_use_unit(actor, unit.pk):
         raise ValidationFailed.single("org_unit", "invalid_choice", _("Choose your department."))
     return unit
 
@@ -772,7 +770,7 @@ def lead_form_create(
     if (
         intake is None
         or branch is None
-        or not (intake.is_admin or intake.has_role("receptionist", "manager"))
+        or not takes_leads(intake)
         or intake.org_unit_id not in branch.subtree_ids()
     ):
         errors.append(

@@ -47,7 +47,7 @@ from .models import (
     Segment,
     SkipReason,
 )
-from .permissions import can_grant_export, can_market, unit_scope_q
+from .permissions import can_grant_export, can_market, desk_units, unit_scope_q
 from .templating import PLACEHOLDERS
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -648,11 +648,10 @@ def lead_forms_view(request):
     forms = LeadForm.objects.filter(unit_scope_q(user, "branch_id")).select_related(
         "intake_user", "branch"
     )
-    desk = User.objects.filter(is_active=True, roles__role=Role.RECEPTIONIST).filter(
-        org_unit_id__in=sorted(user.branch_unit_ids)
-        if not user.is_admin
-        else User.objects.values("org_unit_id")
-    )
+    desk = User.objects.filter(is_active=True, roles__role=Role.RECEPTIONIST)
+    units = desk_units(user)
+    if units is not None:
+        desk = desk.filter(org_unit_id__in=sorted(units))
     return render(
         request,
         "marketing/forms.html",

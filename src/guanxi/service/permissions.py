@@ -10,6 +10,7 @@ and templates all ask here).
 from django.db.models import Q
 
 from guanxi.core.models import Role, User
+from guanxi.core.permissions import has_any_role, manages_unit, works_in_branch_as
 
 AGENT_ROLES = (Role.SERVICE, Role.RECEPTIONIST)
 
@@ -54,16 +55,14 @@ def can_work(user: User, ticket) -> bool:
     """Reply, change status, resolve: the assignee, the branch's agents, its managers."""
     if not user.is_active:
         return False
-    if user.is_admin or ticket.assignee_id == user.id:
+    if ticket.assignee_id == user.id or manages_unit(user, ticket.org_unit_id):
         return True
-    if ticket.org_unit_id in user.managed_unit_ids:
-        return True
-    return user.has_role(Role.SERVICE) and ticket.org_unit_id in user.branch_unit_ids
+    return works_in_branch_as(user, ticket.org_unit_id, Role.SERVICE)
 
 
 def can_assign(user: User, ticket) -> bool:
     """Managers of the handling unit assign anyone; an agent may take a ticket themselves."""
-    return user.is_active and (user.is_admin or ticket.org_unit_id in user.managed_unit_ids)
+    return user.is_active and manages_unit(user, ticket.org_unit_id)
 
 
 def can_manage_service(user: User) -> bool:
@@ -78,3 +77,25 @@ def can_edit_articles(user: User) -> bool:
 def can_read_service_reports(user: User) -> bool:
     """CSAT, deflections and service value: managers of service and the agents."""
     return can_manage_service(user) or user.has_role(Role.SERVICE)
+
+
+def has_service_home(user: User) -> bool:
+    """Agents and salespeople see their tickets and return visits on the home page."""
+    return user.has_role(Role.SERVICE, Role.SALES)
+
+
+def is_agent(user: User) -> bool:
+    return user.has_role(Role.SERVICE)
+
+
+def may_be_assigned(user: User) -> bool:
+    """Who a ticket may be given to by hand: service agents and managers."""
+    return has_any_role(user, Role.SERVICE, Role.MANAGER)
+
+
+def can_set_skills(actor: User, agent: User) -> bool:
+    return manages_unit(actor, agent.org_unit_id)
+
+
+def reads_manager_view(user: User) -> bool:
+    return can_manage_service(user)

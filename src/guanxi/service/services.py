@@ -44,7 +44,14 @@ from .models import (
     TicketStatusLog,
     TicketType,
 )
-from .permissions import can_assign, can_create_ticket, can_work
+from .permissions import (
+    can_assign,
+    can_create_ticket,
+    can_set_skills,
+    can_work,
+    is_agent,
+    may_be_assigned,
+)
 from .sla import compute_clock, targets_for
 
 LIMITS = {"subject": 200, "description": 5000, "order_ref": 60, "body": 5000, "note": 500}
@@ -383,7 +390,7 @@ def ticket_assign(
                 )
         else:
             agent = User.objects.filter(pk=assignee_id, is_active=True).first()
-            if agent is None or not (agent.has_role(Role.SERVICE, Role.MANAGER) or agent.is_admin):
+            if agent is None or not may_be_assigned(agent):
                 raise ValidationFailed.single(
                     "assignee_id", "not_an_agent", _("Choose an active service agent.")
                 )
@@ -848,9 +855,9 @@ def agent_skill_set(
             FieldError("types", "required", _("Choose the ticket types for these products."))
         )
     agent = User.objects.filter(pk=user_id, is_active=True).first()
-    if agent is None or not (actor.is_admin or agent.org_unit_id in actor.managed_unit_ids):
+    if agent is None or not can_set_skills(actor, agent):
         raise NotFound(_("Agent not found."))
-    if not agent.has_role(Role.SERVICE):
+    if not is_agent(agent):
         errors.append(FieldError("user_id", "not_an_agent", _("Only service agents have skills.")))
     if errors:
         raise ValidationFailed(errors)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import DomainError, NotFound
-from guanxi.core.models import Role, User
+from guanxi.core.models import User
 from guanxi.core.web import attach_errors, is_htmx_partial, safe_next
 from guanxi.customers.selectors import customer_get
 
@@ -37,6 +37,7 @@ from .permissions import (
     can_read_service_reports,
     can_work,
     queue_unit_ids,
+    reads_manager_view,
 )
 from .reports import service_value
 from .selectors import (
@@ -222,7 +223,7 @@ def ticket_create_view(request):
 @login_required
 def manager_view(request):
     """The manager's view: figures, each agent's weighted load, the unassigned queue."""
-    if not (can_manage_service(request.user) or request.user.has_role(Role.MANAGER)):
+    if not reads_manager_view(request.user):
         raise Http404
     units = queue_unit_ids(request.user)
     if units is None:
