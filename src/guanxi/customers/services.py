@@ -806,6 +806,49 @@ def _move_related(keep: Customer, other: Customer) -> dict[str, int]:
     return moved
 
 
+# ---- running figures and follow-up state, written here for the apps that feed them ---------
+
+FOLLOW_UP_FIELDS = ["last_contact_at", "next_follow_up_at", "follow_up_rule", "follow_up_step"]
+
+
+def purchase_record(*, customer_id: int, amount, at=None) -> None:
+    """A paid deal or order: the running figures on the customer row (ARCHITECTURE), in the
+    caller's transaction; a potential customer or prospect becomes a customer."""
+    Customer.objects.filter(pk=customer_id).update(
+        last_purchase_at=at or timezone.now(),
+        order_count=F("order_count") + 1,
+        revenue=F("revenue") + amount,
+    )
+    Customer.objects.filter(pk=customer_id, stage__in=["potential", "prospect"]).update(
+        stage="customer"
+    )
+
+
+def follow_up_save(*, customer: Customer) -> None:
+    """Store the follow-up state interactions' cadence rules set on `customer` (a logged
+    contact, a rescheduled follow-up), in the caller's transaction."""
+    customer.save(update_fields=FOLLOW_UP_FIELDS)
+
+
+def follow_up_due_now(*, customer_ids, rule: str, now) -> None:
+    """Bring these customers' follow-up forward to `now` (an instalment fell overdue); one
+    already due earlier stays."""
+    live = Customer.objects.filter(pk__in=customer_ids)
+    live.filter(next_follow_up_at__gt=now).update(next_follow_up_at=now, follow_up_rule=rule)
+    live.filter(next_follow_up_at__isnull=True).update(next_follow_up_at=now, follow_up_rule=rule)
+
+
+def household_join(*, customer: Customer, member: Customer) -> Household:
+    """The desk registered `customer` as a family member of `member` (C3 case 11): both in
+    the member's household, a new one named after the member when they had none."""
+    household = member.household or Household.objects.create(name=f"{member.name}家")
+    if member.household_id is None:
+        Customer.objects.filter(pk=member.pk).update(household=household)
+    Customer.objects.filter(pk=customer.pk).update(household=household)
+    customer.household = household
+    return household
+
+
 # ---- bulk loads (imports) ---------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from guanxi.core.models import User, hash_token
 from guanxi.core.visibility import can_edit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
-from guanxi.customers.services import customer_update
+from guanxi.customers.services import customer_update, follow_up_save
 
 from .cadence import facts_for, load_rules, next_follow_up, saved_step
 from .models import CadenceRule, CalendarFeed, Interaction, Plan, Promise
@@ -208,14 +208,7 @@ def interaction_log(
                 customer.next_follow_up_at is None or kept[0] < customer.next_follow_up_at
             ):
                 customer.next_follow_up_at, customer.follow_up_rule, customer.follow_up_step = kept
-        customer.save(
-            update_fields=[
-                "last_contact_at",
-                "next_follow_up_at",
-                "follow_up_rule",
-                "follow_up_step",
-            ]
-        )
+        follow_up_save(customer=customer)
     return interaction
 
 
@@ -235,7 +228,7 @@ def follow_up_set(*, actor: User, customer_id: int, at: datetime, note: str = ""
         customer.next_follow_up_at, customer.follow_up_rule = at, "manual"
         if note:
             customer.follow_up_step = note[:300]
-        customer.save(update_fields=["next_follow_up_at", "follow_up_rule", "follow_up_step"])
+        follow_up_save(customer=customer)
         audit_record(
             actor=actor,
             verb="customer.follow_up_set",

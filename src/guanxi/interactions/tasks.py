@@ -12,8 +12,7 @@ from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from guanxi.customers.models import Customer
-from guanxi.notifications.models import Notification
-from guanxi.notifications.services import Notice, notify_many
+from guanxi.notifications.services import Notice, notify_many, notify_withdraw
 from guanxi.notifications.tasks import send_pending_emails_now
 
 from .models import Promise
@@ -49,9 +48,7 @@ def scan_due_reminders_now(now=None) -> dict:
         )
         for row in due
     ]
-    Notification.objects.filter(key=summary_key, read_at__isnull=True).exclude(
-        user_id__in=[row["owner_id"] for row in due]
-    ).delete()
+    notify_withdraw(key=summary_key, keep_recipients=[row["owner_id"] for row in due])
     promises = (
         Promise.objects.open()
         .filter(

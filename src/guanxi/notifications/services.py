@@ -136,12 +136,22 @@ def _refresh(rows: list[Notification], existing: dict[tuple[int, str], Notificat
     return len(stale)
 
 
-def notify_withdraw(*, key: str, recipient: User | int | None = None, prefix: bool = False) -> int:
-    """The cause is gone: remove the unread notices with this key (or key prefix)."""
+def notify_withdraw(
+    *,
+    key: str,
+    recipient: User | int | None = None,
+    prefix: bool = False,
+    keep_recipients: Iterable[int] = (),
+) -> int:
+    """The cause is gone: remove the unread notices with this key (or key prefix), except
+    those of `keep_recipients` (whose cause is still there)."""
     qs = Notification.objects.filter(read_at__isnull=True)
     qs = qs.filter(key__startswith=key) if prefix else qs.filter(key=key)
     if recipient is not None:
         qs = qs.filter(user_id=recipient if isinstance(recipient, int) else recipient.pk)
+    kept = list(keep_recipients)
+    if kept:
+        qs = qs.exclude(user_id__in=kept)
     deleted, _ = qs.delete()
     return deleted
 

@@ -28,7 +28,7 @@ from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.customers.ownership import KEEP, Reason, ownership_change_many
-from guanxi.customers.services import customer_create
+from guanxi.customers.services import customer_create, household_join
 from guanxi.notifications.services import notify
 
 from . import rotation
@@ -383,7 +383,7 @@ def visit_register(
             if registration.household_phone:
                 member = _find_by_phone(registration.household_phone, "household_phone", branch)[0]
                 if member:
-                    _link_household(customer, member)
+                    household_join(customer=customer, member=member)
         elif customer.archived_at:
             raise Conflict(
                 _("This phone belongs to an archived customer; restore it first."),
@@ -425,16 +425,6 @@ def visit_register(
             changes={"visit": [None, visit.pk], "kind": [None, visit.kind]},
         )
     return visit
-
-
-def _link_household(customer: Customer, member: Customer) -> None:
-    from guanxi.customers.models import Household
-
-    household = member.household or Household.objects.create(name=f"{member.name}家")
-    if member.household_id is None:
-        Customer.objects.filter(pk=member.pk).update(household=household)
-    Customer.objects.filter(pk=customer.pk).update(household=household)
-    customer.household = household
 
 
 def _claim_of(customer: Customer, now, protection_days: Protection) -> tuple[int | None, bool, str]:

@@ -22,6 +22,7 @@ from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
 from guanxi.customers.ownership import Reason, ownership_change
 from guanxi.customers.selectors import customer_get
+from guanxi.customers.services import follow_up_due_now, purchase_record
 from guanxi.notifications.services import Notice, notify_many
 from guanxi.reception.selectors import current_credit_split
 
@@ -751,7 +752,7 @@ def _complete_if_paid(deal: Deal, actor) -> bool:
     if deal.unit_id:
         _unit_move(deal.unit, Unit.SOLD, deal=deal, actor=actor)
     _set_stage(deal, Stage.PAID, actor)
-    _customer_purchase(deal.customer_id, deal.amount)
+    purchase_record(customer_id=deal.customer_id, amount=deal.amount)
     commission_settle(deal)
     return True
 
@@ -781,19 +782,8 @@ def _pay_order(actor, order_id, amount, method, receipt_number, received_at):
     order.paid += amount
     order.save(update_fields=["paid"])
     if not was_paid and order.paid >= order.total:
-        _customer_purchase(order.customer_id, order.total)
+        purchase_record(customer_id=order.customer_id, amount=order.total)
     return payment
-
-
-def _customer_purchase(customer_id: int, amount: Decimal) -> None:
-    """Running figures on the customer row, in the payment's transaction (ARCHITECTURE)."""
-    now = timezone.now()
-    Customer.objects.filter(pk=customer_id).update(
-        last_purchase_at=now, order_count=F("order_count") + 1, revenue=F("revenue") + amount
-    )
-    Customer.objects.filter(pk=customer_id, stage__in=["potential", "prospect"]).update(
-        stage="customer"
-    )
 
 
 def commission_settle(deal: Deal) -> list[CommissionEntry]:
@@ -1365,11 +1355,6 @@ def overdue_scan(now=None) -> dict:
             defaulted.add(item.deal_id)
     with transaction.atomic():
         notify_many(notices, now=now)
-        Customer.objects.filter(pk__in=customers).filter(next_follow_up_at__gt=now).update(
-            next_follow_up_at=now, follow_up_rule="overdue"
-        )
-        Customer.objects.filter(pk__in=customers, next_follow_up_at__isnull=True).update(
-            next_follow_up_at=now, follow_up_rule="overdue"
-        )
+        follow_up_due_now(customer_ids=customers, rule="overdue", now=now)
         Deal.objects.filter(pk__in=defaulted, in_default=False).update(in_default=True)
     return {"notices": len(notices), "defaulted": len(defaulted)}
