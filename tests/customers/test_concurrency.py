@@ -1,42 +1,24 @@
 """Two people register the same phone at the same moment: one record gets it, never two."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from guanxi.core.errors import ValidationFailed
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.customers.services import customer_create
+from tests.races import run_together
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_with_the_same_phone_leave_one_customer_with_it(owner, teammate):
-    start = threading.Barrier(2)
-    outcomes: dict[str, object] = {}
-
     def register(actor, name):
-        try:
-            start.wait(timeout=10)
-            outcomes[name] = customer_create(
-                actor=actor, data={"name": name}, phones=["13812345678"], allow_similar=True
-            )
-        except ValidationFailed as exc:
-            outcomes[name] = exc
-        finally:
-            connection.close()
+        return lambda: customer_create(
+            actor=actor, data={"name": name}, phones=["13812345678"], allow_similar=True
+        )
 
-    threads = [
-        threading.Thread(target=register, args=(owner, "张三")),
-        threading.Thread(target=register, args=(teammate, "张叁")),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = run_together(register(owner, "张三"), register(teammate, "张叁"))
 
-    created = [o for o in outcomes.values() if isinstance(o, Customer)]
-    refused = [o for o in outcomes.values() if isinstance(o, ValidationFailed)]
+    created = [o for o in outcomes if isinstance(o, Customer)]
+    refused = [o for o in outcomes if isinstance(o, ValidationFailed)]
     assert (len(created), len(refused)) == (1, 1), outcomes
     assert (refused[0].code, refused[0].field) == ("duplicate_phone", "phones")
     assert list(CustomerPhone.objects.values_list("customer_id", "number")) == [
@@ -53,28 +35,15 @@ def test_opposite_household_links_at_once_both_finish_without_deadlock(manager, 
     from guanxi.customers.services import household_link
     from tests.conftest import new_customer
 
-    def link(start, failures, first, second):
-        try:
-            start.wait(timeout=10)
-            household_link(actor=manager, customer_id=first, member_id=second)
-        except Exception as exc:  # any failure, a deadlock included, is the finding
-            failures.append(exc)
-        finally:
-            connection.close()
+    def link(first, second):
+        return lambda: household_link(actor=manager, customer_id=first, member_id=second)
 
     for round_ in range(5):
         a = new_customer(owner, f"甲{round_}", ())
         b = new_customer(owner, f"乙{round_}", ())
-        start, failures = threading.Barrier(2), []
-        threads = [
-            threading.Thread(target=link, args=(start, failures, a.pk, b.pk)),
-            threading.Thread(target=link, args=(start, failures, b.pk, a.pk)),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert failures == []
+        outcomes = run_together(link(a.pk, b.pk), link(b.pk, a.pk))
+        # Any failure, a deadlock included, is the finding.
+        assert [o for o in outcomes if isinstance(o, Exception)] == []
         a.refresh_from_db()
         b.refresh_from_db()
         assert a.household_id is not None and a.household_id == b.household_id

@@ -1,12 +1,10 @@
 """The due-reminder scan (SPEC C2): idempotent when it runs twice or twice at once, and one
 e-mail per reminder for users who asked for e-mail."""
 
-import threading
 from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 
 from guanxi.core.models import User
 from guanxi.customers.models import Customer
@@ -14,6 +12,7 @@ from guanxi.interactions.models import Promise
 from guanxi.interactions.tasks import scan_due_reminders_now, send_pending_emails_now
 from guanxi.notifications.models import Notification
 from tests.conftest import new_customer
+from tests.races import run_together
 
 from .helpers import NOW, local, set_fields
 
@@ -83,30 +82,10 @@ def test_kept_promises_and_archived_customers_are_not_reminded(due_work, custome
     assert _notifications()[0][2] == "1 follow-ups due today (0 overdue)"
 
 
-def _run_concurrently(target, workers=2):
-    barrier, errors = threading.Barrier(workers), []
-
-    def run():
-        try:
-            barrier.wait()
-            target()
-        except Exception as exc:  # collected: a thread's exception would be lost
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_scans_at_once_create_no_duplicates(due_work):
-    errors = _run_concurrently(scan_due_reminders_now)
-    assert errors == []
+    outcomes = run_together(scan_due_reminders_now, scan_due_reminders_now)
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert len(_notifications()) == 3
     assert Notification.objects.values("user", "key").distinct().count() == 3
 
@@ -132,8 +111,8 @@ def test_email_sent_exactly_once_even_when_sending_runs_twice(due_work, owner, t
 def test_two_senders_at_once_send_each_email_once(due_work, owner):
     _wants_email(owner, "sales1@example.cn")
     scan_due_reminders_now()
-    errors = _run_concurrently(send_pending_emails_now)
-    assert errors == []
+    outcomes = run_together(send_pending_emails_now, send_pending_emails_now)
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
     assert sorted(m.subject for m in mail.outbox) == [
         "2 follow-ups due today (1 overdue)",
         "Promise due: Send the quote (张三)",

@@ -12,7 +12,7 @@ from django.test import Client
 from guanxi.core.errors import Conflict
 from guanxi.loyalty import services
 from guanxi.loyalty.models import PointsAccount, PointsEntry, PointsLot
-from tests.sales.test_concurrency import run_together
+from tests.races import run_together
 
 from .conftest import buy
 
@@ -40,7 +40,7 @@ def test_twenty_redemptions_of_the_last_points_only_the_affordable_succeed(
             actor=owner, customer_id=customer.pk, key=f"race-{n}", points=30
         )
 
-    outcomes = run_together([redeem(n) for n in range(RACERS)])
+    outcomes = run_together(*[redeem(n) for n in range(RACERS)])
     won = [o for o in outcomes if isinstance(o, PointsEntry)]
     lost = [o for o in outcomes if isinstance(o, Conflict)]
     assert (len(won), len(lost)) == (3, RACERS - 3), outcomes
@@ -70,7 +70,7 @@ def test_twenty_redemptions_through_the_api_one_201_the_rest_409(owner, finance,
 
         return job
 
-    outcomes = run_together([post(c, n) for n, c in enumerate(clients)])
+    outcomes = run_together(*[post(c, n) for n, c in enumerate(clients)])
     assert sorted(outcomes, key=repr) == sorted(
         [(201, 0)] + [(409, "insufficient_points")] * (RACERS - 1), key=repr
     ), outcomes
@@ -83,7 +83,7 @@ def test_the_same_redemption_sent_twenty_times_at_once_is_taken_once(owner, fina
     def redeem():
         return services.points_redeem(actor=owner, customer_id=customer.pk, key="dup", points=30)
 
-    outcomes = run_together([redeem] * RACERS)
+    outcomes = run_together(*[redeem] * RACERS)
     assert all(isinstance(o, PointsEntry) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1
     assert _state(customer) == (70, 70)

@@ -6,7 +6,7 @@ import pytest
 
 from guanxi.core.models import Role, UserRole
 from guanxi.marketing import policy, sending, services
-from tests.sales.test_concurrency import run_together
+from tests.races import run_together
 
 from .conftest import bulk_customers
 from .helpers import campaign_for, email_template, everyone_with_email
@@ -27,7 +27,7 @@ def test_two_departments_sending_the_same_material_at_once_reach_each_customer_o
         name="经理的推广",
     )
     outcomes = run_together(
-        [lambda c=c: sending.campaign_run(campaign_id=c.pk, batch_size=5) for c in (first, second)]
+        *[lambda c=c: sending.campaign_run(campaign_id=c.pk, batch_size=5) for c in (first, second)]
     )
     assert all(isinstance(o, dict) for o in outcomes), outcomes
     assert sorted(smtp.recipients) == sorted(c.email for c in customers)
@@ -40,7 +40,7 @@ def test_two_departments_sending_the_same_material_at_once_reach_each_customer_o
 def test_one_material_recorded_twice_at_once_counts_once(customer):
     fingerprint = policy.fingerprint_of("中秋礼盒")
     outcomes = run_together(
-        [
+        *[
             lambda: policy.record_sent(
                 customer_id=customer.pk, channel="post", purpose="greeting", fingerprint=fingerprint
             )

@@ -4,10 +4,8 @@ one reservation. Real threads, real transactions: SQLite serialises them with BE
 IMMEDIATE, on PostgreSQL the conditional UPDATE (… WHERE status = 'available') decides."""
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from guanxi.core.errors import Conflict
@@ -15,35 +13,13 @@ from guanxi.core.models import Role
 from guanxi.sales import services
 from guanxi.sales.models import Deal, Instalment, InventoryUnit, UnitEvent
 from tests.conftest import make_user, new_customer
+from tests.races import run_together
 
 from .conftest import open_deal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RACERS = 20
-
-
-def run_together(jobs, timeout=60):
-    """Start every job at the same instant (a barrier); return what each returned or raised."""
-    start = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            start.wait(timeout=10)
-            outcomes[index] = job()
-        except Exception as exc:  # the test asserts on what came out
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return outcomes
 
 
 def assert_one_reservation(unit, winner_deal_id, deal_ids):
@@ -74,7 +50,7 @@ def test_twenty_deposits_on_one_unit_one_wins(owner, customer, flat):
             actor=owner, deal_id=deal.pk, kind="small_deposit", amount="20000", unit_id=unit.pk
         )
 
-    outcomes = run_together([take(d) for d in deals])
+    outcomes = run_together(*[take(d) for d in deals])
     won = [o for o in outcomes if isinstance(o, Deal)]
     lost = [o for o in outcomes if isinstance(o, Conflict)]
     assert (len(won), len(lost)) == (1, RACERS - 1), outcomes
@@ -115,7 +91,7 @@ def test_twenty_deposits_through_the_api_one_200_the_rest_409(org, owner, custom
 
         return job
 
-    outcomes = run_together([post(c, d) for c, d in zip(clients, deals, strict=True)])
+    outcomes = run_together(*[post(c, d) for c, d in zip(clients, deals, strict=True)])
     statuses = sorted(o[0] if isinstance(o, tuple) else repr(o) for o in outcomes)
     assert statuses == [200] + [409] * (RACERS - 1), outcomes
     winner = next(body for status, body in outcomes if status == 200)

@@ -6,7 +6,7 @@ import pytest
 
 from guanxi.service.models import SlaEvent
 from guanxi.service.services import sla_scan
-from tests.sales.test_concurrency import run_together
+from tests.races import run_together
 
 from .conftest import at
 from .helpers import open_ticket
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_scans_at_once_escalate_once(agent, manager, customer, owner, clock, notices):
     tickets = [open_ticket(owner, customer, subject=f"投诉 {i}") for i in range(5)]
     clock.move_to(at(9, 10))
-    outcomes = run_together([sla_scan, sla_scan])
+    outcomes = run_together(*[sla_scan, sla_scan])
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sum(o["breaches"] for o in outcomes) == 10
     for ticket in tickets:
