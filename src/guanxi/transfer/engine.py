@@ -595,11 +595,6 @@ class ImportRun:
                 with transaction.atomic():
                     for plan in plans:
                         self.apply_batch(plan)
-                self.counts["written"] += sum(map(len, batches))
-                self.progress()
-                time.sleep(STEP_PAUSE)
-                self.after_step()
-                return
             except (IntegrityError, OperationalError) as exc:
                 self.counts = before[0]
                 self.error_lines = before[1]
@@ -614,12 +609,33 @@ class ImportRun:
                 conflicts += 1
                 if conflicts == 2:
                     raise
+                continue
+            # Committed: what follows never redoes the step (matched again, its own rows
+            # would count as duplicates and be skipped).
+            self.counts["written"] += sum(map(len, batches))
+            self.progress()
+            time.sleep(STEP_PAUSE)
+            self.after_step()
+            return
 
     def forget_rolled_back(self) -> None:
         """Drop what a rolled-back batch cached (ids of rows that no longer exist)."""
 
     def after_step(self) -> None:
         """Work that follows a committed step in a short transaction of its own."""
+
+
+def retrying_when_locked(write: Callable[[], object]) -> None:
+    """`write()` in a short transaction of its own, tried again while others held SQLite's
+    write lock past the busy timeout ("database is locked")."""
+    for attempt in range(STEP_LOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                write()
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == STEP_LOCK_RETRIES:
+                raise
 
 
 # ---- checking processes -----------------------------------------------------------------------
@@ -1014,8 +1030,8 @@ class CustomerImport(ImportRun):
         An id a rolled-back step never kept gets no entry (index_customers skips it)."""
         ids, self._unindexed = self._unindexed, []
         for start in range(0, len(ids), INDEX_CHUNK):
-            with transaction.atomic():
-                index_customers(ids[start : start + INDEX_CHUNK])
+            chunk = ids[start : start + INDEX_CHUNK]
+            retrying_when_locked(lambda chunk=chunk: index_customers(chunk))
             time.sleep(STEP_PAUSE)
 
     def _tag_ids(self, names: set[str]) -> dict[str, int]:
