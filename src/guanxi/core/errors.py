@@ -66,6 +66,11 @@ class Conflict(DomainError):
         super().__init__(message=message, code=code, field=field, status=409)
 
 
+SHOWN_ON_PAGE = (ValidationFailed, Forbidden, Conflict)
+"""The domain errors a web view shows beside its form or as a message; NotFound is left to
+DomainErrorMiddleware, the one mapping to the 404 page."""
+
+
 def full_clean_or_fail(instance, exclude: list[str] | None = None) -> None:
     """Run the model's own validation; report Django's errors as one ValidationFailed."""
     from django.core.exceptions import ValidationError

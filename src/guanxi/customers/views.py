@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, NotFound, ValidationFailed
+from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, NotFound, ValidationFailed
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.permissions import managed_units
 from guanxi.core.timeline import timeline_for, timeline_kinds
@@ -44,10 +44,7 @@ TIMELINE_PAGE = 20
 
 
 def _get_or_404(request, pk: int) -> Customer:
-    try:
-        return customer_get(viewer=request.user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    return customer_get(viewer=request.user, pk=pk)
 
 
 def _list_params(request):
@@ -456,9 +453,7 @@ def customer_reveal_view(request, pk: int):
     field = request.POST.get("field", "phone")
     try:
         result = services.customer_reveal(actor=request.user, customer_id=pk, field=field)
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         return HttpResponse(exc.message, status=exc.status)
     if field in ("phone", "phones"):  # read as on the rest of the page: 139 8765 0000
         result["value"] = [display_phone(number) for number in result["value"]]
@@ -468,9 +463,7 @@ def customer_reveal_view(request, pk: int):
 def _post_action(request, pk: int, action, success: str, **kwargs):
     try:
         action(actor=request.user, customer_id=pk, **kwargs)
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, success)

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, Forbidden, NotFound
+from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, Forbidden
 from guanxi.core.visibility import can_edit
 from guanxi.core.web import attach_errors, safe_next
 from guanxi.customers.selectors import customer_get
@@ -26,10 +26,7 @@ from .windows import slot_quality, suggest_slots, windows_for
 
 
 def _customer_or_404(request, pk: int):
-    try:
-        return customer_get(viewer=request.user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    return customer_get(viewer=request.user, pk=pk)
 
 
 def _pk_urls(name: str):
@@ -73,9 +70,7 @@ def greeting_send_view(request, pk: int):
             occasion=request.POST.get("occasion", ""),
             channel=request.POST.get("channel", ""),
         )
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     else:
         channel = {"sms": _("SMS"), "wechat": _("WeChat"), "email": _("E-mail")}[outcome.channel]
@@ -160,8 +155,6 @@ def slot_check_view(request, pk: int):
 def promise_done_view(request, pk: int):
     try:
         promise = services.promise_complete(actor=request.user, promise_id=pk)
-    except NotFound as exc:
-        raise Http404 from exc
     except Forbidden as exc:
         # The customer is visible (else NotFound): say why, back where the click came from.
         messages.error(request, exc.message)

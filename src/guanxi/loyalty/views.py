@@ -4,12 +4,11 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import DomainError
 
 from . import services
 from .models import Tier
@@ -27,10 +26,8 @@ def loyalty_panel(request, customer) -> str:
 
 
 def _customer_page(request, pk: int, *, status: int = 200, error: str = ""):
-    try:
-        customer, entries = ledger_for(viewer=request.user, customer_id=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    customer, entries = ledger_for(viewer=request.user, customer_id=pk)
+
     context = {
         "customer": customer,
         "entries": entries,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.core.calendar import time_zone_for_unit
-from guanxi.core.errors import DomainError, NotFound, ValidationFailed
+from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, ValidationFailed
 from guanxi.core.ids import MAX_ID
 from guanxi.core.models import Role, User
 from guanxi.core.permissions import managed_units
@@ -192,9 +192,7 @@ def next_view(request):
 def slot_state_view(request, pk: int):
     try:
         services.slot_set_state(actor=request.user, slot_id=pk, state=request.POST.get("state", ""))
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     back = "reception:roster" if request.POST.get("back") == "roster" else "reception:desk"
     return redirect(back)
@@ -274,10 +272,8 @@ def _field_errors(exc: DomainError) -> dict[str, str]:
 @require_http_methods(["GET", "POST"])
 def dispute_open_view(request, customer_id: int):
     """Open a dispute by hand from the customer page: what happened and who is involved."""
-    try:
-        customer = customer_get(viewer=request.user, pk=customer_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    customer = customer_get(viewer=request.user, pk=customer_id)
+
     if not can_open_dispute(request.user, customer):
         raise Http404
     branch = customer.org_unit.branch()

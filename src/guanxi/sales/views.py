@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import SHOWN_ON_PAGE, DomainError
 from guanxi.core.events import collect_effects
 from guanxi.core.web import attach_errors
 from guanxi.customers.selectors import customer_get
@@ -37,10 +37,7 @@ from .selectors import (
 
 
 def _deal_or_404(request, pk):
-    try:
-        return deal_get(viewer=request.user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    return deal_get(viewer=request.user, pk=pk)
 
 
 def _pipeline_context(request, mine: bool, error=None) -> dict:
@@ -75,9 +72,7 @@ def deal_move_view(request, pk: int):
             to_stage=request.POST.get("stage", ""),
             lost_reason=request.POST.get("lost_reason", ""),
         )
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         error = exc.message
     mine = request.POST.get("mine") == "1"
     return render(request, "sales/partials/board.html", _pipeline_context(request, mine, error))
@@ -86,10 +81,8 @@ def deal_move_view(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def deal_create_view(request, customer_id: int):
-    try:
-        customer = customer_get(viewer=request.user, pk=customer_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    customer = customer_get(viewer=request.user, pk=customer_id)
+
     if not can_open_deal(request.user, customer):
         raise Http404
     initial = {"title": customer.name}
@@ -214,9 +207,7 @@ def _warnings_confirmed(request, pk: int, action: str) -> bool:
 def _deal_action(request, pk, action, success, **kwargs):
     try:
         action(actor=request.user, deal_id=pk, **kwargs)
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
@@ -476,9 +467,7 @@ def unit_release_view(request, pk: int):
         unit = services.unit_set_release(
             actor=request.user, unit_id=pk, release=request.POST.get("release") == "1"
         )
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
         return redirect("sales:board")
     return redirect(f"/sales/board/?product={unit.product_id}")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.audit import audit_record
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import DomainError
 from guanxi.customers.selectors import CustomerFilter
 
 from . import export
@@ -45,10 +45,7 @@ def _require_importer(request) -> None:
 
 
 def _job_or_404(request, pk: int) -> ImportJob:
-    try:
-        return import_job_get(viewer=request.user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    return import_job_get(viewer=request.user, pk=pk)
 
 
 @login_required
