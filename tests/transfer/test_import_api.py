@@ -114,11 +114,13 @@ def test_reread_with_another_encoding_through_the_api(client, manager):
     job = upload(client, headers, "客户.csv", csv_bytes(ROWS, encoding="gbk")).json()
     response = client.post(
         f"{API}/{job['id']}/reread",
-        {"encoding": "utf-8"},
+        {"encoding": "gb18030"},
         content_type="application/json",
         headers=headers,
     )
-    assert response.status_code in (200, 422)
+    assert response.status_code == 200, response.content
+    assert (response.json()["encoding"], response.json()["encoding_sure"]) == ("gb18030", True)
+    assert response.json()["headers"] == ROWS[0]
     bad = client.post(
         f"{API}/{job['id']}/reread",
         {"encoding": "ebcdic"},

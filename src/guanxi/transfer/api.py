@@ -230,7 +230,9 @@ def import_upload(
     Refused with 422 and `field: "file"`: `invalid_format` (another extension),
     `too_large`, `binary_file`, `workbook_named_csv`, `not_a_workbook`, `unreadable`.
     403 `forbidden` for anyone but administrators and managers."""
-    job = services.import_upload(actor=request.user, name=file.name, stream=file, kind=kind)
+    job = services.import_upload(
+        actor=request.user, name=file.name or "upload", stream=file, kind=kind
+    )
     return Status(201, _out(job))
 
 
