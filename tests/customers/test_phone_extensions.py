@@ -126,3 +126,17 @@ def test_masking_hides_the_switchboard_number_and_its_extension(client, owner, t
     assert "8888 6666" not in html and "88886666" not in html and "801" not in html
     body = client.get(f"{API}/{customer.pk}").json()
     assert body["phone"] == "10****6666" and body["phones"] == ["10****6666"]
+
+
+def test_the_edit_form_shows_the_extension_as_written_and_keeps_it(client, owner):
+    customer = new_customer(owner, "前台张", ("010-8888 6666 转 801", "13812345678"))
+    client.force_login(owner)
+    html = client.get(f"/customers/{customer.pk}/edit/").content.decode()
+    assert "010-8888 6666 ext. 801" in html and ";ext=" not in html
+    phones = "010-8888 6666 ext. 801\n13812345678"
+    response = client.post(f"/customers/{customer.pk}/edit/", form_data(customer, phones=phones))
+    assert response.status_code == 302
+    assert list(customer.phones.order_by("-is_primary").values_list("number", flat=True)) == [
+        SWITCHBOARD + ";ext=801",
+        "+8613812345678",
+    ]
