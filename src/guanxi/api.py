@@ -23,6 +23,7 @@ from guanxi.loyalty.api import router as loyalty_router
 from guanxi.reception.api import router as reception_router
 from guanxi.sales.api import router as sales_router
 from guanxi.service.api import router as service_router
+from guanxi.transfer.api import imports_router
 from guanxi.transfer.api import router as transfer_router
 
 
@@ -51,6 +52,7 @@ api.add_router("/service", service_router, tags=["service"])
 api.add_router("/loyalty", loyalty_router, tags=["loyalty"])
 api.add_router("/insights", insights_router, tags=["insights"])
 api.add_router("/customers", transfer_router, tags=["import and export"])
+api.add_router("/imports", imports_router, tags=["import and export"])
 
 
 @api.exception_handler(DomainError)
@@ -67,6 +69,8 @@ def validation_error(request, exc: NinjaValidationError):
             for part in err.get("loc", [])
             if part not in ("body", "payload", "query", "path")
         ]
+        if len(loc) > 1 and loc[0] in ("file", "form"):  # multipart: ["file", "<name>"]
+            loc = loc[1:]
         code = (
             "unknown_field" if err.get("type") == "extra_forbidden" else err.get("type", "invalid")
         )

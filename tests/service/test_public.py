@@ -169,3 +169,9 @@ def test_a_reopened_tickets_old_link_no_longer_works(client, resolved, agent):
     token = care.survey_token(resolved)
     ticket_transition(actor=agent, ticket_id=resolved.pk, to_status=Status.IN_PROGRESS)
     assert client.get(f"/help/survey/{token}/").status_code == 400
+
+
+def test_contact_form_keeps_a_switchboard_extension_whole(client, agent):
+    """Issue 13 item 6: a phone with an extension is stored whole, never cut at 20 characters."""
+    client.post("/help/contact/", {**form(phone="010-8888 6666 转 801"), "altcha": solved(client)})
+    assert Ticket.objects.get().contact_phone == "+861088886666;ext=801"

@@ -147,7 +147,9 @@ def can_create(user: User) -> bool:
 
 
 def mask_phone(value: str) -> str:
-    """'+8613812345678' → '138****5678': enough to recognise, not to dial."""
+    """'+8613812345678' → '138****5678': enough to recognise, not to dial. A switchboard
+    line's extension (+861088886666;ext=801) is hidden with the rest."""
+    value = value.partition(";ext=")[0]
     digits = value.removeprefix("+86") if value.startswith("+86") else value
     if len(digits) <= 4:
         return "*" * len(digits)

@@ -6,7 +6,7 @@ from guanxi.core.models import Role, User
 from guanxi.core.validation import ValidatedFormMixin
 
 from .keys import InvalidPhone, normalize_phone
-from .models import Customer, ImportantDate, Segment
+from .models import Customer, ImportantDate, Segment, display_phone
 from .permissions import can_choose_owner, owner_units
 from .regions import cities, districts, provinces, region_problem
 
@@ -93,8 +93,12 @@ class CustomerForm(ValidatedFormMixin, forms.ModelForm):
             del self.fields["owner"]
         if not creating:
             del self.fields["allow_similar"]
+            numbers = self.instance.phones.order_by("-is_primary", "id").values_list(
+                "number", flat=True
+            )
+            # A switchboard line as people write it (010-8888 6666 转 801), not ;ext=801.
             self.fields["phones"].initial = "\n".join(
-                self.instance.phones.order_by("-is_primary", "id").values_list("number", flat=True)
+                display_phone(n) if ";ext=" in n else n for n in numbers
             )
             self.fields["tags"].initial = ", ".join(
                 self.instance.tags.values_list("name", flat=True)

@@ -32,8 +32,13 @@ def pinyin_keys(name: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Phone:
+    """`e164` is what CustomerPhone.number stores: the E.164 number, and for a switchboard
+    line its extension the RFC 3966 way (`+861088886666;ext=801`); `national` and `last4`
+    are the main number's, for search."""
+
     e164: str
     national: str
+    extension: str = ""
 
     @property
     def last4(self) -> str:
@@ -44,23 +49,54 @@ class InvalidPhone(ValueError):
     pass
 
 
+EXTENSION_MARK = ";ext="
+MAX_EXTENSION = 8  # digits; longer is not an extension anyone dials
+# Extension words phonenumbers does not know (it reads ext., x, #, extn): 转801, 分机 801.
+_CHINESE_EXTENSION = re.compile(r"\s*[(（]?\s*(?:转|轉|分机|分機|内线|內線)\s*(\d+)\s*[)）]?\s*$")
+# A switchboard written with a dash: 010-88886666-88 (only when the whole is no number).
+_DASH_EXTENSION = re.compile(r"^(.*\d)\s*[-‐–—－]\s*(\d{1,6})$")
+
+
+def split_extension(number: str) -> tuple[str, str]:
+    """'+861088886666;ext=801' → ('+861088886666', '801'); no extension → (number, '')."""
+    main, _mark, extension = number.partition(EXTENSION_MARK)
+    return main, extension
+
+
+def _parse(text: str, region: str):
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    return parsed if phonenumbers.is_valid_number(parsed) else None
+
+
 def normalize_phone(raw: str, region: str | None = None) -> Phone:
-    """Parse a phone as users type it: +86 by default, full-width digits, spaces, dashes."""
+    """Parse a phone as users type it: +86 by default, full-width digits, spaces, dashes;
+    area codes (010-8888 6666), 400/800 numbers, and extensions however they are written:
+    转801, 分机801, ext. 123, x123, #12, or a last dash (010-88886666-88)."""
     text = fold(raw)
     if not text:
         raise InvalidPhone(raw)
-    try:
-        parsed = phonenumbers.parse(text, region or settings.GUANXI_DEFAULT_REGION)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(raw) from exc
-    if not phonenumbers.is_valid_number(parsed):
+    region = region or settings.GUANXI_DEFAULT_REGION
+    text = _CHINESE_EXTENSION.sub(r" ext. \1", text)
+    parsed = _parse(text, region)
+    if parsed is None and (dashed := _DASH_EXTENSION.match(text)):
+        parsed = _parse(f"{dashed[1]} ext. {dashed[2]}", region)
+    if parsed is None:
         raise InvalidPhone(raw)
+    extension = parsed.extension or ""
+    if extension and (len(extension) > MAX_EXTENSION or not extension.isdigit()):
+        raise InvalidPhone(raw)
+    parsed.extension = None
     national = re.sub(
         r"\D", "", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     )
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return Phone(
-        e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        e164=e164 + EXTENSION_MARK + extension if extension else e164,
         national=national,
+        extension=extension,
     )
 
 

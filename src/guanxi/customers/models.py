@@ -3,6 +3,7 @@ preferences and important dates. Running figures live on the customer row (ARCHI
 
 from decimal import Decimal
 
+import phonenumbers
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.visibility import MASKED, customer_visibility_q, mask_id_number, mask_phone
+
+from .keys import split_extension
 
 
 class Segment(models.Model):
@@ -251,7 +254,7 @@ class Customer(models.Model):
     name_initials = models.CharField(max_length=100, editable=False, default="")
     company_key = models.CharField(max_length=100, editable=False, default="")
     email_key = models.CharField(max_length=254, editable=False, default="")
-    primary_phone = models.CharField(_("phone"), max_length=20, editable=False, default="")
+    primary_phone = models.CharField(_("phone"), max_length=32, editable=False, default="")
 
     # Running figures, updated in the transaction of the event that changes them.
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
@@ -424,14 +427,37 @@ class Customer(models.Model):
         return f"¥{self.annual_income:,.2f}" if self.viewer_unmasked else MASKED
 
 
-def display_phone(e164: str) -> str:
-    """Mainland mobiles read as 138 1234 5678; other numbers keep their + prefix."""
-    if e164.startswith("+86"):
-        national = e164[3:]
-        if len(national) == 11:
-            return f"{national[:3]} {national[3:7]} {national[7:]}"
-        return national
-    return e164
+def display_phone(e164: str, compact: bool = False) -> str:
+    """A number as people dial it: mainland mobiles 138 1234 5678, landlines with their area
+    code 010-8888 6666, 400 810 8888, others with their + prefix; an extension after it the
+    way the reader's language writes it (转 801, ext. 801). `compact`: no spaces in the number
+    (an export's cell)."""
+    number, extension = split_extension(e164)
+    if number.startswith("+86"):
+        national = number[3:]
+        if len(national) == 11 and national.startswith("1"):
+            shown = f"{national[:3]} {national[3:7]} {national[7:]}"
+        else:
+            shown = _national_format(number)
+    else:
+        shown = number
+    if compact:
+        shown = shown.replace(" ", "")
+    if extension:
+        return _("%(number)s ext. %(extension)s") % {"number": shown, "extension": extension}
+    return shown
+
+
+def _national_format(number: str) -> str:
+    """+861088886666 → 010-8888 6666 (area code, dash); 400 and 800 numbers as 400 810 8888."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    shown = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if shown.startswith("0") and " " in shown:
+        shown = shown.replace(" ", "-", 1)
+    return shown
 
 
 class LoadBatch(models.Model):
@@ -462,7 +488,10 @@ class CustomerPhone(models.Model):
         OTHER = "other", _("Other")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
-    number = models.CharField(max_length=20, unique=True)  # E.164, +86 by default
+    # E.164, +86 by default; a switchboard line with its extension the RFC 3966 way
+    # (+861088886666;ext=801), so two people on one switchboard are two numbers.
+    number = models.CharField(max_length=32, unique=True)
+    extension = models.CharField(max_length=8, blank=True, default="")
     national = models.CharField(max_length=20)  # digits as dialled at home, for prefix search
     last4 = models.CharField(max_length=4)
     label = models.CharField(max_length=10, choices=Label.choices, default=Label.MOBILE)
@@ -514,7 +543,7 @@ class ContactPerson(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     title = models.CharField(_("job title"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     wechat_id = models.CharField(_("WeChat ID"), max_length=50, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)

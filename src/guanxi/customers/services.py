@@ -290,7 +290,13 @@ def _set_phones(customer: Customer, phones) -> None:
     customer.phones.exclude(number__in=[p.e164 for p in phones]).delete()
     existing = set(customer.phones.values_list("number", flat=True))
     CustomerPhone.objects.bulk_create(
-        CustomerPhone(customer=customer, number=p.e164, national=p.national, last4=p.last4)
+        CustomerPhone(
+            customer=customer,
+            number=p.e164,
+            extension=p.extension,
+            national=p.national,
+            last4=p.last4,
+        )
         for p in phones
         if p.e164 not in existing
     )

@@ -134,7 +134,7 @@ class Ticket(models.Model):
     # Who wrote in through the public form when no customer record matched (an agent links
     # the customer later); shown masked to those who do not work the ticket.
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), max_length=254, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.NEW

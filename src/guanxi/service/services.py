@@ -277,7 +277,7 @@ def ticket_create(
             product=product,
             order_ref=order_ref,
             contact_name=contact.get("name", "")[:100],
-            contact_phone=contact.get("phone", "")[:20],
+            contact_phone=contact.get("phone", "")[:32],  # E.164, ;ext= included
             contact_email=contact.get("email", "")[:254],
             created_by=actor,
             created_at=now,

@@ -849,7 +849,8 @@ class CustomerImport(ImportRun):
         self.dates_as_text = connection.vendor == "sqlite"  # what adapt_datefield_value does
         self.known: _Known | None = None
         self.phone_inserter = Inserter(
-            CustomerPhone, ("customer_id", "number", "national", "last4", "is_primary")
+            CustomerPhone,
+            ("customer_id", "number", "national", "last4", "is_primary", "extension"),
         )
         self.key_inserter = Inserter(ImportKey, ("key", "customer_id", "job_id", "line"))
         self.tag_ids: dict[str, int] = {}
@@ -944,7 +945,10 @@ class CustomerImport(ImportRun):
         row["name_keys"] = clean.name_keys(row["name"])
         row["values"] = self._stored_values(row)
         # What makes two rows the same record, as (which, digest, shown) for first_occurrence.
-        same = [(0, int(e164[1:]), e164) for e164, _n in row["phones"]]
+        same = [
+            (0, int(e164[1:]) if ";" not in e164 else _digest(e164), e164)
+            for e164, _n in row["phones"]
+        ]
         if "email" in row:
             same.append((1, _digest(row["email"]), row["email"]))
         same.append((2, _digest(key), row.get("external_id") or row["name"]))
@@ -1277,7 +1281,9 @@ class CustomerImport(ImportRun):
             )
             primary = True
             for e164, national in row["phones"]:
-                phones.append((cid, e164, national, national[-4:], primary))
+                phones.append(
+                    (cid, e164, national, national[-4:], primary, e164.partition(";ext=")[2])
+                )
                 primary = False
             keys.append((row["key"], cid, job_id, line))
             if "tags" in row:
@@ -1335,6 +1341,7 @@ class CustomerImport(ImportRun):
                     CustomerPhone(
                         customer_id=cid,
                         number=e164,
+                        extension=e164.partition(";ext=")[2],
                         national=national,
                         last4=national[-4:],
                         is_primary=primary,

@@ -136,7 +136,7 @@ def _rows(viewer, filters, labels, segments, owners, moment):
         hidden = hides_contact_details(viewer, c)
         phone = c.primary_phone
         if phone:
-            phone = display_phone(phone).replace(" ", "") if clear else mask_phone(phone)
+            phone = display_phone(phone, compact=True) if clear else mask_phone(phone)
         if c.segment_id and c.segment_id not in segments:
             segments[c.segment_id] = str(c.segment)
         if c.owner_id and c.owner_id not in owners:

@@ -23,6 +23,7 @@ from .engine import (
     DEFAULT_OPTIONS,
     discard_leftovers,
     eligible_owners,
+    error_report_path,
     import_dir,
     read_progress,
     runner_for,
@@ -135,6 +136,27 @@ def _has_leftovers() -> bool:
     leftovers = LoadBatch.objects.filter(published_at__isnull=True).exclude(id__in=alive)
     dropped = ImportJob.objects.exclude(dropped_indexes=[]).exclude(state=ImportJob.State.IMPORTING)
     return leftovers.exists() or dropped.exists()
+
+
+def job_progress(job: ImportJob) -> dict:
+    """How far a job is, as the progress page and the API show it: percent, phase (the
+    running step, else the state), whether its process died, whether it is worth polling,
+    and whether an error report can be downloaded."""
+    progress = read_progress(job) if job.is_running else None
+    stale = job_is_stale(job)
+    percent = 100 if job.is_finished else 0
+    phase = job.state
+    if progress and not job.is_finished:
+        percent = int(progress.get("fraction", 0) * 100)
+        phase = progress["state"]
+    return {
+        "progress": progress,
+        "percent": percent,
+        "phase": phase,
+        "stale": stale,
+        "polling": job.is_running and not stale,
+        "has_report": job.error_count > 0 and error_report_path(job).exists(),
+    }
 
 
 def import_upload(
@@ -331,15 +353,19 @@ def _check_mapping(job: ImportJob, mapping: dict) -> dict[str, str]:
         if target in ("", IGNORE, None):
             continue
         if target not in known:
-            errors.append(FieldError("mapping", "invalid_choice", _("Unknown field: %s") % target))
+            errors.append(
+                FieldError(f"mapping.{index}", "invalid_choice", _("Unknown field: %s") % target)
+            )
             continue
         if not str(index).isdigit() or int(index) >= len(job.headers):
-            errors.append(FieldError("mapping", "invalid_column", _("Unknown column: %s") % index))
+            errors.append(
+                FieldError(f"mapping.{index}", "invalid_column", _("Unknown column: %s") % index)
+            )
             continue
         if target in used and target not in multiple:
             errors.append(
                 FieldError(
-                    "mapping",
+                    f"mapping.{index}",
                     "duplicate_target",
                     _("Two columns are mapped to the same field: %s") % target,
                 )

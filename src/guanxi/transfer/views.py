@@ -13,7 +13,7 @@ from guanxi.core.errors import DomainError
 from guanxi.customers.selectors import CustomerFilter
 
 from . import export
-from .engine import error_report_path, read_progress
+from .engine import error_report_path
 from .fields import IGNORE, targets_for
 from .models import ImportJob
 from .services import (
@@ -26,6 +26,7 @@ from .services import (
     import_rerun,
     import_upload,
     job_is_stale,
+    job_progress,
     same_file_jobs,
 )
 
@@ -162,22 +163,7 @@ def import_mapping(request, pk: int):
 
 
 def _progress_context(job: ImportJob) -> dict:
-    progress = read_progress(job) if job.is_running else None
-    stale = job_is_stale(job)
-    percent = 100 if job.is_finished else 0
-    phase = job.state
-    if progress and not job.is_finished:
-        percent = int(progress.get("fraction", 0) * 100)
-        phase = progress["state"]
-    return {
-        "job": job,
-        "progress": progress,
-        "percent": percent,
-        "phase": phase,
-        "stale": stale,
-        "polling": job.is_running and not stale,
-        "has_report": job.error_count > 0 and error_report_path(job).exists(),
-    }
+    return {"job": job, **job_progress(job)}
 
 
 @login_required
