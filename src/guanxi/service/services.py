@@ -825,7 +825,27 @@ def _write(out: _Out, tickets: list[Ticket]) -> None:
         audit_records(actor=None, verb=verb, entries=entries)
     if out.breaches:
         webhook_emit_many("sla.breached", out.breaches)
-    Ticket.objects.bulk_update(tickets, SLA_FIELDS, batch_size=200)
+    _save_clocks(tickets)
+
+
+def _save_clocks(tickets: list[Ticket]) -> None:
+    """The recomputed SLA fields of many tickets: one prepared UPDATE by primary key run for
+    each (executemany), where bulk_update would build a CASE per field and row."""
+    from django.db import connection
+
+    fields = [Ticket._meta.get_field(name) for name in SLA_FIELDS]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Ticket._meta.db_table)} SET "
+        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + " WHERE id = %s"
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(t, f.attname), connection) for f in fields] + [t.pk]
+        for t in tickets
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 MAX_POLICY_HOURS = Decimal(10000)
