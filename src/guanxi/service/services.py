@@ -21,7 +21,14 @@ from guanxi.core.calendar import (
     next_working_time,
     schedule_for,
 )
-from guanxi.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from guanxi.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.webhooks import webhook_emit, webhook_emit_many
 from guanxi.customers.models import Customer
@@ -972,7 +979,7 @@ def agent_skill_set(
         )
     agent = User.objects.filter(pk=user_id, is_active=True).first()
     if agent is None or not (actor.is_admin or agent.org_unit_id in actor.managed_unit_ids):
-        raise NotFound(_("Agent not found."))
+        raise DomainError(_("Agent not found."), code="not_found", field="user_id", status=404)
     if not agent.has_role(Role.SERVICE):
         errors.append(FieldError("user_id", "not_an_agent", _("Only service agents have skills.")))
     if errors:
