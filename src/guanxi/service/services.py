@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Field, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -840,11 +840,13 @@ def _save_clocks(tickets: list[Ticket]) -> None:
     each (executemany), where bulk_update would build a CASE per field and row."""
     from django.db import connection
 
-    fields = [Ticket._meta.get_field(name) for name in SLA_FIELDS]
+    fields = [
+        f for f in (Ticket._meta.get_field(name) for name in SLA_FIELDS) if isinstance(f, Field)
+    ]
     quote = connection.ops.quote_name
     sql = (
         f"UPDATE {quote(Ticket._meta.db_table)} SET "
-        + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        + ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
         + " WHERE id = %s"
     )
     rows = [
