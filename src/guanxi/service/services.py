@@ -23,7 +23,6 @@ from guanxi.core.calendar import (
 )
 from guanxi.core.errors import (
     Conflict,
-    DomainError,
     FieldError,
     Forbidden,
     NotFound,
@@ -981,7 +980,9 @@ def agent_skill_set(
         )
     agent = User.objects.filter(pk=user_id, is_active=True).first()
     if agent is None or not (actor.is_admin or agent.org_unit_id in actor.managed_unit_ids):
-        raise DomainError(_("Agent not found."), code="not_found", field="user_id", status=404)
+        missing = NotFound(_("Agent not found."))
+        missing.field = "user_id"
+        raise missing
     if not agent.has_role(Role.SERVICE):
         errors.append(FieldError("user_id", "not_an_agent", _("Only service agents have skills.")))
     if errors:
