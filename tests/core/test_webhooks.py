@@ -13,6 +13,7 @@ from guanxi.core.webhooks import (
     deliver_due_webhooks_now,
     webhook_create,
     webhook_emit,
+    webhook_emit_many,
     webhook_replay,
     webhook_verify,
 )
@@ -182,6 +183,15 @@ def test_only_subscribed_events_and_active_hooks_queue(admin_user, owner, secret
     customer_update(actor=owner, customer_id=customer.pk, data={"city": "北京"})
     assert not WebhookDelivery.objects.exists()
     assert webhook_emit("customer.merged", {"id": 1}) == 1
+
+
+def test_many_events_at_once_are_each_their_own_delivery(admin_user, owner, secret):
+    register(admin_user, "http://127.0.0.1:9/", secret, events=["customer.merged"])
+    assert webhook_emit_many("customer.merged", [{"id": 1}, {"id": 2}, {"id": 3}]) == 3
+    assert webhook_emit_many("customer.updated", [{"id": 4}]) == 0  # nobody subscribed
+    rows = list(WebhookDelivery.objects.order_by("id"))
+    assert [r.payload for r in rows] == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert len({r.event_id for r in rows}) == 3  # receivers dedupe on the event id
 
 
 def test_update_event_names_changed_fields(admin_user, owner, secret, customer):

@@ -37,7 +37,12 @@ def notices(monkeypatch):
         sent.append(kwargs)
         return True
 
+    def send_many(items):
+        sent.extend(items)
+        return len(items)
+
     monkeypatch.setattr(notify, "send", send)
+    monkeypatch.setattr(notify, "send_many", send_many)
     monkeypatch.setattr(notify, "withdraw", lambda **kwargs: 0)
     return sent
 

@@ -110,6 +110,37 @@ def test_a_scan_that_crashes_midway_is_finished_by_the_next(
         assert kinds == ["resolution_breach", "response_breach"]
 
 
+def test_a_crash_in_a_later_batch_keeps_the_batches_before_and_redoes_only_its_own(
+    agent, manager, customer, owner, clock, monkeypatch, notices
+):
+    """The scan works in batches, one transaction each: a crash rolls back only its batch;
+    the next scan escalates the rest, and nothing of the committed batches twice."""
+    tickets = [open_ticket(owner, customer, subject=f"投诉 {i}") for i in range(5)]
+    clock.move_to(at(9, 10))
+    monkeypatch.setattr(services, "SCAN_BATCH", 2)
+    real = services._record_event
+
+    def crash_in_the_second_batch(ticket, kind, moment, **kwargs):
+        if ticket.pk == tickets[3].pk:
+            raise RuntimeError("worker killed")
+        return real(ticket, kind, moment, **kwargs)
+
+    monkeypatch.setattr(services, "_record_event", crash_in_the_second_batch)
+    with pytest.raises(RuntimeError):
+        sla_scan()
+    done = set(SlaEvent.objects.values_list("ticket_id", flat=True))
+    assert done == {tickets[0].pk, tickets[1].pk}  # the first batch committed, not the second
+    monkeypatch.setattr(services, "_record_event", real)
+    assert sla_scan()["breaches"] == 3 * 2
+    assert SlaEvent.objects.count() == 5 * 2
+    assert AuditEntry.objects.filter(verb__startswith="ticket.sla.").count() == 5 * 2
+    stored = [n for n in notices if ":breach:" in n["key"]]
+    # Each clock's breach to the agent and the manager; the rolled-back batch sent nothing
+    # that stayed (its notices are written with its transaction).
+    assert len({(n["recipient"].pk, n["key"]) for n in stored}) == 5 * 2 * 2
+    assert not Ticket.objects.filter(sla_check_at__isnull=False).exists()
+
+
 def test_resolved_in_time_is_not_breached(ticket, agent, clock):
     clock.move_to(at(4, 10))
     ticket_transition(

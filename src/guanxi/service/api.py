@@ -2,10 +2,12 @@
 The same services and selectors as the web pages; errors carry `code` and `field`."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from . import services
 from .selectors import TicketFilter, skill_agents, sla_policy_rows, ticket_get, ticket_list
@@ -148,10 +150,20 @@ class SlaPolicyOut(Schema):
     stored: bool
 
 
+def _not_a_bool(value):
+    """JSON true is no number of hours (pydantic's float would read it as 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "Input should be a valid number")
+    return value
+
+
+Hours = Annotated[float, BeforeValidator(_not_a_bool)]
+
+
 class SlaPolicyIn(Strict):
-    first_response_hours: float
-    resolution_hours: float
-    warn_before_hours: float = 2
+    first_response_hours: Hours
+    resolution_hours: Hours
+    warn_before_hours: Hours = 2
 
 
 def _manager_only(user) -> None:

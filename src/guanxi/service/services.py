@@ -1,17 +1,18 @@
 """Every state change of the service app: one transaction, a permission check, an audit
 entry, the status log and the SLA recomputed from it."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db import transaction
+from django.db.models import Case, Field, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanxi.core.audit import audit_record, diff_fields
+from guanxi.core.audit import audit_record, audit_records, diff_fields
 from guanxi.core.calendar import (
     Schedule,
     add_working_hours,
@@ -20,9 +21,15 @@ from guanxi.core.calendar import (
     next_working_time,
     schedule_for,
 )
-from guanxi.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from guanxi.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from guanxi.core.models import OrgUnit, Role, User
-from guanxi.core.webhooks import webhook_emit
+from guanxi.core.webhooks import webhook_emit, webhook_emit_many
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -52,7 +59,7 @@ from .permissions import (
     is_agent,
     may_be_assigned,
 )
-from .sla import compute_clock, targets_for
+from .sla import Targets, compute_clock, targets_for
 
 LIMITS = {"subject": 200, "description": 5000, "order_ref": 60, "body": 5000, "note": 500}
 # A return visit (回访) is due this many working hours after the resolution.
@@ -124,11 +131,28 @@ def ticket_clock(ticket: Ticket, *, now: datetime | None = None, schedule=None, 
     )
 
 
+SLA_FIELDS = [
+    "response_due_at",
+    "resolution_due_at",
+    "response_breached",
+    "resolution_breached",
+    "due_at",
+    "sla_check_at",
+]
+
+
 def recompute_sla(
-    ticket: Ticket, *, now: datetime | None = None, schedule=None, policies=None, clock=None
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    schedule=None,
+    policies=None,
+    clock=None,
+    done: set[str] | None = None,
 ) -> list[str]:
     """Store the deadlines, breach marks, queue order and next scan time the log implies.
-    Returns the fields it set (the caller saves them in its transaction)."""
+    Returns the fields it set (the caller saves them in its transaction). `done`: the kinds
+    of this cycle's SLA events, when the caller has read them (else read here if needed)."""
     now = now or timezone.now()
     if clock is None:
         clock = ticket_clock(ticket, now=now, schedule=schedule, policies=policies)
@@ -148,21 +172,14 @@ def recompute_sla(
             if not responded and clock.response_due_at
             else clock.resolution_due_at or NO_DEADLINE
         )
-        ticket.sla_check_at = _next_check(ticket, clock, now)
+        ticket.sla_check_at = _next_check(ticket, clock, now, done)
     else:
         ticket.due_at = NO_DEADLINE
         ticket.sla_check_at = None
-    return [
-        "response_due_at",
-        "resolution_due_at",
-        "response_breached",
-        "resolution_breached",
-        "due_at",
-        "sla_check_at",
-    ]
+    return list(SLA_FIELDS)
 
 
-def _next_check(ticket: Ticket, clock, now: datetime) -> datetime | None:
+def _next_check(ticket: Ticket, clock, now: datetime, done: set[str] | None = None):
     """The earliest warning or breach moment the scan has not yet acted on (in the past if
     one is due now). A warning whose breach is already due is left to the breach."""
     responded = ticket.first_response_at is not None
@@ -182,14 +199,13 @@ def _next_check(ticket: Ticket, clock, now: datetime) -> datetime | None:
     moments = {k: m for k, m in moments.items() if m is not None}
     if not moments:
         return None
-    done = set()
-    if ticket.pk and any(m <= now for m in moments.values()):
+    if done is None and ticket.pk and any(m <= now for m in moments.values()):
         done = set(
             SlaEvent.objects.filter(ticket_id=ticket.pk, cycle=ticket.reopen_count).values_list(
                 "kind", flat=True
             )
         )
-    pending = [m for k, m in moments.items() if k not in done]
+    pending = [m for k, m in moments.items() if k not in (done or ())]
     return min(pending) if pending else None
 
 
@@ -590,7 +606,7 @@ EVENT_TITLES: dict[str, Promise] = {
     SlaEvent.Kind.RESOLUTION_BREACH: gettext_lazy("SLA breached: resolution late"),
 }
 
-SCAN_BATCH = 500
+SCAN_BATCH = 200
 
 
 def sla_due_batch_queryset(*, now: datetime, after: tuple[datetime, int] | None = None):
@@ -607,79 +623,163 @@ def sla_due_batch_queryset(*, now: datetime, after: tuple[datetime, int] | None 
 
 def sla_scan(*, now: datetime | None = None, limit: int | None = None) -> dict:
     """Warn the assignee before a deadline, mark breaches and escalate them to the managers
-    of the handling unit. Idempotent: an SlaEvent row is unique per ticket, kind and cycle,
-    so two scans at once escalate once; each ticket is its own transaction, so a crash
-    mid-run leaves the rest for the next scan (`sla_check_at` is still due)."""
+    of the handling unit. Set-based: the due tickets are handled SCAN_BATCH at a time, each
+    batch one transaction that claims its tickets (locks them where they are still due;
+    PostgreSQL skips those another scan holds, SQLite's writers take turns), reads their
+    status logs and past events in one query each, and writes the events, notices, audit
+    entries, webhook outbox rows and recomputed clocks in bulk.
+
+    Idempotent: a claimed ticket is re-read under the lock (a second scan finds it no longer
+    due) and an SlaEvent row is unique per ticket, kind and cycle, so two scans at once
+    escalate once; a crash rolls back only its batch, whose tickets are still due for the
+    next scan."""
     now = now or timezone.now()
-    policies = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
-    schedules: dict[int, Schedule] = {}
-    managers: dict[int, list[User]] = {}  # escalation path per handling unit, for this scan
+    scan = _Scan(now=now, policies={(p.type, p.priority): p for p in SlaPolicy.objects.all()})
     counts = {"checked": 0, "warnings": 0, "breaches": 0}
     after = None
     while True:
         batch = list(sla_due_batch_queryset(now=now, after=after))
         if not batch:
             break
-        for _check_at, ticket_id in batch:
-            result = _scan_one(
-                ticket_id, now=now, policies=policies, schedules=schedules, managers=managers
-            )
-            counts["checked"] += 1
-            counts["warnings"] += result[0]
-            counts["breaches"] += result[1]
-            if limit is not None and counts["checked"] >= limit:
-                return counts
+        ids = [pk for _check_at, pk in batch]
+        if limit is not None:
+            ids = ids[: limit - counts["checked"]]
+        warnings, breaches = _scan_batch(ids, scan)
+        counts["checked"] += len(ids)
+        counts["warnings"] += warnings
+        counts["breaches"] += breaches
+        if limit is not None and counts["checked"] >= limit:
+            break
         after = batch[-1]
     return counts
 
 
-def _scan_one(ticket_id: int, *, now, policies, schedules, managers=None) -> tuple[int, int]:
+@dataclass
+class _Scan:
+    """What one scan reads once and reuses for every batch: the policies, each unit's
+    schedule and escalation path, the targets per type and priority."""
+
+    now: datetime
+    policies: dict
+    schedules: dict[int, Schedule] = field(default_factory=dict)
+    managers: dict[int, list[User]] = field(default_factory=dict)
+    targets: dict[tuple[str, str], Targets] = field(default_factory=dict)
+
+    def targets_for(self, ticket: Ticket) -> Targets:
+        key = (ticket.type, ticket.priority)
+        if key not in self.targets:
+            self.targets[key] = targets_for(ticket.type, ticket.priority, self.policies)
+        return self.targets[key]
+
+    def managers_for(self, ticket: Ticket) -> list[User]:
+        if ticket.org_unit_id not in self.managers:
+            self.managers[ticket.org_unit_id] = unit_managers(ticket.org_unit)
+        return self.managers[ticket.org_unit_id]
+
+
+@dataclass
+class _Out:
+    """A batch's writes, collected while its tickets are checked, made in bulk at the end."""
+
+    events: list[SlaEvent] = field(default_factory=list)
+    notices: list[dict] = field(default_factory=list)
+    audits: dict[str, list[tuple[Ticket, dict]]] = field(default_factory=dict)
+    breaches: list[dict] = field(default_factory=list)  # sla.breached webhook payloads
+
+
+def _scan_batch(ids: list[int], scan: _Scan) -> tuple[int, int]:
+    now = scan.now
     warnings = breaches = 0
     with transaction.atomic():
-        ticket = (
+        tickets = list(
             Ticket.objects.select_for_update(skip_locked=_skip_locked(), of=("self",))
-            .filter(pk=ticket_id, sla_check_at__lte=now)
+            .filter(pk__in=ids, sla_check_at__lte=now)
             .select_related("org_unit", "assignee")
-            .first()
+            .order_by("id")
         )
-        if ticket is None:  # another scan has it, or it moved on
+        if not tickets:  # another scan has them, or they moved on
             return 0, 0
-        schedule = schedule_for_ticket(ticket, schedules)
-        if not is_working_time(now, schedule):
-            # No 3 a.m. pings: a scan outside the unit's working hours (a worker that was
-            # down, a late batch) leaves the ticket for the first scan of the next window.
-            Ticket.objects.filter(pk=ticket.pk).update(
-                sla_check_at=next_working_time(now, schedule)
-            )
-            return 0, 0
-        clock = ticket_clock(ticket, now=now, schedule=schedule, policies=policies)
-        due = []
-        if ticket.first_response_at is None:
-            due += [
-                (SlaEvent.Kind.RESPONSE_WARNING, clock.response_warn_at),
-                (SlaEvent.Kind.RESPONSE_BREACH, clock.response_due_at),
-            ]
-        due += [
-            (SlaEvent.Kind.RESOLUTION_WARNING, clock.resolution_warn_at),
-            (SlaEvent.Kind.RESOLUTION_BREACH, clock.resolution_due_at),
-        ]
-        for kind, moment in due:
-            if moment is None or moment > now or not clock.running:
-                continue
-            if kind.endswith("warning") and any(
-                k == kind.replace("warning", "breach") and m is not None and m <= now
-                for k, m in due
-            ):
-                continue  # already late: the breach says it, not a warning too
-            if not _record_event(ticket, kind, moment, now=now, managers=managers):
-                continue
-            if kind.endswith("breach"):
-                breaches += 1
+        postponed: dict[datetime, list[int]] = {}
+        working = []
+        for ticket in tickets:
+            schedule = schedule_for_ticket(ticket, scan.schedules)
+            if is_working_time(now, schedule):
+                working.append((ticket, schedule))
             else:
-                warnings += 1
-        # The clock computed above still holds: events change no status.
-        ticket.save(update_fields=recompute_sla(ticket, now=now, clock=clock))
+                # No 3 a.m. pings: a scan outside the unit's working hours (a worker that
+                # was down, a late batch) leaves the ticket for the first scan of the next
+                # window.
+                postponed.setdefault(next_working_time(now, schedule), []).append(ticket.pk)
+        for moment, pks in postponed.items():
+            Ticket.objects.filter(pk__in=pks).update(sla_check_at=moment)
+        if not working:
+            return 0, 0
+        pks = [t.pk for t, _s in working]
+        logs: dict[int, list[tuple[datetime, str]]] = {pk: [] for pk in pks}
+        for ticket_id, at, to_status in (
+            TicketStatusLog.objects.filter(ticket_id__in=pks)
+            .order_by("ticket_id", "at", "id")
+            .values_list("ticket_id", "at", "to_status")
+        ):
+            logs[ticket_id].append((at, to_status))
+        done: dict[int, set[str]] = {pk: set() for pk in pks}
+        cycles = {t.pk: t.reopen_count for t, _s in working}
+        for ticket_id, kind, cycle in SlaEvent.objects.filter(ticket_id__in=pks).values_list(
+            "ticket_id", "kind", "cycle"
+        ):
+            if cycle == cycles[ticket_id]:
+                done[ticket_id].add(kind)
+        out = _Out()
+        for ticket, schedule in working:
+            clock = compute_clock(
+                log=logs[ticket.pk],
+                first_response_at=ticket.first_response_at,
+                targets=scan.targets_for(ticket),
+                schedule=schedule,
+                now=now,
+                explain=False,
+            )
+            for kind, moment in _due_events(ticket, clock, now):
+                if kind in done[ticket.pk]:
+                    continue
+                if not _record_event(ticket, kind, moment, now=now, scan=scan, out=out):
+                    continue
+                done[ticket.pk].add(kind)
+                if kind.endswith("breach"):
+                    breaches += 1
+                else:
+                    warnings += 1
+            # The clock computed above still holds: events change no status.
+            recompute_sla(ticket, now=now, clock=clock, done=done[ticket.pk])
+        _write(out, [t for t, _s in working])
     return warnings, breaches
+
+
+def _due_events(ticket: Ticket, clock, now: datetime) -> list[tuple[str, datetime]]:
+    """The warnings and breaches whose moment has come, a warning left out when its breach
+    is due too (already late: the breach says it)."""
+    if not clock.running:
+        return []
+    due = []
+    if ticket.first_response_at is None:
+        due += [
+            (SlaEvent.Kind.RESPONSE_WARNING, clock.response_warn_at),
+            (SlaEvent.Kind.RESPONSE_BREACH, clock.response_due_at),
+        ]
+    due += [
+        (SlaEvent.Kind.RESOLUTION_WARNING, clock.resolution_warn_at),
+        (SlaEvent.Kind.RESOLUTION_BREACH, clock.resolution_due_at),
+    ]
+    late = {
+        k.replace("breach", "warning")
+        for k, m in due
+        if k.endswith("breach") and m is not None and m <= now
+    }
+    return [
+        (kind, moment)
+        for kind, moment in due
+        if moment is not None and moment <= now and kind not in late
+    ]
 
 
 def _skip_locked() -> bool:
@@ -689,47 +789,78 @@ def _skip_locked() -> bool:
 
 
 def _record_event(
-    ticket: Ticket, kind: str, moment: datetime, *, now: datetime, managers=None
+    ticket: Ticket, kind: str, moment: datetime, *, now: datetime, scan: _Scan, out: _Out
 ) -> bool:
-    """Insert the event (once per cycle) and send its notices; False if it existed."""
-    try:
-        with transaction.atomic():
-            event = SlaEvent.objects.create(
-                ticket=ticket, kind=kind, cycle=ticket.reopen_count, due_at=moment, at=now
-            )
-    except IntegrityError:
-        return False
+    """Collect the event, its notices (the assignee; on a breach the unit's managers too),
+    its audit entry and, on a breach, its webhook payload into the batch's writes."""
     breach = kind.endswith("breach")
     clock_name = "response" if kind.startswith("response") else "resolution"
     recipients: list[User] = []
     if ticket.assignee is not None:
         recipients.append(ticket.assignee)
     if breach:
-        if managers is None:
-            managers = {}
-        if ticket.org_unit_id not in managers:
-            managers[ticket.org_unit_id] = unit_managers(ticket.org_unit)
-        recipients += [m for m in managers[ticket.org_unit_id] if m not in recipients]
-    sent = []
+        recipients += [m for m in scan.managers_for(ticket) if m not in recipients]
     level = "breach" if breach else "warning"
+    url = ticket.get_absolute_url()
     for user in recipients:
-        notices.send(
-            recipient=user,
-            key=f"ticket:{ticket.pk}:sla:{clock_name}:{level}:{event.cycle}",
-            title=EVENT_TITLES[kind],
-            body=ticket.subject,
-            url=ticket.get_absolute_url(),
-            kind="sla",
+        out.notices.append(
+            {
+                "recipient": user,
+                "key": f"ticket:{ticket.pk}:sla:{clock_name}:{level}:{ticket.reopen_count}",
+                "title": EVENT_TITLES[kind],
+                "body": ticket.subject,
+                "url": url,
+                "kind": "sla",
+            }
         )
-        sent.append(user.pk)
-    event.notified = sent
-    event.save(update_fields=["notified"])
-    audit_record(actor=None, verb=f"ticket.sla.{kind}", target=ticket, changes={"due": str(moment)})
+    out.events.append(
+        SlaEvent(
+            ticket=ticket,
+            kind=kind,
+            cycle=ticket.reopen_count,
+            due_at=moment,
+            at=now,
+            notified=[u.pk for u in recipients],
+        )
+    )
+    out.audits.setdefault(f"ticket.sla.{kind}", []).append((ticket, {"due": str(moment)}))
     if breach:
-        webhook_emit(
-            "sla.breached", {**ticket_payload(ticket), "kind": clock_name, "due_at": moment}
-        )
+        out.breaches.append({**ticket_payload(ticket), "kind": clock_name, "due_at": moment})
     return True
+
+
+def _write(out: _Out, tickets: list[Ticket]) -> None:
+    """A batch's writes, a few statements whatever its size."""
+    SlaEvent.objects.bulk_create(out.events, batch_size=500)
+    if out.notices:
+        notices.send_many(out.notices)
+    for verb, entries in out.audits.items():
+        audit_records(actor=None, verb=verb, entries=entries)
+    if out.breaches:
+        webhook_emit_many("sla.breached", out.breaches)
+    _save_clocks(tickets)
+
+
+def _save_clocks(tickets: list[Ticket]) -> None:
+    """The recomputed SLA fields of many tickets: one prepared UPDATE by primary key run for
+    each (executemany), where bulk_update would build a CASE per field and row."""
+    from django.db import connection
+
+    fields = [
+        f for f in (Ticket._meta.get_field(name) for name in SLA_FIELDS) if isinstance(f, Field)
+    ]
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Ticket._meta.db_table)} SET "
+        + ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+        + " WHERE id = %s"
+    )
+    rows = [
+        [f.get_db_prep_save(getattr(t, f.attname), connection) for f in fields] + [t.pk]
+        for t in tickets
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 MAX_POLICY_HOURS = Decimal(10000)
@@ -856,7 +987,9 @@ def agent_skill_set(
         )
     agent = User.objects.filter(pk=user_id, is_active=True).first()
     if agent is None or not can_set_skills(actor, agent):
-        raise NotFound(_("Agent not found."))
+        missing = NotFound(_("Agent not found."))
+        missing.field = "user_id"
+        raise missing
     if not is_agent(agent):
         errors.append(FieldError("user_id", "not_an_agent", _("Only service agents have skills.")))
     if errors:

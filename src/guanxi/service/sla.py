@@ -122,10 +122,14 @@ def compute_clock(
     targets: Targets,
     schedule: Schedule,
     now: datetime,
+    explain: bool = True,
 ) -> Clock:
+    """The deadlines (and, with `explain`, the working time used and paused per segment,
+    which the ticket page shows; the SLA scan needs only the deadlines, and skips walking a
+    long-open ticket's whole life day by day)."""
     segments = segments_from_log(log)
     clock = Clock(segments=segments)
-    for seg in segments:
+    for seg in segments if explain else ():
         end = seg.end or now
         if seg.running:
             seg.worked = working_time_between(seg.start, end, schedule)
