@@ -300,8 +300,7 @@ LINE_LIMIT = 998  # RFC 5322; Django's limit before it encodes a part quoted-pri
 def _long_lines(text: str) -> bool:
     """A line over 998 bytes (checked in characters first: UTF-8 takes at most 4 each)."""
     return any(
-        len(line) * 4 > LINE_LIMIT and len(line.encode()) > LINE_LIMIT
-        for line in text.splitlines()
+        len(line) * 4 > LINE_LIMIT and len(line.encode()) > LINE_LIMIT for line in text.splitlines()
     )
 
 
@@ -323,9 +322,7 @@ class Renderer:
         self.template = campaign.template
         self.from_email = _setting("GUANXI_MARKETING_FROM", settings.DEFAULT_FROM_EMAIL)
         # The envelope sender for the direct path: only a plain mailbox is used as it is.
-        self.envelope_from = (
-            self.from_email if _PLAIN_ADDRESS.match(self.from_email or "") else ""
-        )
+        self.envelope_from = self.from_email if _PLAIN_ADDRESS.match(self.from_email or "") else ""
         self.connection: Any = None  # the e-mail channel's SMTP session
         self.pool: list[Any] = []  # more sessions, sent over in parallel (_deliver_email)
         # The public addresses of the links, resolved once: only the token changes.

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpResponse,
@@ -21,6 +22,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -662,4 +664,53 @@ def lead_forms_view(request):
             ],
             "desk": desk,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def birthday_settings_view(request):
+    """Administrators: the automatic birthday greeting on or off, its channel and template."""
+    from . import birthdays
+    from .models import BirthdayGreeting, BirthdayGreetingSettings, MessageTemplate
+
+    if not request.user.is_admin:
+        raise Http404
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        raw_template = request.POST.get("template", "")
+        try:
+            birthdays.birthday_settings_save(
+                actor=request.user,
+                enabled=request.POST.get("enabled") == "1",
+                channel=request.POST.get("channel", "")[:10],
+                template_id=int(raw_template) if raw_template.isdigit() else None,
+            )
+        except DomainError as exc:
+            errors = {e.field: e.message for e in getattr(exc, "errors", [])} or {"": exc.message}
+        else:
+            messages.success(request, _("Birthday greeting settings saved."))
+            return redirect("marketing:birthdays")
+    config = birthdays.birthday_settings()
+    year = timezone.localdate().year
+    counts = dict(
+        BirthdayGreeting.objects.filter(year=year)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return render(
+        request,
+        "marketing/birthdays.html",
+        {
+            "config": config,
+            "channels": BirthdayGreetingSettings.ChannelChoice.choices,
+            "templates": MessageTemplate.objects.filter(channel__in=birthdays.CHANNELS),
+            "errors": errors,
+            "year": year,
+            "counts": [
+                (label, counts.get(value, 0)) for value, label in BirthdayGreeting.Status.choices
+            ],
+        },
+        status=400 if errors else 200,
     )
