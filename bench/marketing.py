@@ -192,7 +192,7 @@ def main() -> int:
         # A worker is a long-lived process: its URL configuration is loaded before a send.
         from django.urls import get_resolver
 
-        get_resolver().url_patterns
+        _ = get_resolver().url_patterns
         cpu0, t, server0 = time.process_time(), time.perf_counter(), cpu_seconds(smtp.pid)
         if args.profile:
             import cProfile
