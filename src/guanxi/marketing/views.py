@@ -113,7 +113,7 @@ def sms_inbound_view(request):
     secret = getattr(settings, "GUANXI_SMS_INBOUND_SECRET", "")
     given = request.headers.get("X-Guanxi-Signature", "")
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest() if secret else ""
-    if not secret or not hmac.compare_digest(given, expected):
+    if not secret or not hmac.compare_digest(given.encode(errors="replace"), expected.encode()):
         return JsonResponse(
             {"code": "forbidden", "message": "bad signature", "field": None}, status=403
         )
@@ -127,14 +127,25 @@ def sms_inbound_view(request):
     return JsonResponse({"result": services.sms_inbound(sender=sender, text=text)})
 
 
+BOUNCE_MAX_BYTES = 1024 * 1024  # a DSN with the returned headers is a few kilobytes
+
+
 @csrf_exempt  # called by the mail server's bounce pipe, authenticated by the HMAC of the body
 @require_POST
 def bounce_inbound_view(request):
     """One DSN (the raw message, RFC 3464) per POST, signed like the SMS callback."""
     secret = getattr(settings, "GUANXI_BOUNCE_INBOUND_SECRET", "")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > BOUNCE_MAX_BYTES:  # refused before the body is read
+        return JsonResponse(
+            {"code": "too_large", "message": "report over 1 MB", "field": "body"}, status=413
+        )
     given = request.headers.get("X-Guanxi-Signature", "")
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest() if secret else ""
-    if not secret or not hmac.compare_digest(given, expected):
+    if not secret or not hmac.compare_digest(given.encode(errors="replace"), expected.encode()):
         return JsonResponse(
             {"code": "forbidden", "message": "bad signature", "field": None}, status=403
         )
