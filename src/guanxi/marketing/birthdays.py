@@ -137,7 +137,7 @@ def _text(customer: Customer, config: BirthdayGreetingSettings, lang: str) -> tu
             template.subject_en if english else template.subject_zh, context
         )
         return subject.strip(), body.strip()
-    texts = dict(
+    texts: dict[int | None, str] = dict(
         GreetingTemplate.objects.filter(occasion=GreetingTemplate.Occasion.BIRTHDAY, language=lang)
         .filter(Q(owner=owner) | Q(owner__isnull=True) if owner else Q(owner__isnull=True))
         .values_list("owner_id", "text")
