@@ -189,6 +189,10 @@ def main() -> int:
             material="bench",
         )
         services.campaign_schedule(actor=admin, campaign_id=campaign.pk)
+        # A worker is a long-lived process: its URL configuration is loaded before a send.
+        from django.urls import get_resolver
+
+        _ = get_resolver().url_patterns
         cpu0, t, server0 = time.process_time(), time.perf_counter(), cpu_seconds(smtp.pid)
         if args.profile:
             import cProfile

@@ -247,6 +247,10 @@ GUANXI_PERIODIC_TASKS = [
         int(os.environ.get("SEGMENT_REBUILD_SECONDS", "86400")),
     ),
     (
+        "guanxi.marketing.tasks.send_birthday_greetings",
+        int(os.environ.get("BIRTHDAY_GREETING_SECONDS", "3600")),
+    ),
+    (
         "guanxi.marketing.tasks.attribute_conversions",
         int(os.environ.get("ATTRIBUTION_SECONDS", "3600")),
     ),

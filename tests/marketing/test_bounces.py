@@ -155,3 +155,60 @@ def test_a_hard_bounce_shows_on_the_customers_timeline(client, owner, sent, tmp_
     page = client.get(customer.get_absolute_url()).content.decode()
     assert "E-mail bounced for good: no more e-mail to this address" in page
     assert "5.1.1" in page
+
+
+def _unchanged(sent):
+    assert not EmailSuppression.objects.exists()
+    assert not Recipient.objects.filter(pk__in=[r.pk for r in sent]).exclude(bounce_status="")
+    assert not Recipient.objects.filter(bounced_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\x00\x01\x02\xff\xfe" * 200,
+        b"not a mail at all",
+        b"Content-Type: multipart/report; report-type=delivery-status\r\n\r\n\x00\x1b[31m",
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n"
+        b"--x\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 9.9.9\x00\r\n"
+        b"Final-Recipient: rfc822; \x07\x08@\r\nAction: failed\r\n--x--\r\n",
+        "Subject: 退信 \u202e\r\n\r\n退信".encode(),
+        b"Content-Type: multipart/report; boundary=" + b"y" * 5000 + b"\r\n\r\n",
+    ],
+)
+def test_the_bounce_endpoint_refuses_malformed_reports_with_a_code_and_changes_nothing(
+    client, settings, sent, body
+):
+    response = _post(client, settings, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "not_a_dsn"
+    _unchanged(sent)
+
+
+def test_the_bounce_endpoint_refuses_an_oversized_report_before_reading_it(client, settings, sent):
+    raw = _dsn("postfix_hard_5.1.1.eml", sent[2]) + b"x" * (1024 * 1024 + 1)
+    response = _post(client, settings, raw)
+    assert response.status_code == 413
+    assert response.json() == {"code": "too_large", "message": "report over 1 MB", "field": "body"}
+    _unchanged(sent)
+
+
+@pytest.mark.parametrize("signature", ["", "\x00", "é" * 64, "0" * 10000])
+def test_the_bounce_endpoint_refuses_a_forged_signature_of_any_shape(
+    client, settings, sent, signature
+):
+    settings.GUANXI_BOUNCE_INBOUND_SECRET = "s3cret"
+    raw = _dsn("postfix_hard_5.1.1.eml", sent[2])
+    response = client.post(
+        "/m/bounce/inbound/",
+        raw,
+        content_type="message/rfc822",
+        HTTP_X_GUANXI_SIGNATURE=signature,
+    )
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    _unchanged(sent)
+
+
+def test_the_bounce_endpoint_answers_405_to_a_get(client):
+    assert client.get("/m/bounce/inbound/").status_code == 405

@@ -140,18 +140,18 @@ def test_a_crash_half_way_resumes_without_sending_anyone_twice(
     settings.GUANXI_MARKETING_BATCH = 20
     audience = bulk_customers(org["bj_sales"], 300)
     campaign = campaign_for(marketer, everyone_with_email(marketer), email_template(marketer))
-    from django.core.mail.backends.smtp import EmailBackend
+    import smtplib
 
-    real_send = EmailBackend._send
+    real_send = smtplib.SMTP.sendmail
     calls = {"n": 0}
 
-    def crashing(self, message):
+    def crashing(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 157:
             raise Crash
-        return real_send(self, message)
+        return real_send(self, *args, **kwargs)
 
-    monkeypatch.setattr(EmailBackend, "_send", crashing)
+    monkeypatch.setattr(smtplib.SMTP, "sendmail", crashing)
     with pytest.raises(Crash):
         sending.campaign_run(campaign_id=campaign.pk)
     if sessions == 1:
@@ -225,3 +225,43 @@ def test_the_quick_header_shortcut_folds_every_kind_of_header_as_djangos_policy(
     for name in ("X", "List-Unsubscribe", "Content-Type"):
         expected = compat32.clone(linesep="\r\n").fold_binary(name, value)
         assert sending.QUICK_FOLD.clone(linesep="\r\n").fold_binary(name, value) == expected
+
+
+def _claimed_row(marketer, org, **fields):
+    bulk_customers(org["bj_sales"], 1, city="北京", gender="f", **fields)
+    campaign = campaign_for(marketer, everyone_with_email(marketer), email_template(marketer))
+    sending._acquire(campaign.pk, "t", timezone.now())
+    campaign = Campaign.objects.select_related("template").get(pk=campaign.pk)
+    [row] = sending._claim(campaign, "t", 10, timezone.now())
+    return campaign, row
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_the_direct_message_has_the_bytes_djangos_mail_api_writes(marketer, org, lang):
+    import re
+
+    campaign, row = _claimed_row(marketer, org)
+    renderer = sending.Renderer(campaign)
+    direct = renderer.raw_email(row, lang)
+    standard = renderer.email(row, lang).message().as_bytes(linesep="\r\n")
+    # Only the boundary and the Date differ from one message to the next.
+    boundary = re.search(rb'boundary="([^"]+)"', direct).group(1)
+    theirs = re.search(rb'boundary="([^"]+)"', standard).group(1)
+    standard = standard.replace(theirs, boundary)
+    date = re.compile(rb"\r\nDate: [^\r]+\r\n")
+    assert date.search(direct) and date.search(standard)
+    assert date.sub(b"\r\nDate\r\n", direct) == date.sub(b"\r\nDate\r\n", standard)
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in direct
+
+
+def test_a_message_the_direct_path_cannot_write_goes_through_djangos_api(marketer, org):
+    campaign, row = _claimed_row(marketer, org)
+    renderer = sending.Renderer(campaign)
+    row.address = "张三 <zhang@example.cn>"
+    assert renderer.raw_email(row, "zh-hans") is None
+    row.address = "zhang@example.cn"
+    assert renderer.raw_email(row, "zh-hans") is not None
+    # A body line over 998 bytes: Django encodes that part quoted-printable.
+    campaign.template.body_zh = "长" * 400
+    assert renderer.raw_email(row, "zh-hans") is None
+    assert b"quoted-printable" in renderer.email(row, "zh-hans").message().as_bytes()

@@ -476,3 +476,71 @@ class ExportGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} → {self.grantee_id}"
+
+
+class BirthdayGreetingSettings(models.Model):
+    """The automatic birthday greeting (one row): on or off, its channel and its template."""
+
+    class ChannelChoice(models.TextChoices):
+        PREFERRED = "", _("The customer's preferred channel")
+        SMS = "sms", _("SMS")
+        WECHAT = "wechat", _("WeChat")
+        EMAIL = "email", _("E-mail")
+
+    enabled = models.BooleanField(_("send birthday greetings automatically"), default=False)
+    channel = models.CharField(
+        _("channel"), max_length=10, blank=True, default="", choices=ChannelChoice.choices
+    )
+    template = models.ForeignKey(
+        MessageTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("template"),
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("birthday greeting settings")
+        verbose_name_plural = _("birthday greeting settings")
+
+    def __str__(self) -> str:
+        return f"birthday greetings {'on' if self.enabled else 'off'}"
+
+
+class BirthdayGreeting(models.Model):
+    """One customer's automatic birthday greeting of one year: claimed before it is handed
+    to the provider (the unique row makes a second run, or a second worker, skip it)."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Held back")
+        WAITING = "waiting", _("Waiting for the sending window")
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed (the run stopped mid-send)")
+        FAILED = "failed", _("Delivery failed")
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    year = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices)
+    channel = models.CharField(max_length=10, blank=True)
+    reason = models.CharField(max_length=30, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "year"], name="one_birthday_greeting_a_year"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "not_before"], name="birthday_greeting_due")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.year} {self.status}"

@@ -1,6 +1,6 @@
 from django_tasks import task
 
-from . import segments, sending, services
+from . import birthdays, segments, sending, services
 from .models import Campaign, Segment
 
 
@@ -39,3 +39,9 @@ def attribute_conversions() -> int:
     ):
         total += services.attribute_conversions(campaign_id=campaign_id)
     return total
+
+
+@task()
+def send_birthday_greetings() -> dict:
+    """Hourly: today's birthday greetings (once a year each; quiet hours wait for a later run)."""
+    return birthdays.birthday_greetings_run()

@@ -26,6 +26,7 @@ urlpatterns = [
     path("marketing/campaigns/new/", views.campaign_new_view, name="campaign_new"),
     path("marketing/campaigns/<int:pk>/", views.campaign_view, name="campaign"),
     path("marketing/campaigns/<int:pk>/letters/", views.letters_view, name="letters"),
+    path("marketing/birthdays/", views.birthday_settings_view, name="birthdays"),
     path("marketing/calls/", views.calls_view, name="calls"),
     path("marketing/forms/", views.lead_forms_view, name="forms"),
     path("marketing/customers/<int:customer_pk>/consent/", views.consent_view, name="consent"),

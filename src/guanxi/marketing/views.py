@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Count
 from django.http import (
     Http404,
     HttpResponse,
@@ -21,6 +22,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -111,7 +113,7 @@ def sms_inbound_view(request):
     secret = getattr(settings, "GUANXI_SMS_INBOUND_SECRET", "")
     given = request.headers.get("X-Guanxi-Signature", "")
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest() if secret else ""
-    if not secret or not hmac.compare_digest(given, expected):
+    if not secret or not hmac.compare_digest(given.encode(errors="replace"), expected.encode()):
         return JsonResponse(
             {"code": "forbidden", "message": "bad signature", "field": None}, status=403
         )
@@ -125,14 +127,25 @@ def sms_inbound_view(request):
     return JsonResponse({"result": services.sms_inbound(sender=sender, text=text)})
 
 
+BOUNCE_MAX_BYTES = 1024 * 1024  # a DSN with the returned headers is a few kilobytes
+
+
 @csrf_exempt  # called by the mail server's bounce pipe, authenticated by the HMAC of the body
 @require_POST
 def bounce_inbound_view(request):
     """One DSN (the raw message, RFC 3464) per POST, signed like the SMS callback."""
     secret = getattr(settings, "GUANXI_BOUNCE_INBOUND_SECRET", "")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > BOUNCE_MAX_BYTES:  # refused before the body is read
+        return JsonResponse(
+            {"code": "too_large", "message": "report over 1 MB", "field": "body"}, status=413
+        )
     given = request.headers.get("X-Guanxi-Signature", "")
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest() if secret else ""
-    if not secret or not hmac.compare_digest(given, expected):
+    if not secret or not hmac.compare_digest(given.encode(errors="replace"), expected.encode()):
         return JsonResponse(
             {"code": "forbidden", "message": "bad signature", "field": None}, status=403
         )
@@ -661,4 +674,53 @@ def lead_forms_view(request):
             ],
             "desk": desk,
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def birthday_settings_view(request):
+    """Administrators: the automatic birthday greeting on or off, its channel and template."""
+    from . import birthdays
+    from .models import BirthdayGreeting, BirthdayGreetingSettings, MessageTemplate
+
+    if not request.user.is_admin:
+        raise Http404
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        raw_template = request.POST.get("template", "")
+        try:
+            birthdays.birthday_settings_save(
+                actor=request.user,
+                enabled=request.POST.get("enabled") == "1",
+                channel=request.POST.get("channel", "")[:10],
+                template_id=int(raw_template) if raw_template.isdigit() else None,
+            )
+        except DomainError as exc:
+            errors = {e.field: e.message for e in getattr(exc, "errors", [])} or {"": exc.message}
+        else:
+            messages.success(request, _("Birthday greeting settings saved."))
+            return redirect("marketing:birthdays")
+    config = birthdays.birthday_settings()
+    year = timezone.localdate().year
+    counts = dict(
+        BirthdayGreeting.objects.filter(year=year)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return render(
+        request,
+        "marketing/birthdays.html",
+        {
+            "config": config,
+            "channels": BirthdayGreetingSettings.ChannelChoice.choices,
+            "templates": MessageTemplate.objects.filter(channel__in=birthdays.CHANNELS),
+            "errors": errors,
+            "year": year,
+            "counts": [
+                (label, counts.get(value, 0)) for value, label in BirthdayGreeting.Status.choices
+            ],
+        },
+        status=400 if errors else 200,
     )
