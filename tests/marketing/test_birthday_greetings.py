@@ -17,7 +17,7 @@ from guanxi.marketing.models import (
     ContactAttempt,
     ContactProfile,
 )
-from tests.sales.test_concurrency import run_together
+from tests.races import run_together
 
 from .conftest import bulk_customers
 
@@ -218,7 +218,7 @@ def test_only_an_administrator_changes_the_birthday_settings(org, admin_user, ma
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_running_at_once_greet_each_customer_once(org, outbox):
     born(org["bj_sales"], 12, date(1980, 6, 15))
-    outcomes = run_together([lambda: birthdays.birthday_greetings_run(now=NOW) for _ in range(3)])
+    outcomes = run_together(*[lambda: birthdays.birthday_greetings_run(now=NOW) for _ in range(3)])
     assert all(isinstance(o, dict) for o in outcomes), outcomes
     assert sum(o.get("sent", 0) for o in outcomes) == 12
     phones = [m["to"] for m in outbox()]
