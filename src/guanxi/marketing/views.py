@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.core.captcha import captcha_challenge, captcha_verify
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, NotFound
 from guanxi.core.models import Role, User
 from guanxi.core.visibility import customer_visibility_q, mask_phone
 from guanxi.customers.models import Customer
@@ -276,10 +276,8 @@ def segment_edit_view(request, pk=None):
     user = _marketer(request)
     segment = None
     if pk is not None:
-        try:
-            segment = services.segment_get(viewer=user, pk=pk)
-        except NotFound as exc:
-            raise Http404 from exc
+        segment = services.segment_get(viewer=user, pk=pk)
+
     context = _builder_context(user, segment)
     if request.method == "POST":
         rules = _rules_from(request.POST)
@@ -337,10 +335,8 @@ def segment_preview_view(request):
 @require_POST
 def segment_rebuild_view(request, pk):
     user = _marketer(request)
-    try:
-        segment = services.segment_get(viewer=user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    segment = services.segment_get(viewer=user, pk=pk)
+
     segment = segments.segment_rebuild(segment_id=segment.pk)
     messages.success(
         request,
@@ -363,9 +359,7 @@ def segment_export_view(request, pk):
     try:
         rows = services.segment_export_rows(actor=user, segment_id=pk, sensitive=sensitive)
         first = next(rows)
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, exc.message)
         return redirect("marketing:segment", pk=pk)
     writer = csv.writer(_Echo())
@@ -463,10 +457,8 @@ def campaign_new_view(request):
 @require_http_methods(["GET", "POST"])
 def campaign_view(request, pk):
     user = _marketer(request)
-    try:
-        campaign = services.campaign_get(viewer=user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    campaign = services.campaign_get(viewer=user, pk=pk)
+
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -521,10 +513,8 @@ def letters_view(request, pk):
     from . import templating
 
     user = _marketer(request)
-    try:
-        campaign = services.campaign_get(viewer=user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    campaign = services.campaign_get(viewer=user, pk=pk)
+
     if campaign.channel != Channel.POST:
         raise Http404
     rows = (
@@ -626,10 +616,8 @@ def consent_view(request, customer_pk):
 @login_required
 @require_GET
 def consent_export_view(request, customer_pk):
-    try:
-        rows = services.consent_export_rows(viewer=request.user, customer_id=customer_pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    rows = services.consent_export_rows(viewer=request.user, customer_id=customer_pk)
+
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="consent-{customer_pk}.csv"'
     response.write("\ufeff")

@@ -1,14 +1,14 @@
 """Pages without login: the self-service FAQ, its feedback, the contact form (with its
 captcha challenge) and the satisfaction survey by signed link. They show no customer data."""
 
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import DomainError
 
 from . import care, knowledge
 from .models import TicketType
@@ -30,10 +30,7 @@ def help_view(request):
 
 @require_GET
 def help_article_view(request, pk: int):
-    try:
-        article = knowledge.article_get(pk=pk, published_only=True)
-    except NotFound as exc:
-        raise Http404 from exc
+    article = knowledge.article_get(pk=pk, published_only=True)
     language = get_language() or "zh-hans"
     return render(
         request,
@@ -50,10 +47,7 @@ def help_article_view(request, pk: int):
 @require_POST
 def help_feedback_view(request, pk: int):
     helpful = request.POST.get("helpful") == "yes"
-    try:
-        knowledge.article_feedback(article_id=pk, helpful=helpful)
-    except NotFound as exc:
-        raise Http404 from exc
+    knowledge.article_feedback(article_id=pk, helpful=helpful)
     if helpful:
         return redirect(f"{request.path.removesuffix('feedback/')}?thanks=yes")
     return redirect("service_public:contact")

@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from guanxi.core.errors import DomainError, NotFound
+from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, NotFound
 from guanxi.core.models import User
 from guanxi.core.web import attach_errors, is_htmx_partial, safe_next
 from guanxi.customers.selectors import customer_get
@@ -51,10 +51,7 @@ from .selectors import (
 
 
 def _ticket_or_404(request, pk):
-    try:
-        return ticket_get(viewer=request.user, pk=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    return ticket_get(viewer=request.user, pk=pk)
 
 
 @login_required
@@ -141,9 +138,7 @@ def ticket_reply_view(request, pk: int):
                 wait=form.cleaned_data["wait"],
             )
             messages.success(request, _("Message saved."))
-        except NotFound as exc:
-            raise Http404 from exc
-        except DomainError as exc:
+        except SHOWN_ON_PAGE as exc:
             messages.error(request, str(exc.message))
     else:
         messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
@@ -162,9 +157,7 @@ def ticket_status_view(request, pk: int):
             resolution=request.POST.get("resolution", ""),
         )
         messages.success(request, _("Status changed."))
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, str(exc.message))
     return redirect("service:ticket", pk=pk)
 
@@ -182,9 +175,7 @@ def ticket_assign_view(request, pk: int):
             note=request.POST.get("note", ""),
         )
         messages.success(request, _("Ticket assigned."))
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, str(exc.message))
     # The manager's view assigns in place and comes back to it.
     return redirect(safe_next(request, reverse("service:ticket", args=[pk])))
@@ -353,9 +344,7 @@ def survey_record_view(request, pk: int):
             comment=request.POST.get("comment", ""),
         )
         messages.success(request, _("Score recorded."))
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, str(exc.message))
     return redirect("service:ticket", pk=pk)
 
@@ -373,9 +362,7 @@ def return_visit_view(request, pk: int):
         )
         messages.success(request, _("Return visit closed."))
         return redirect("service:ticket", pk=visit.ticket_id)
-    except NotFound as exc:
-        raise Http404 from exc
-    except DomainError as exc:
+    except SHOWN_ON_PAGE as exc:
         messages.error(request, str(exc.message))
     return redirect(request.POST.get("back") or reverse("service:return_visits"))
 
@@ -417,10 +404,8 @@ def kb_edit_view(request, pk: int | None = None):
         raise Http404
     article = None
     if pk is not None:
-        try:
-            article = knowledge.article_get(pk=pk)
-        except NotFound as exc:
-            raise Http404 from exc
+        article = knowledge.article_get(pk=pk)
+
     form = ArticleForm(request.POST or None, instance_data=article)
     if request.method == "POST" and form.is_valid():
         try:
