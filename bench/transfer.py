@@ -525,7 +525,8 @@ shrinks the page cache to 2 MiB (pages read once are not read again): with mappe
 same export showed 367 MB resident; with the usual 64 MB page cache, 195 MB. The database
 after the import is {f["db_mb"]:.0f} MB.
 
-How the import reaches this speed (src/guanxi/transfer/engine.py, core/bulkload.py):
+How the import reaches this speed (transfer/runner.py, transfer/customer_import.py,
+core/bulkload.py):
 
 - Checking and writing overlap. Rows are read in chunks of 2,000; a forked checking process
   per core but one cleans them (phones, e-mails, dates, pinyin, the stored column values)

@@ -26,7 +26,7 @@ WRITES = {
 }
 EXEMPT_APPS = {"demo"}
 BULK_LOADERS = {
-    "transfer/engine.py": "the customer importer: rows, phones and tags in bulk",
+    "transfer/customer_import.py": "the customer importer: rows, phones and tags in bulk",
     "transfer/interactions.py": "the interaction-history importer: contacts in bulk",
 }
 APPS = sorted(

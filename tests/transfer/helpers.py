@@ -35,7 +35,7 @@ def import_file(actor, name: str, data: bytes, kind: str = "customers", **option
 
 
 def report_rows(job: ImportJob) -> list[list[str]]:
-    from guanxi.transfer.engine import error_report_path
+    from guanxi.transfer.runner import error_report_path
 
     path: Path = error_report_path(job)
     with open(path, encoding="utf-8-sig", newline="") as handle:

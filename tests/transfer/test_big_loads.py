@@ -8,7 +8,7 @@ from django.db import connection
 
 from guanxi.core import bulkload
 from guanxi.customers.models import Customer
-from guanxi.transfer import engine
+from guanxi.transfer import customer_import, runner
 from guanxi.transfer.models import ImportJob
 from tests.conftest import new_customer
 
@@ -20,8 +20,8 @@ HEADER = ["姓名", "手机", "邮箱", "公司"]
 
 @pytest.fixture
 def forked_checking(monkeypatch):
-    monkeypatch.setattr(engine, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(runner, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
 
 
 @pytest.fixture
@@ -30,13 +30,13 @@ def big_load(monkeypatch):
     deferred (SQLite only: PostgreSQL keeps its indexes)."""
     monkeypatch.setattr(bulkload, "DEFER_INDEXES_FROM", 1)
     deferred = []
-    real = engine.drop_indexes
+    real = customer_import.drop_indexes
 
     def spy(tables, **kwargs):
         deferred.append(tables)
         return real(tables, **kwargs)
 
-    monkeypatch.setattr(engine, "drop_indexes", spy)
+    monkeypatch.setattr(customer_import, "drop_indexes", spy)
     return deferred
 
 

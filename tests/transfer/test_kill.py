@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from guanxi.transfer import engine
+from guanxi.transfer import runner
 
 ROWS = 20_000
 BATCH = 200
@@ -72,7 +72,7 @@ def workspace(template, tmp_path):
         out.write("姓名,手机,城市,备注\r\n")
         for i in range(ROWS):
             out.write(f"客户{i},139{i:08d},北京,{NOTE}\r\n")
-    assert csv_path.stat().st_size > engine.PARALLEL_FROM_BYTES  # checked in forked processes
+    assert csv_path.stat().st_size > runner.PARALLEL_FROM_BYTES  # checked in forked processes
     return db, environment(db, tmp_path), csv_path, tmp_path / "imports"
 
 

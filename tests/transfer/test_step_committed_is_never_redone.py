@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 
 from guanxi.customers.models import Customer
-from guanxi.transfer import engine
+from guanxi.transfer import customer_import, runner
 
 from .helpers import csv_bytes, import_file
 
@@ -20,7 +20,7 @@ def _rows(n: int) -> bytes:
 
 
 def _locked_once(monkeypatch, times: int = 1) -> list:
-    real = engine.index_customers
+    real = customer_import.index_customers
     calls: list = []
 
     def flaky(ids):
@@ -29,7 +29,7 @@ def _locked_once(monkeypatch, times: int = 1) -> list:
             raise OperationalError("database is locked")
         return real(ids)
 
-    monkeypatch.setattr(engine, "index_customers", flaky)
+    monkeypatch.setattr(customer_import, "index_customers", flaky)
     return calls
 
 
@@ -53,7 +53,7 @@ def test_the_search_entries_of_a_step_survive_a_lock_timeout(admin_user, monkeyp
 def test_a_lock_that_does_not_free_fails_the_import_and_leaves_nothing(admin_user, monkeypatch):
     """Locked through every retry of a step's search entries: the import stops and its
     hidden rows are deleted (the compensating delete), none published."""
-    _locked_once(monkeypatch, times=engine.STEP_LOCK_RETRIES + 1)
+    _locked_once(monkeypatch, times=runner.STEP_LOCK_RETRIES + 1)
     with pytest.raises(OperationalError):
         import_file(admin_user, "steps.csv", _rows(120), batch_size=50)
     assert not Customer.objects.filter(name__startswith="分步").exists()

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guanxi.core.errors import ValidationFailed
-from guanxi.transfer.engine import error_report_path
 from guanxi.transfer.models import ImportJob
+from guanxi.transfer.runner import error_report_path
 from guanxi.transfer.services import import_rerun, remove_old_uploads
 
 from .helpers import csv_bytes, import_file, upload

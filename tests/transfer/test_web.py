@@ -118,7 +118,7 @@ def test_running_job_shows_its_progress_with_grouped_counts(client, manager, imp
 
     from django.utils import timezone
 
-    from guanxi.transfer.engine import progress_path
+    from guanxi.transfer.runner import progress_path
 
     client.force_login(manager)
     client.post("/imports/", {"file": gbk_file([["姓名"], ["张三"]]), "kind": "customers"})

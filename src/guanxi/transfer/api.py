@@ -31,10 +31,10 @@ from guanxi.core.errors import Forbidden, NotFound
 from guanxi.core.models import User
 
 from . import services
-from .engine import error_report_path
 from .fields import targets_for
 from .models import ImportJob
 from .parser import ENCODINGS
+from .runner import error_report_path
 from .views import export_response
 
 router = Router()

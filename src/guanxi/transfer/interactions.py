@@ -21,9 +21,9 @@ from guanxi.interactions.permissions import can_log_contact
 
 from . import clean
 from .clean import CellError
-from .engine import ImportConfigError, ImportRun, unreadable_cell
 from .models import ImportKey
 from .parser import UnreadableCell
+from .runner import ImportConfigError, ImportRun, unreadable_cell
 
 
 class InteractionImport(ImportRun):

@@ -18,16 +18,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import User
 
-from .engine import (
-    DEAD_AFTER_SECONDS,
-    DEFAULT_OPTIONS,
-    discard_leftovers,
-    eligible_owners,
-    error_report_path,
-    import_dir,
-    read_progress,
-    runner_for,
-)
+from .customer_import import discard_leftovers, eligible_owners, runner_for
 from .fields import (
     IGNORE,
     auto_mapping,
@@ -39,6 +30,13 @@ from .fields import (
 from .models import ImportJob, ImportMapping
 from .parser import ENCODINGS, UnreadableFile, file_format, inspect
 from .permissions import can_import, sees_every_job
+from .runner import (
+    DEAD_AFTER_SECONDS,
+    DEFAULT_OPTIONS,
+    error_report_path,
+    import_dir,
+    read_progress,
+)
 
 STALE_SECONDS = 120  # a running job whose progress file is older than this has died
 CLAIM_GRACE_SECONDS = 30  # claimed, no progress file yet: starting, not dead

@@ -13,9 +13,9 @@ from guanxi.core.errors import DomainError
 from guanxi.customers.selectors import CustomerFilter
 
 from . import export
-from .engine import error_report_path
 from .fields import IGNORE, targets_for
 from .models import ImportJob
+from .runner import error_report_path
 from .services import (
     can_import,
     duplicate_headers,
@@ -90,7 +90,7 @@ def _with_stale(jobs) -> list[ImportJob]:
 
 
 def _owner_choices(user):
-    from .engine import eligible_owners
+    from .customer_import import eligible_owners
 
     return eligible_owners(user).order_by("display_name", "username")
 

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from guanxi.core.errors import DomainError
 from guanxi.core.models import Role, User
-from guanxi.transfer.engine import error_report_path
 from guanxi.transfer.fields import IGNORE, targets_for
 from guanxi.transfer.models import ImportJob
+from guanxi.transfer.runner import error_report_path
 from guanxi.transfer.services import (
     import_configure,
     import_run,
