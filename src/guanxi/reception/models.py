@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -288,6 +289,12 @@ class CreditDecision(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "is_current"], name="credit_current")]
+        constraints = [
+            # One current decision per customer, whoever writes one: the database holds it.
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_current=True), name="one_current_credit"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} case {self.case_number}"
