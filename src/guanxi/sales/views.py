@@ -52,6 +52,7 @@ def pipeline_view(request):
     mine = request.GET.get("mine") == "1"
     context = _pipeline_context(request, mine)
     context["can_open_deals"] = services.can_open_deals(request.user)
+    context["has_deals"] = any(column.count for column in context["columns"])
     if request.headers.get("HX-Request"):
         return render(request, "sales/partials/board.html", context)
     return render(request, "sales/pipeline.html", context)
