@@ -48,7 +48,7 @@ def test_new_owner_reads_the_promise_and_the_call_on_the_timeline(handed_over, t
     html = client.get(f"/customers/{handed_over.pk}/").content.decode()
     timeline = section(html, "timeline")
     assert "Promise: Send a written quote with the trade-in price" in timeline
-    assert "2026-03-05" in timeline and "not kept" not in timeline
+    assert "5 March 2026" in timeline and "not kept" not in timeline
     assert "Wants the 128 GB model" in timeline
     events = client.get(f"/api/v1/customers/{handed_over.pk}/timeline").json()
     assert {(e["kind"], e["actor"]) for e in events} >= {
@@ -69,7 +69,7 @@ def test_new_owner_keeps_the_promise_and_the_timeline_says_who(handed_over, team
     assert (response.status_code, response["Location"]) == (302, "/my-day/")
     assert my_day(user=teammate).promises == []
     timeline = section(client.get(f"/customers/{handed_over.pk}/").content.decode(), "timeline")
-    assert "kept 2026-03-05 by 李娜" in timeline
+    assert "kept 5 March 2026 by 李娜" in timeline
 
 
 def test_someone_who_cannot_see_the_customer_cannot_keep_its_promise(handed_over, outsider, client):

@@ -60,7 +60,7 @@ def test_my_day_api_matches_the_page(busy_day, client, owner):
 def test_log_from_my_day_reschedules_and_returns_the_fragment(busy_day, client, owner, customer):
     client.force_login(owner)
     form = client.get(f"/customers/{customer.pk}/log/?return_to=my_day").content.decode()
-    assert "03-02 10:30" in form  # suggested slots, Shanghai time
+    assert "2 Mar, 10:30" in form  # suggested slots, Shanghai time
     response = client.post(
         f"/customers/{customer.pk}/log/",
         {
@@ -77,7 +77,7 @@ def test_log_from_my_day_reschedules_and_returns_the_fragment(busy_day, client, 
     assert 'id="logged"' in html and "Logged." in html
     # The earliest open promise (busy_day's, due today) brings the follow-up forward from
     # 03-16 to today's next good slot.
-    assert '<strong id="next-follow-up">2026-03-02 10:30</strong>' in html
+    assert '<strong id="next-follow-up">2 Mar 2026, 10:30</strong>' in html
     assert Promise.objects.filter(text="Send the brochure", due_date=date(2026, 3, 3)).exists()
     overdue = section(client.get("/my-day/").content.decode(), "overdue")
     assert "张三" not in overdue

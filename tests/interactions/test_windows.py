@@ -111,7 +111,7 @@ def test_learned_hours_show_in_the_api_and_the_log_form(clock, client, owner, cu
     assert datetime.fromisoformat(body["slots"][0]) == local(2026, 3, 2, 20, 0)
     form = client.get(f"/customers/{customer.pk}/log/").content.decode()
     assert "learned from answered calls" in form
-    assert "03-02 20:00" in form
+    assert "2 Mar, 20:00" in form
 
 
 def test_too_few_calls_keep_the_defaults(clock, owner, customer):

@@ -90,14 +90,14 @@ def test_the_desk_shows_the_exact_end_in_the_branchs_time_zone(urumqi_office, cl
     desk.walk_in(PHONE, "冯女士")
     client.force_login(desk.actor)
     html = client.get("/reception/lookup/", {"phone": PHONE}).content.decode()
-    assert 'id="protected-until">2026-05-02 23:59<' in html
+    assert 'id="protected-until">2 May 2026, 23:59<' in html
 
 
 def test_the_desks_decision_shows_the_exact_end(client, desk, trio):
     client.force_login(desk.actor)
     response = client.post("/reception/", {"phone": PHONE, "name": "冯女士"}, follow=True)
     html = response.content.decode()
-    assert 'id="decision-protected-until">2026-05-02 23:59<' in html
+    assert 'id="decision-protected-until">2 May 2026, 23:59<' in html
 
 
 def test_branches_on_the_old_default_move_to_two_months_and_chosen_periods_stay(org):

@@ -66,4 +66,4 @@ def test_the_desk_shows_the_exact_end(in_months, client, desk, trio):
     desk.walk_in(PHONE, "冯女士")
     client.force_login(desk.actor)
     html = client.get("/reception/lookup/", {"phone": PHONE}).content.decode()
-    assert 'id="protected-until">2026-05-02 23:59<' in html
+    assert 'id="protected-until">2 May 2026, 23:59<' in html

@@ -20,7 +20,7 @@ def history(html: str, header: str) -> list[str]:
     """The lines of the deal page's history card, tags and the time stamps left out."""
     body = next(items for title, items in HISTORY.findall(html) if title == header)
     lines = re.findall(r"<li[^>]*>(.*?)</li>", body, re.S)
-    return [re.sub(r"^\S+ \S+ · ", "", re.sub(r"<[^>]+>", "", line)).strip() for line in lines]
+    return [re.sub(r"^[^·]+ · ", "", re.sub(r"<[^>]+>", "", line)).strip() for line in lines]
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_queue_shows_the_sla_timer_most_urgent_first(client, agent, customer, ow
     client.force_login(agent)
     page = client.get("/service/").content.decode()
     assert page.index("空调漏水") < page.index("态度差")
-    assert "Due 12-04 10:30" in page and "Due 12-08 11:30" in page
+    assert "Due 4 Dec, 10:30" in page and "Due 8 Dec, 11:30" in page
     assert later.due_at > sooner.due_at
 
 

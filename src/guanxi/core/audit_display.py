@@ -27,7 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from .formatting import grouped, money
+from .formatting import grouped, local_date, money
 
 if TYPE_CHECKING:
     from .models import User
@@ -417,7 +417,7 @@ def _format(name: str, value, model, names: _Names, verb: str = "") -> str:
     if isinstance(value, str):
         when = _as_datetime(value)
         if when is not None:
-            return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+            return local_date(when, "SHORT_DATETIME_FORMAT")
         if value == "None":
             return "—"
     return str(value)

@@ -1,5 +1,7 @@
 """Customer pages. Thin: forms in, services and selectors do the work."""
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
@@ -85,6 +87,8 @@ def customer_list_view(request):
         "name_header": header(filters.sort, NAME_COLUMN),
         "can_bulk": bool(page.items),
         "inline_fields": INLINE_FIELDS,
+        "filtered": replace(filters, sort=CustomerFilter.sort) != CustomerFilter(),
+        "can_create": can_create(request.user),
     }
     if is_htmx_partial(request):
         return render(request, "customers/customer_list.html#customer_table", context)
@@ -97,7 +101,6 @@ def customer_list_view(request):
         owners=_owner_choices(request.user),
         units=OrgUnit.objects.all() if filters_by_owner_and_unit(request.user) else [],
         saved_views=SavedView.objects.filter(user=request.user),
-        can_create=can_create(request.user),
         all_columns=_column_choices(pref.columns),
         bulk_actions=_bulk_actions(request.user),
         bulk_users=_bulk_users(request.user),

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.formatting import local_date
 from guanxi.core.timeline import TimelineEvent
 
 from .models import Interaction, Promise
@@ -69,10 +70,10 @@ def promise_state(row: Promise, today) -> tuple[str, list[str]]:
 
     Only a promise past its due day unkept is overdue: "not kept" (未兑现) is never said of
     one still ahead (issue 11 item 9)."""
-    due = f"{row.due_date:%Y-%m-%d}"
+    due = local_date(row.due_date, "DATE_FORMAT")
     if row.done_at:
         return _("kept %(date)s by %(who)s") % {
-            "date": f"{row.done_at:%Y-%m-%d}",
+            "date": local_date(row.done_at, "DATE_FORMAT"),
             "who": row.done_by,
         }, []
     if row.due_date > today:

@@ -22,6 +22,7 @@ from guanxi.core.errors import (
     ValidationFailed,
     full_clean_or_fail,
 )
+from guanxi.core.formatting import local_date
 from guanxi.core.ids import id_in_range
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.webhooks import webhook_emit
@@ -1119,7 +1120,7 @@ def pool_claim(*, actor: User, customer_id: int) -> Customer:
         ):
             raise Conflict(
                 _("You released this customer; you may reclaim it after %s.")
-                % f"{timezone.localtime(customer.pool_cooling_until):%Y-%m-%d}",
+                % local_date(customer.pool_cooling_until, "DATE_FORMAT"),
                 code="cooling_off",
             )
         start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)

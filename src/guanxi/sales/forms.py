@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.formatting import local_date, money
+
 from .models import Payment, Product
 
 
@@ -57,7 +59,8 @@ class PaymentForm(forms.Form):
     def __init__(self, *args, instalments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instalment"].widget.choices = [("", _("oldest due"))] + [
-            (i.pk, f"{i.label} · {i.due_date:%Y-%m-%d} · ¥{i.outstanding}") for i in instalments
+            (i.pk, f"{i.label} · {local_date(i.due_date)} · {money(i.outstanding)}")
+            for i in instalments
         ]
         _style(self)
 

@@ -41,8 +41,10 @@ def _deal_or_404(request, pk):
 
 
 def _pipeline_context(request, mine: bool, error=None) -> dict:
+    columns = kanban(viewer=request.user, mine=mine)
     return {
-        "columns": kanban(viewer=request.user, mine=mine),
+        "columns": columns,
+        "has_deals": any(column.count for column in columns),
         "mine": mine,
         "error": error,
         # Card links built from one reversed prefix: 200 reverse() calls a page cost 35 ms.

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from guanxi.core.formatting import local_date
+
 from ..models import NO_DEADLINE
 
 register = template.Library()
@@ -31,7 +33,7 @@ def sla_badge(ticket, now=None):
         '<span class="badge {}" data-due="{}">{}</span>',
         css,
         ticket.due_at.isoformat(),
-        label % {"at": local.strftime("%m-%d %H:%M")},
+        label % {"at": local_date(local, "MONTH_DAY_TIME_FORMAT")},
     )
 
 
