@@ -4,7 +4,7 @@ Every handler calls the same services and selectors as the web UI. Errors are JS
 stable `code`, a `message` and the offending `field`.
 """
 
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError
@@ -12,7 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from guanxi.core.api import router as core_router
-from guanxi.core.errors import DomainError
+from guanxi.core.errors import RETRY_AFTER_SECONDS, DomainError, database_busy
 from guanxi.core.openapi import GuanxiAPI
 from guanxi.core.services import token_authenticate
 from guanxi.core.validation import ValidatingParser
@@ -121,3 +121,22 @@ def out_of_range(request, exc):
         {"code": "out_of_range", "message": _("A value is out of range."), "field": None},
         status=422,
     )
+
+
+@api.exception_handler(OperationalError)
+def database_is_busy(request, exc: OperationalError):
+    """Others held the write lock past the busy timeout: a documented 503 the client retries
+    (nothing was saved: the transaction rolled back). Any other database failure stays a 500."""
+    if not database_busy(exc):
+        raise exc
+    response = api.create_response(
+        request,
+        {
+            "code": "busy",
+            "message": _("The database is busy. Nothing was saved; try again in a moment."),
+            "field": None,
+        },
+        status=503,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "guanxi.core.middleware.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "guanxi.core.middleware.DomainErrorMiddleware",
+    "guanxi.core.middleware.DatabaseBusyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -127,16 +128,20 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60
     )
 }
+# How long a save waits for SQLite's write lock before the user is told the database is busy
+# (a 503 with code "busy", never a 500): guanxi.core.errors.database_busy.
+SQLITE_BUSY_SECONDS = int(os.environ.get("GUANXI_SQLITE_BUSY_SECONDS", "20"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Each gunicorn thread keeps its own connection (and its PRAGMAs and page cache) for a
     # minute instead of reopening the file on every request.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": SQLITE_BUSY_SECONDS,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            "PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
+            f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}; PRAGMA cache_size=-64000; "
+            "PRAGMA mmap_size=268435456;"
         ),
     }
 

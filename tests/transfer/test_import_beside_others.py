@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.live_server import gunicorn
+
 from .busy_office import BusyOffice, failures
 from .test_kill import environment, guanxi
 
@@ -50,50 +52,8 @@ def office(tmp_path):
         out.write("姓名,手机,城市\r\n")
         for i in range(ROWS):
             out.write(f"导入{i},139{i:08d},北京\r\n")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "guanxi.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "10",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "gunicorn.log", "w"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/healthz").status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("the server did not start")
-    try:
+    with gunicorn(env, tmp_path / "gunicorn.log") as base:
         yield {"db": db, "env": env, "csv": csv_path, "base": base, "token": token}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Watcher(threading.Thread):

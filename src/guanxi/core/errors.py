@@ -5,6 +5,8 @@ Each carries a stable machine-readable `code` and, where one field is at fault, 
 
 from dataclasses import dataclass
 
+from django.db import OperationalError
+
 
 @dataclass
 class FieldError:
@@ -64,6 +66,28 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     def __init__(self, message: str, code: str = "conflict", field: str | None = None):
         super().__init__(message=message, code=code, field=field, status=409)
+
+
+BUSY_SQLSTATES = {"55P03", "40P01", "40001"}
+"""PostgreSQL's lock-not-available, deadlock and serialization failures: a retry succeeds."""
+
+RETRY_AFTER_SECONDS = 2
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether a database error means "others hold the lock; try again in a moment".
+
+    SQLite reports a write lock held past the busy timeout as "database is locked"; such a
+    save is not a fault of the server's code, and the user should hear it is busy (a 503),
+    not see a 500.
+    """
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in BUSY_SQLSTATES:
+        return True
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text
 
 
 SHOWN_ON_PAGE = (ValidationFailed, Forbidden, Conflict)

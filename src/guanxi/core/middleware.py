@@ -16,8 +16,11 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
+
+from .errors import RETRY_AFTER_SECONDS, database_busy
 
 API_PREFIX = "/api/"
 
@@ -257,4 +260,22 @@ class DomainErrorMiddleware:
             return HttpResponseRedirect(back)
         response = bad_request(request, exc)
         response.status_code = exc.status if 400 <= exc.status < 500 else 400
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """A page whose save found the database locked past the busy timeout says so (a 503 the
+    user can retry, with what they typed still in the browser's back history), not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception):
+        if request.path.startswith(API_PREFIX) or not database_busy(exc):
+            return None
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
