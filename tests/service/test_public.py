@@ -175,3 +175,11 @@ def test_contact_form_keeps_a_switchboard_extension_whole(client, agent):
     """Issue 13 item 6: a phone with an extension is stored whole, never cut at 20 characters."""
     client.post("/help/contact/", {**form(phone="010-8888 6666 转 801"), "altcha": solved(client)})
     assert Ticket.objects.get().contact_phone == "+861088886666;ext=801"
+
+
+def test_ticket_page_shows_a_switchboard_number_as_people_dial_it(client, agent):
+    client.post("/help/contact/", {**form(phone="010-8888 6666 转 801"), "altcha": solved(client)})
+    client.force_login(agent)
+    page = client.get(Ticket.objects.get().get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    shown = page.content.decode()
+    assert "010-8888 6666 转 801" in shown and ";ext=" not in shown and "+86" not in shown

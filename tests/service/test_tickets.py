@@ -63,7 +63,7 @@ def test_web_contact_phone_is_clear_to_the_agent_masked_to_the_front_desk(
         contact={"name": "李先生", "phone": "13900001111"},
     )
     client.force_login(agent)
-    assert "13900001111" in client.get(web.get_absolute_url()).content.decode()
+    assert "139 0000 1111" in client.get(web.get_absolute_url()).content.decode()
     client.force_login(receptionist)
     page = client.get(web.get_absolute_url()).content.decode()
     assert "139****1111" in page and "13900001111" not in page

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.models import User
 from guanxi.core.visibility import mask_phone, sees_unmasked
+from guanxi.customers.models import display_phone
 
 from .models import OPEN_STATUSES, Priority, Status, Ticket, TicketType
 from .permissions import can_work
@@ -184,8 +185,10 @@ def mark_ticket_masking(viewer: User, ticket: Ticket) -> None:
         ticket.customer.viewer_unmasked = sees_unmasked(viewer, ticket.customer)
     works = can_work(viewer, ticket)
     ticket.contact_phone_display = (  # type: ignore[attr-defined]
-        ticket.contact_phone
-        if works or not ticket.contact_phone
+        ""
+        if not ticket.contact_phone
+        else display_phone(ticket.contact_phone)
+        if works
         else mask_phone(ticket.contact_phone)
     )
     ticket.contact_email_display = (  # type: ignore[attr-defined]

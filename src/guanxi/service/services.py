@@ -30,6 +30,7 @@ from guanxi.core.errors import (
 )
 from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.webhooks import webhook_emit, webhook_emit_many
+from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -280,7 +281,14 @@ def ticket_create(
         product = Product.objects.filter(pk=product_id).first()
         if product is None:
             raise ValidationFailed.single("product_id", "not_found", _("Unknown product."))
-    contact = contact or {}
+    contact = dict(contact or {})
+    if contact.get("phone"):
+        try:  # stored as E.164 (;ext= included), shown as people dial it
+            contact["phone"] = normalize_phone(contact["phone"]).e164
+        except InvalidPhone:
+            raise ValidationFailed.single(
+                "phone", "invalid_phone", _("This is not a phone number.")
+            ) from None
     with transaction.atomic():
         ticket = Ticket.objects.create(
             customer=customer,
