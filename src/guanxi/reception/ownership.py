@@ -114,6 +114,9 @@ def credit_record(
         raise ValidationFailed.single(
             "split", "split_sum", _("The commission split must add up to 100%.")
         )
+    # Decisions for one customer queue behind its row lock (PostgreSQL; SQLite's writers queue
+    # anyway): the newest wins instead of a second one meeting the one_current_credit index.
+    Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
     CreditDecision.objects.filter(customer=customer, is_current=True).update(is_current=False)
     department = customer.org_unit if decision.credit == DEPARTMENT else None
     record = CreditDecision.objects.create(
