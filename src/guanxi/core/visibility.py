@@ -106,6 +106,38 @@ def customer_visibility_parts(user: User) -> list[Q] | None:
     return parts
 
 
+@dataclass(frozen=True)
+class ScopeKeys:
+    """The rule of `customer_visibility_q` by the two fields a summary table can carry, the
+    customer's unit and owner: everyone (admin), or the customers of `unit_ids` and those
+    owned by `owner_id`. `shared` holds the customers shared with the reader (outside those
+    keys, a query); customers of unpublished bulk loads are out of every scope
+    (`hidden_load_q`). A summary keyed by (unit, owner) answers exactly: its rows in the keys,
+    minus the hidden customers in them, plus the shared ones outside them."""
+
+    everyone: bool
+    unit_ids: frozenset[int] = frozenset()
+    owner_id: int | None = None
+    shared: QuerySet | None = None
+
+
+def customer_scope_keys(user: User) -> ScopeKeys:
+    if not user.is_authenticated or not user.is_active:
+        return ScopeKeys(everyone=False)
+    if user.is_admin:
+        return ScopeKeys(everyone=True)
+    units = set(user.managed_unit_ids)
+    if user.has_role(*BRANCH_ROLES):
+        units |= user.branch_unit_ids
+    sales = user.has_role(Role.SALES)
+    return ScopeKeys(
+        everyone=False,
+        unit_ids=frozenset(units),
+        owner_id=user.id if sales else None,
+        shared=_shared_with(user) if sales else None,
+    )
+
+
 def _shared_with(user: User):
     return _customer_sources().shared_with(user.id)
 
