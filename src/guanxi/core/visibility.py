@@ -29,12 +29,13 @@ CREATE_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST)
 
 @dataclass(frozen=True)
 class CustomerSources:
-    """The two queries of the rule that read the customers app's tables, given by that app
-    (core sits below it): the ids of unpublished bulk loads, and of the customers shared
-    with a user."""
+    """The queries of the rule that read the customers app's tables, given by that app
+    (core sits below it): the ids of unpublished bulk loads, of their customers, and of the
+    customers shared with a user."""
 
     pending_loads: Callable[[], QuerySet]
     shared_with: Callable[[int], QuerySet]
+    hidden_customers: Callable[[], QuerySet]
 
 
 _sources: list[CustomerSources] = []
@@ -53,8 +54,13 @@ def _customer_sources() -> CustomerSources:
 
 def hidden_load_q(prefix: str = "") -> Q:
     """Leaves out the customers of unpublished bulk loads (customers.LoadBatch). One
-    subquery in the same statement, so a read sees a load entirely or not at all."""
-    return ~Q(**{f"{prefix}load_batch__in": _customer_sources().pending_loads()})
+    subquery in the same statement, so a read sees a load entirely or not at all. From a
+    related model (`prefix`), by the customer's id: "customer_id NOT IN (the hidden
+    customers)" is one small list for the whole statement, not a join to every row's
+    customer (an administrator's counts over all deals then read the deals' index alone)."""
+    if prefix:
+        return ~Q(**{f"{prefix}pk__in": _customer_sources().hidden_customers()})
+    return ~Q(load_batch__in=_customer_sources().pending_loads())
 
 
 def customer_visibility_q(user: User, prefix: str = "") -> Q:
