@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0006_tour_dismissal'),
-        ('customers', '0014_home_panel_indexes'),
+        ('customers', '0014_load_batch_index'),
         ('reception', '0006_one_current_credit_decision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

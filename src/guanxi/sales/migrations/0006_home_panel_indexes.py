@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0014_home_panel_indexes'),
+        ('customers', '0014_load_batch_index'),
         ('sales', '0005_money_never_negative'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
