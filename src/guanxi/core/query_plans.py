@@ -84,6 +84,7 @@ def _pg_scans(sql: str) -> list[str]:
         if kind == "Seq Scan" or (
             kind in _PG_INDEX_NODES
             and "Index Cond" not in node
+            and not _partial(node.get("Index Name", ""))
             and not _servable(node, join_filter)
         ):
             found.append(name)
@@ -98,6 +99,21 @@ def _pg_scans(sql: str) -> list[str]:
     for entry in document:
         walk(entry["Plan"])
     return found
+
+
+def _partial(index: str) -> bool:
+    """A partial index walked end to end reads only the rows its condition selects (the few
+    pending, open or flagged ones): the condition is the index's, not the plan's."""
+    if not index:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indpred IS NOT NULL FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s",
+            [index],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _servable(node: dict, join_filter: str) -> bool:
