@@ -203,3 +203,13 @@ def test_reports_rebuild_recovers_a_lost_rollup(shop, manager):
     call_command("reports_rebuild", verbosity=0)
     assert rows() == expected
     assert both(manager)
+
+
+def test_the_demo_office_pivots_the_same_from_the_rollup(db):
+    """The demo's order history is bulk-inserted: the demo command rebuilds the roll-up."""
+    from guanxi.core.models import User
+
+    call_command("demo_data", customers=80, verbosity=0)
+    assert OrderLineMonth.objects.exists()
+    assert both(User.objects.get(username="admin"))
+    assert both(User.objects.get(username="manager"))
