@@ -22,20 +22,39 @@ _PG_INDEX_NODES = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
 
 _ALIAS = re.compile(r'(?:FROM|JOIN) "(\w+)" (?:AS )?"?(\w+)"?')
 _STEP = re.compile(r"^(?:SCAN|SEARCH) (\w+)\b")
+_SUBQUERY_START = re.compile(r"\(SELECT\b")
+_SUBQUERY_NUMBER = re.compile(r"SUBQUERY (\d+)$")
 
 
 def _sqlite_scans(sql: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-        details = [row[-1].strip() for row in cursor.fetchall()]
+        rows = [(row[0], row[1], row[-1].strip()) for row in cursor.fetchall()]
     # The plan names a subquery's table by its alias, and Django gives every subquery the
-    # same one (U0): the n-th step on an alias is the n-th table the SQL gives it.
+    # same one (U0). A step under "LIST SUBQUERY k" reads the k-th subquery of the SQL: its
+    # table is the first one the SQL gives that alias from there. Elsewhere, the n-th step
+    # on an alias is the n-th table the SQL gives it.
     tables: dict[str, list[str]] = {}
     for table, alias in _ALIAS.findall(sql):
         tables.setdefault(alias, []).append(table)
+    starts = [m.start() for m in _SUBQUERY_START.finditer(sql)]
+    parents = {row_id: (parent, detail) for row_id, parent, detail in rows}
+
+    def subquery_table(parent: int, name: str) -> str | None:
+        while parent in parents:
+            parent, detail = parents[parent]
+            number = _SUBQUERY_NUMBER.search(detail)
+            if number and int(number.group(1)) <= len(starts):
+                start = starts[int(number.group(1)) - 1]
+                for table, alias in _ALIAS.findall(sql[start:]):
+                    if alias == name:
+                        return table
+                return None
+        return None
+
     seen: dict[str, int] = {}
     found = []
-    for detail in details:
+    for _row_id, parent, detail in rows:
         step = _STEP.match(detail)
         if step is None:
             continue
@@ -44,7 +63,8 @@ def _sqlite_scans(sql: str) -> list[str]:
         seen[name] = n + 1
         candidates = tables.get(name, [])
         if _SQLITE_SCAN.match(detail):
-            found.append(candidates[n] if n < len(candidates) else name)
+            table = subquery_table(parent, name)
+            found.append(table or (candidates[n] if n < len(candidates) else name))
     return found
 
 
@@ -64,6 +84,7 @@ def _pg_scans(sql: str) -> list[str]:
         if kind == "Seq Scan" or (
             kind in _PG_INDEX_NODES
             and "Index Cond" not in node
+            and not _partial(node.get("Index Name", ""))
             and not _servable(node, join_filter)
         ):
             found.append(name)
@@ -78,6 +99,21 @@ def _pg_scans(sql: str) -> list[str]:
     for entry in document:
         walk(entry["Plan"])
     return found
+
+
+def _partial(index: str) -> bool:
+    """A partial index walked end to end reads only the rows its condition selects (the few
+    pending, open or flagged ones): the condition is the index's, not the plan's."""
+    if not index:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indpred IS NOT NULL FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s",
+            [index],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _servable(node: dict, join_filter: str) -> bool:

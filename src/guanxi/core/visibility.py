@@ -29,12 +29,13 @@ CREATE_ROLES = (Role.ADMIN, Role.MANAGER, Role.SALES, Role.RECEPTIONIST)
 
 @dataclass(frozen=True)
 class CustomerSources:
-    """The two queries of the rule that read the customers app's tables, given by that app
-    (core sits below it): the ids of unpublished bulk loads, and of the customers shared
-    with a user."""
+    """The queries of the rule that read the customers app's tables, given by that app
+    (core sits below it): the ids of unpublished bulk loads, of their customers, and of the
+    customers shared with a user."""
 
     pending_loads: Callable[[], QuerySet]
     shared_with: Callable[[int], QuerySet]
+    hidden_customers: Callable[[], QuerySet]
 
 
 _sources: list[CustomerSources] = []
@@ -53,8 +54,13 @@ def _customer_sources() -> CustomerSources:
 
 def hidden_load_q(prefix: str = "") -> Q:
     """Leaves out the customers of unpublished bulk loads (customers.LoadBatch). One
-    subquery in the same statement, so a read sees a load entirely or not at all."""
-    return ~Q(**{f"{prefix}load_batch__in": _customer_sources().pending_loads()})
+    subquery in the same statement, so a read sees a load entirely or not at all. From a
+    related model (`prefix`), by the customer's id: "customer_id NOT IN (the hidden
+    customers)" is one small list for the whole statement, not a join to every row's
+    customer (an administrator's counts over all deals then read the deals' index alone)."""
+    if prefix:
+        return ~Q(**{f"{prefix}pk__in": _customer_sources().hidden_customers()})
+    return ~Q(load_batch__in=_customer_sources().pending_loads())
 
 
 def customer_visibility_q(user: User, prefix: str = "") -> Q:
@@ -104,6 +110,38 @@ def customer_visibility_parts(user: User) -> list[Q] | None:
     if user.has_role(Role.SALES):
         parts += [Q(owner_id=user.id), Q(pk__in=_shared_with(user))]
     return parts
+
+
+@dataclass(frozen=True)
+class ScopeKeys:
+    """The rule of `customer_visibility_q` by the two fields a summary table can carry, the
+    customer's unit and owner: everyone (admin), or the customers of `unit_ids` and those
+    owned by `owner_id`. `shared` holds the customers shared with the reader (outside those
+    keys, a query); customers of unpublished bulk loads are out of every scope
+    (`hidden_load_q`). A summary keyed by (unit, owner) answers exactly: its rows in the keys,
+    minus the hidden customers in them, plus the shared ones outside them."""
+
+    everyone: bool
+    unit_ids: frozenset[int] = frozenset()
+    owner_id: int | None = None
+    shared: QuerySet | None = None
+
+
+def customer_scope_keys(user: User) -> ScopeKeys:
+    if not user.is_authenticated or not user.is_active:
+        return ScopeKeys(everyone=False)
+    if user.is_admin:
+        return ScopeKeys(everyone=True)
+    units = set(user.managed_unit_ids)
+    if user.has_role(*BRANCH_ROLES):
+        units |= user.branch_unit_ids
+    sales = user.has_role(Role.SALES)
+    return ScopeKeys(
+        everyone=False,
+        unit_ids=frozenset(units),
+        owner_id=user.id if sales else None,
+        shared=_shared_with(user) if sales else None,
+    )
 
 
 def _shared_with(user: User):

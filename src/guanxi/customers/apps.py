@@ -10,16 +10,20 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from guanxi.core.visibility import CustomerSources, register_customer_sources
 
-        from .models import CustomerShare, LoadBatch
+        from .models import Customer, CustomerShare, LoadBatch
+
+        def pending_loads():
+            return LoadBatch.objects.filter(published_at__isnull=True).values("id")
 
         register_customer_sources(
             CustomerSources(
-                pending_loads=lambda: LoadBatch.objects.filter(published_at__isnull=True).values(
-                    "id"
-                ),
+                pending_loads=pending_loads,
                 shared_with=lambda user_id: CustomerShare.objects.filter(user_id=user_id).values(
                     "customer_id"
                 ),
+                hidden_customers=lambda: Customer.objects.filter(
+                    load_batch__in=pending_loads()
+                ).values("id"),
             )
         )
 

@@ -12,7 +12,7 @@ A hook is `hook(*, customer, created, changed, now)`: `created` is True for a ne
 `changed` names the editable fields whose value changed (all the fields set, for a new one),
 or is `{OWNER}` when the record passed to a new owner: a manager's reassignment here, a
 reception at the desk or a claim from the public pool in `reception`
-(`run_owner_change_hooks`).
+(`run_owner_change_hooks`), `{UNIT}` when only its unit changed.
 It sets fields on `customer` and returns their names; the service saves them. It does not
 save, send mail or call out: it is a rule about the row, part of the service's one change.
 
@@ -30,6 +30,8 @@ _HOOKS: dict[str, CustomerHook] = {}
 
 # `changed` for a record that passed to a new owner (not an editable field).
 OWNER = "owner"
+# `changed` for a record that moved to another unit under the same owner.
+UNIT = "org_unit"
 
 
 def register_customer_hook(name: str, hook: CustomerHook) -> None:
@@ -50,7 +52,9 @@ def run_customer_hooks(
     return fields
 
 
-def run_owner_change_hooks(*, customer, now: datetime) -> list[str]:
+def run_owner_change_hooks(*, customer, now: datetime, unit_only: bool = False) -> list[str]:
     """The record now has a new owner (set on `customer`, not yet saved): call every hook
-    with `changed={OWNER}`; the names of the fields they set, for the caller to save."""
-    return run_customer_hooks(customer=customer, created=False, changed={OWNER}, now=now)
+    with `changed={OWNER}` (`{UNIT}`: the same owner, another unit); the names of the fields
+    they set, for the caller to save."""
+    changed = {UNIT} if unit_only else {OWNER}
+    return run_customer_hooks(customer=customer, created=False, changed=changed, now=now)

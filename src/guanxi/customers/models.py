@@ -325,6 +325,13 @@ class Customer(models.Model):
                 name="cust_live_owner_followup",
                 condition=Q(archived_at__isnull=True, next_follow_up_at__isnull=False),
             ),
+            # The customers of an unpublished bulk load, which visibility leaves out: only
+            # loaded rows enter.
+            models.Index(
+                fields=["load_batch"],
+                name="cust_load_batch",
+                condition=Q(load_batch__isnull=False),
+            ),
             # Search-as-you-type: prefix range scans.
             models.Index(fields=["name"], name="cust_name"),
             models.Index(fields=["name_pinyin"], name="cust_pinyin"),

@@ -7,8 +7,9 @@ decision, a redistribution (case 12), the pool sweep and a pool claim, a manual 
 a merge and the deal that settles the question. Each call
 
 - sets the fields on the (locked) row and saves them with `updated_at`;
-- runs the owner-change hooks (customers/hooks.py) when the owner changes: the new owner's
-  follow-up on the cadence, none for a customer nobody owns (C2);
+- runs the owner-change hooks (customers/hooks.py) when the owner (or only the unit) changes:
+  the new owner's follow-up on the cadence, none for a customer nobody owns (C2), the order
+  roll-up of reports;
 - writes one audit entry through core.audit, naming the reason.
 
 Policies stay with the apps that own them: reception says how long a protection period is
@@ -179,10 +180,12 @@ def _apply(customer: Customer, values: _Values, now: datetime) -> tuple[list[str
         (name + "_id" if _is_fk(name) else name): [_jsonable(before[name]), _jsonable(after[name])]
         for name in fields
     }
-    if owner_changed:
+    if owner_changed or "org_unit" in fields:
         # Other apps' rules on a new owner (hooks.py): the follow-up on the cadence counted
-        # from now, unless an earlier one is still ahead; none for nobody (C2).
-        fields += [n for n in run_owner_change_hooks(customer=customer, now=now) if n not in fields]
+        # from now, unless an earlier one is still ahead; none for nobody (C2). The order
+        # roll-up of reports, keyed by owner and unit, follows a unit change too.
+        hooked = run_owner_change_hooks(customer=customer, now=now, unit_only=not owner_changed)
+        fields += [n for n in hooked if n not in fields]
     customer.updated_at = now
     fields.append("updated_at")
     return fields, changes

@@ -731,6 +731,20 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
             keep.stage = other.stage
         if not keep.primary_phone:
             keep.primary_phone = other.primary_phone
+        if keep.owner_id is None and other.owner_id is not None:
+            # Nobody owned the kept record (a desk record not yet received, say): it takes
+            # the merged record's owner, protection and credit, as one ownership change —
+            # before the related rows move, so the owner-change hooks see its own rows only.
+            ownership_change(
+                customer=keep,
+                reason=Reason.MERGE,
+                actor=actor,
+                owner=other.owner,
+                org_unit=other.org_unit,
+                protected_until=other.protected_until,
+                credit=other.credit_holder,
+                note=_("Merged from #%s") % other.pk,
+            )
         moved = _move_related(keep, other)
         keep.tags.add(*other.tags.all())
 
@@ -752,19 +766,6 @@ def customer_merge(*, actor: User, keep_id: int, merge_id: int) -> Customer:
         other.save()
         keep.save()
         keep.refresh_from_db()
-        if keep.owner_id is None and other.owner_id is not None:
-            # Nobody owned the kept record (a desk record not yet received, say): it takes
-            # the merged record's owner, protection and credit, as one ownership change.
-            ownership_change(
-                customer=keep,
-                reason=Reason.MERGE,
-                actor=actor,
-                owner=other.owner,
-                org_unit=other.org_unit,
-                protected_until=other.protected_until,
-                credit=other.credit_holder,
-                note=_("Merged from #%s") % other.pk,
-            )
         index_customers([keep.pk, other.pk])  # the merged record leaves the index
         audit_record(
             actor=actor,

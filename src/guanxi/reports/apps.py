@@ -8,6 +8,12 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from . import datasets
+        from guanxi.core.events import register_event_listener
+        from guanxi.customers.hooks import register_customer_hook
+
+        from . import datasets, rollup
 
         datasets.register_builtin()
+        register_event_listener("order.created", "reports.rollup", rollup.on_order_created)
+        register_event_listener("customer.merged", "reports.rollup", rollup.on_customer_merged)
+        register_customer_hook("reports.rollup", rollup.on_owner_change)

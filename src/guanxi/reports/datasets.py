@@ -35,6 +35,22 @@ class Measure:
     label: str | Promise
     aggregate: Callable[[], object]  # a fresh aggregate expression
     money: bool = False
+    cents: bool = False  # the aggregate counts cents (an exact integer on every engine)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A table kept in step with a dataset's records that answers the pivots it covers
+    without scanning them: its dimensions and measures under the dataset's names, and the
+    reader's scope as (summary rows, records to add, records to subtract) — the records
+    being the dataset's, grouped as the scan would. Its `date_field` holds a month: a period
+    is served when it is whole months; `serves()` says whether it serves now at all."""
+
+    dimensions: dict[str, Dimension]
+    measures: dict[str, Measure]
+    date_field: str
+    parts: Callable[[User], tuple[QuerySet, QuerySet, QuerySet]]
+    serves: Callable[[], bool] = lambda: True
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class Dataset:
     dimensions: dict[str, Dimension]
     measures: dict[str, Measure]
     date_field: str  # the field the period filter applies to
+    summary: Summary | None = None
 
 
 _DATASETS: dict[str, Dataset] = {}
@@ -81,6 +98,20 @@ def units_to_branches(unit_ids: set) -> dict:
     return result
 
 
+def months_labelled(months: set) -> dict:
+    """A summary's months (first instants, office time) with the scan's labels."""
+    from django.utils import timezone
+
+    return {m: (m, timezone.localtime(m).strftime("%Y-%m")) for m in months if m is not None}
+
+
+def products_named(product_ids: set) -> dict:
+    from guanxi.sales.models import Product
+
+    names = Product.objects.filter(pk__in=product_ids).values_list("pk", "name")
+    return {pk: (pk, name) for pk, name in names}
+
+
 def branch_of(path: str) -> "Dimension":
     return Dimension(_("Branch"), path, regroup=units_to_branches)
 
@@ -91,6 +122,8 @@ def register_builtin() -> None:
     from guanxi.customers.models import Customer
     from guanxi.interactions.models import Interaction
     from guanxi.sales.models import Deal, Order, OrderItem, Payment, PipelineStage
+
+    from . import rollup
 
     stage_labels = dict(PipelineStage.Code.choices)
     owner = Dimension(_("Salesperson"), "owner_id", display="owner__display_name")
@@ -211,6 +244,23 @@ def register_builtin() -> None:
                 ),
             },
             "order__created_at",
+            summary=Summary(
+                {
+                    "month": Dimension(_("Month"), "month", regroup=months_labelled),
+                    "branch": branch_of("unit_id"),
+                    "product": Dimension(_("Product"), "product_id", regroup=products_named),
+                },
+                {
+                    "count": Measure(_("Count"), lambda: Sum("lines")),
+                    "quantity": Measure(_("Quantity"), lambda: Sum("quantity")),
+                    "amount": Measure(
+                        _("Amount"), lambda: Sum("amount_cents"), money=True, cents=True
+                    ),
+                },
+                "month",
+                rollup.summary_parts,
+                rollup.serves_zone,
+            ),
         )
     )
     register_dataset(

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Forbidden, ValidationFailed
 from guanxi.core.models import User
 
-from .datasets import Dataset, Dimension, dataset, group_expression
+from .datasets import Dataset, Dimension, Measure, Summary, dataset, group_expression
 from .permissions import can_use_dataset
 
 MAX_CELLS = 5000
@@ -88,23 +89,20 @@ def _bounds(spec: PivotSpec) -> dict:
     return lookups
 
 
-def _value(raw, money: bool):
+def _value(raw, measure: Measure):
     if raw is None:
-        return Decimal("0.00") if money else 0
-    return Decimal(raw).quantize(CENT) if money else raw
+        return Decimal("0.00") if measure.money else 0
+    if measure.cents:
+        return (Decimal(raw) / 100).quantize(CENT)
+    return Decimal(raw).quantize(CENT) if measure.money else raw
 
 
-def pivot_compute(*, viewer: User, spec: PivotSpec, page: int | None = 1) -> PivotResult:
-    """The pivot's cells; `page=None` gives every row (exports)."""
-    source = pivot_validate(spec)
-    if not can_use_dataset(viewer, spec.dataset):
-        raise Forbidden(_("This analysis is for sales, managers and finance."))
-    rows_dim = source.dimensions[spec.rows]
-    cols_dim = source.dimensions[spec.columns] if spec.columns else None
-    measure = source.measures[spec.measure]
-    qs = source.queryset(viewer)
+def _cells(qs: QuerySet, spec: PivotSpec, dims: dict, measure: Measure, date_field: str) -> list:
+    """One GROUP BY: {r, c, r_label, c_label, v} per group, at most MAX_CELLS + 1."""
+    rows_dim = dims[spec.rows]
+    cols_dim = dims[spec.columns] if spec.columns else None
     for lookup, bound in _bounds(spec).items():
-        qs = qs.filter(**{f"{source.date_field}__{lookup}": bound})
+        qs = qs.filter(**{f"{date_field}__{lookup}": bound})
     groups = {"r": group_expression(rows_dim)}
     if cols_dim:
         groups["c"] = group_expression(cols_dim)
@@ -119,6 +117,82 @@ def pivot_compute(*, viewer: User, spec: PivotSpec, page: int | None = 1) -> Piv
         .annotate(v=measure.aggregate())
         .order_by()[: MAX_CELLS + 1]
     )
+    for cell in cells:
+        cell["v"] = _value(cell["v"], measure)
+    return cells
+
+
+def _scan(source: Dataset, viewer: User, spec: PivotSpec):
+    rows_dim = source.dimensions[spec.rows]
+    cols_dim = source.dimensions[spec.columns] if spec.columns else None
+    measure = source.measures[spec.measure]
+    qs = source.queryset(viewer)
+    return (
+        rows_dim,
+        cols_dim,
+        measure,
+        _cells(qs, spec, source.dimensions, measure, source.date_field),
+    )
+
+
+def _whole_months(spec: PivotSpec) -> bool:
+    return (spec.start is None or spec.start.day == 1) and (
+        spec.end is None or (spec.end + timedelta(days=1)).day == 1
+    )
+
+
+def _summary_for(source: Dataset, spec: PivotSpec) -> Summary | None:
+    """The dataset's summary when it covers the spec: its rows, columns and measure, a period
+    of whole months, and it serves now."""
+    summary = source.summary
+    if summary is None or spec.rows not in summary.dimensions:
+        return None
+    if spec.columns and spec.columns not in summary.dimensions:
+        return None
+    if spec.measure not in summary.measures or not _whole_months(spec) or not summary.serves():
+        return None
+    return summary
+
+
+def _from_summary(source: Dataset, summary: Summary, viewer: User, spec: PivotSpec):
+    """The summary's rows in the reader's keys, plus and minus the few records around them
+    (summary_parts): the same cells as the scan."""
+    rows, add, subtract = summary.parts(viewer)
+    measure = summary.measures[spec.measure]
+    scanned = source.measures[spec.measure]
+    merged: dict = {}
+    parts = (
+        (_cells(rows, spec, summary.dimensions, measure, summary.date_field), 1),
+        (_cells(add, spec, source.dimensions, scanned, source.date_field), 1),
+        (_cells(subtract, spec, source.dimensions, scanned, source.date_field), -1),
+    )
+    for cells, sign in parts:
+        for cell in cells:
+            key = (cell["r"], cell.get("c"))
+            if key in merged:
+                merged[key]["v"] += sign * cell["v"]
+            else:
+                merged[key] = {**cell, "v": sign * cell["v"]}
+    # A group whose lines all went (to another owner, say) is no group: none sums to zero.
+    cells = [cell for cell in merged.values() if cell["v"]]
+    rows_dim = summary.dimensions[spec.rows]
+    cols_dim = summary.dimensions[spec.columns] if spec.columns else None
+    return rows_dim, cols_dim, measure, cells
+
+
+def pivot_compute(
+    *, viewer: User, spec: PivotSpec, page: int | None = 1, summary_first: bool = True
+) -> PivotResult:
+    """The pivot's cells; `page=None` gives every row (exports). From the dataset's summary
+    when it covers the spec (`summary_first=False`: always the scan, the reference)."""
+    source = pivot_validate(spec)
+    if not can_use_dataset(viewer, spec.dataset):
+        raise Forbidden(_("This analysis is for sales, managers and finance."))
+    summary = _summary_for(source, spec) if summary_first else None
+    if summary is None:
+        rows_dim, cols_dim, measure, cells = _scan(source, viewer, spec)
+    else:
+        rows_dim, cols_dim, measure, cells = _from_summary(source, summary, viewer, spec)
     truncated = len(cells) > MAX_CELLS
     del cells[MAX_CELLS:]
     regroup = {
@@ -138,7 +212,7 @@ def pivot_compute(*, viewer: User, spec: PivotSpec, page: int | None = 1) -> Piv
         row_labels.setdefault(rkey, _label(rows_dim, rkey, cell.get("r_label")))
         if cols_dim:
             column_labels.setdefault(ckey, _label(cols_dim, ckey, cell.get("c_label")))
-        table[(rkey, ckey)] = table.get((rkey, ckey), 0) + _value(cell["v"], measure.money)
+        table[(rkey, ckey)] = table.get((rkey, ckey), 0) + cell["v"]
     if not cols_dim:
         column_labels = {"total": str(measure.label)}
     columns = sorted(column_labels.items(), key=lambda kv: _sort_key(cols_dim, kv[0], kv[1]))

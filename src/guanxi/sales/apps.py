@@ -24,6 +24,7 @@ class SalesConfig(AppConfig):
         register_fact_provider(deal_facts)
         register_webhook_event("deal.stage_changed", _("Deal stage changed"))
         register_webhook_event("payment.recorded", _("Payment recorded"))
+        register_webhook_event("order.created", _("Order created"))
 
         from guanxi.core.search import register_search_kind
 

@@ -292,6 +292,11 @@ class Deal(models.Model):
             models.Index(fields=["owner", "stage"], name="deal_owner_stage"),
             # Covers the kanban's per-stage count and amount over a viewer's customers.
             models.Index(fields=["customer", "stage", "amount"], name="deal_customer_totals"),
+            # Everyone's pipeline by stage (an administrator's home) from the index alone (the
+            # customer for visibility's "not an unpublished load").
+            models.Index(fields=["stage", "amount", "customer"], name="deal_stage_totals"),
+            # The few deals in default, counted on the finance desk.
+            models.Index(fields=["customer"], name="deal_in_default", condition=Q(in_default=True)),
         ]
 
     def __str__(self) -> str:
@@ -386,6 +391,10 @@ class Quote(models.Model):
             ),
             not_negative("price", "quote"),
             not_negative("list_price", "quote"),
+        ]
+        # The quotes waiting for a manager's approval: a few among all quotes ever made.
+        indexes = [
+            models.Index(fields=["customer"], name="quote_pending", condition=Q(status="pending"))
         ]
 
     def __str__(self) -> str:
@@ -508,6 +517,8 @@ class Payment(models.Model):
         ordering = ["-received_at"]
         # A receipt or a refund (negative), never nothing.
         constraints = [models.CheckConstraint(condition=~Q(amount=0), name="payment_not_zero")]
+        # Today's receipts on the finance desk: one day's range, not every payment.
+        indexes = [models.Index(fields=["received_at"], name="payment_received")]
 
     def __str__(self) -> str:
         return f"{self.receipt_number} {self.amount}"
@@ -545,6 +556,10 @@ class ChangeRequest(models.Model):
     class Meta:
         verbose_name = _("change request")
         verbose_name_plural = _("change requests")
+        # The requests waiting for a manager: a few among all ever made.
+        indexes = [
+            models.Index(fields=["deal"], name="change_pending", condition=Q(status="pending"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.deal}"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, NotFound, ValidationFailed
 from guanxi.core.models import User
+from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -87,6 +88,16 @@ def order_create(
         order.save(update_fields=["total"])
         audit_record(
             actor=actor, verb="order.create", target=order, changes={"total": [None, str(total)]}
+        )
+        webhook_emit(
+            "order.created",
+            {
+                "id": order.pk,
+                "number": order.number,
+                "customer_id": order.customer_id,
+                "total": str(total),
+                "created_at": order.created_at.isoformat(),
+            },
         )
     return order
 

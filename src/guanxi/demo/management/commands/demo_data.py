@@ -94,6 +94,9 @@ class Command(BaseCommand):
         from guanxi.insights.demo import demo_insights
 
         demo_insights(customers=min(customers, 600))
+        from guanxi.reports.rollup import rebuild
+
+        rebuild()  # the demo's order history is bulk-inserted, around order_create
         self.stdout.write(f"{made} customers in {elapsed:.1f} s.")
         self.stdout.write(
             f"Demo logins (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS)
