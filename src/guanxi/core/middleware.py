@@ -19,6 +19,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 
+from .errors import DomainError, Forbidden, NotFound
+from .models import IdempotencyKey
+
 API_PREFIX = "/api/"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -140,7 +143,6 @@ class IdempotencyMiddleware:
                 422, "invalid", _("The Idempotency-Key is too long."), field="Idempotency-Key"
             )
         fingerprint = self._fingerprint(request, api)
-        from .models import IdempotencyKey
 
         try:
             with transaction.atomic():
@@ -183,8 +185,6 @@ class IdempotencyMiddleware:
         return digest.hexdigest()
 
     def _repeat(self, owner: str, key: str, fingerprint: str, api: bool) -> HttpResponse:
-        from .models import IdempotencyKey
-
         deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
         while True:
             record = IdempotencyKey.objects.filter(owner=owner, key=key).first()
@@ -240,8 +240,6 @@ class DomainErrorMiddleware:
         from django.http import Http404, HttpResponseRedirect
         from django.utils.http import url_has_allowed_host_and_scheme
         from django.views.defaults import bad_request, page_not_found, permission_denied
-
-        from .errors import DomainError, Forbidden, NotFound
 
         if not isinstance(exc, DomainError) or request.path.startswith(API_PREFIX):
             return None

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import User
 from guanxi.core.visibility import CONTACT_DETAIL_FIELDS
 
@@ -271,8 +272,6 @@ def customers_create(request, payload: CustomerCreateIn):
     if payload.owner_id is not None:
         owner = User.objects.filter(pk=payload.owner_id).first()
         if owner is None:
-            from guanxi.core.errors import ValidationFailed
-
             raise ValidationFailed.single("owner_id", "not_found", _("No such user."))
     customer = services.customer_create(
         actor=request.user,

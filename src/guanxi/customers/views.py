@@ -17,7 +17,7 @@ from guanxi.core.timeline import timeline_for, timeline_kinds
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
 from guanxi.core.web import attach_errors, is_htmx_partial
 
-from . import bulk, regions, services
+from . import bulk, regions, services, tasks
 from .forms import FIELD_MAP, REGION_FIELDS, CustomerForm, ImportantDateForm, MergeForm
 from .list_columns import (
     COLUMNS,
@@ -192,7 +192,7 @@ def customer_bulk_view(request):
             qd["format"] = request.POST.get("format") or "csv"
             return redirect(reverse("transfer:customer_export") + "?" + qd.urlencode())
         if request.POST.get("confirm") == "1":
-            result = bulk.bulk_start(
+            result = tasks.bulk_start(
                 actor=request.user,
                 filters=filters,
                 action=action,

@@ -39,6 +39,7 @@ from django.utils import timezone
 from pypinyin import lazy_pinyin
 
 from guanxi.core.bulkload import DEFER_INDEXES_FROM, deferred_indexes, worth_deferring
+from guanxi.core.tasks import refresh_planner_statistics_now
 from guanxi.customers.models import Customer, CustomerPhone, Household, Segment
 from guanxi.customers.search_index import index_new_customers
 
@@ -508,7 +509,6 @@ class _SqliteLoader(_Loader):
 
     def end(self) -> None:
         self.deferred.close()  # the dropped indexes back
-        from guanxi.core.tasks import refresh_planner_statistics_now
 
         refresh_planner_statistics_now()  # what the scheduler would do at its next start
 

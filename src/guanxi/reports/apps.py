@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from . import datasets
 
         datasets.register_builtin()

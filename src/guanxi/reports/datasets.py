@@ -14,7 +14,10 @@ from django.db.models.functions import TruncMonth
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.models import User
+from guanxi.core.models import OrgUnit, User
+from guanxi.customers.models import Customer
+from guanxi.interactions.models import Interaction
+from guanxi.sales.models import Deal, Order, OrderItem, Payment, PipelineStage
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,6 @@ COUNT = Measure(_("Count"), lambda: Count("id"))
 
 def units_to_branches(unit_ids: set) -> dict:
     """Each unit's branch (or head office), with its name."""
-    from guanxi.core.models import OrgUnit
 
     units = OrgUnit.objects.filter(pk__in=[u for u in unit_ids if u is not None])
     result = {}
@@ -88,9 +90,6 @@ def branch_of(path: str) -> "Dimension":
 def register_builtin() -> None:
     """Customers, deals, payments (revenue) and interactions: the data that exists in every
     installation."""
-    from guanxi.customers.models import Customer
-    from guanxi.interactions.models import Interaction
-    from guanxi.sales.models import Deal, Order, OrderItem, Payment, PipelineStage
 
     stage_labels = dict(PipelineStage.Code.choices)
     owner = Dimension(_("Salesperson"), "owner_id", display="owner__display_name")

@@ -9,7 +9,10 @@ from ninja import Query, Router, Schema, Status
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from guanxi.core.errors import Forbidden
+
 from . import services
+from .permissions import can_manage_service
 from .selectors import TicketFilter, skill_agents, sla_policy_rows, ticket_get, ticket_list
 
 router = Router()
@@ -167,10 +170,6 @@ class SlaPolicyIn(Strict):
 
 
 def _manager_only(user) -> None:
-    from guanxi.core.errors import Forbidden
-
-    from .permissions import can_manage_service
-
     if not can_manage_service(user):
         raise Forbidden(_("Only managers change SLA policies and skills."))
 

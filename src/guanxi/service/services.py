@@ -32,6 +32,7 @@ from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.webhooks import webhook_emit, webhook_emit_many
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
+from guanxi.sales.models import Product
 
 from . import notify as notices
 from .models import (
@@ -54,6 +55,7 @@ from .models import (
 from .permissions import (
     can_assign,
     can_create_ticket,
+    can_manage_service,
     can_set_skills,
     can_work,
     is_agent,
@@ -275,8 +277,6 @@ def ticket_create(
         raise ValidationFailed.single("customer_id", "required", _("Choose the customer."))
     product = None
     if product_id is not None:
-        from guanxi.sales.models import Product
-
         product = Product.objects.filter(pk=product_id).first()
         if product is None:
             raise ValidationFailed.single("product_id", "not_found", _("Unknown product."))
@@ -892,7 +892,6 @@ def sla_policy_set(
     """Set the working hours for one type × priority (first response, resolution, the
     warning before each); open tickets of that kind get their deadlines recomputed from
     their status logs. Managers and admins only; audited with the old and new hours."""
-    from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change SLA policies."))
@@ -966,7 +965,6 @@ def agent_skill_set(
     """Replace an agent's skills: the ticket types they handle, optionally only for some
     products (assignment prefers a product-specific skill). A manager sets the skills of
     the service agents in the units they manage, an admin anyone's; audited."""
-    from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change skills."))
@@ -976,8 +974,6 @@ def agent_skill_set(
     if any(t not in TicketType.values for t in types):
         errors.append(FieldError("types", "invalid_choice", _("Unknown ticket type.")))
     if product_ids:
-        from guanxi.sales.models import Product
-
         known = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
         if known != set(product_ids):
             errors.append(FieldError("product_ids", "not_found", _("Unknown product.")))
@@ -1009,8 +1005,6 @@ def agent_skill_set(
         )
         new = sorted((s.type, s.product_id) for s in skills)
         if old != new:
-            from guanxi.sales.models import Product
-
             names = dict(
                 Product.objects.filter(
                     pk__in={p for _t, p in old + new if p is not None}

@@ -17,6 +17,7 @@ from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, NotFound
 from guanxi.core.models import User
 from guanxi.core.web import attach_errors, is_htmx_partial, safe_next
 from guanxi.customers.selectors import customer_get
+from guanxi.sales.models import Product
 
 from . import care, knowledge, services
 from .forms import ArticleForm, ReplyForm, SkillForm, SlaPolicyForm, TicketForm
@@ -302,7 +303,6 @@ def skill_edit_view(request, user_id: int):
     agent = next((a for a in skill_agents(viewer=request.user) if a.pk == user_id), None)
     if agent is None:
         raise Http404
-    from guanxi.sales.models import Product
 
     current = list(AgentSkill.objects.filter(user=agent))
     chosen = {s.product_id for s in current if s.product_id}
