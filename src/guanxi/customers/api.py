@@ -26,9 +26,13 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+# Limits of the model's columns, declared once there.
+NAME_LENGTH = Customer._meta.get_field("name").max_length
+
+
 class CustomerFields(Strict):
     kind: Customer.Kind = Customer.Kind.PERSON
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=NAME_LENGTH)
     gender: Customer.Gender = Customer.Gender.UNKNOWN
     birthday: date | None = None
     email: str = ""
@@ -71,7 +75,7 @@ class CustomerPatchIn(Strict):
     """Every field optional: only those sent change."""
 
     kind: Customer.Kind | None = None
-    name: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, max_length=NAME_LENGTH)
     gender: Customer.Gender | None = None
     birthday: date | None = None
     email: str | None = None

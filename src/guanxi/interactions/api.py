@@ -10,7 +10,7 @@ from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
 from . import services
-from .models import Interaction
+from .models import Interaction, Promise
 from .selectors import my_day
 from .windows import suggest_slots, windows_for
 
@@ -22,16 +22,18 @@ class Strict(Schema):
 
 
 class PromiseIn(Strict):
-    text: str = Field(max_length=300)
+    text: str = Field(max_length=Promise._meta.get_field("text").max_length)
     due_date: date
 
 
 class InteractionIn(Strict):
     kind: Interaction.Kind
-    summary: str = Field(max_length=4000)
+    summary: str = Field(max_length=Interaction._meta.get_field("summary").max_length)
     occurred_at: datetime | None = None
     outcome: Interaction.Outcome = Interaction.Outcome.NONE
-    next_step: str = Field(default="", max_length=300)
+    next_step: str = Field(
+        default="", max_length=Interaction._meta.get_field("next_step").max_length
+    )
     promises: list[PromiseIn] = []
     next_follow_up_at: datetime | None = None
     # The relationship type judged on this touch (absent: unchanged); owner or manager only.

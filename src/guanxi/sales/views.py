@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import SHOWN_ON_PAGE, DomainError
 from guanxi.core.events import collect_effects
-from guanxi.core.web import attach_errors
+from guanxi.core.web import attach_errors, page_action
 from guanxi.customers.selectors import CustomerFilter, customer_get, customer_list
 from guanxi.customers.warnings import sales_confirmation_check
 
@@ -203,12 +203,7 @@ def _warnings_confirmed(request, pk: int, action: str) -> bool:
 
 
 def _deal_action(request, pk, action, success, **kwargs):
-    try:
-        action(actor=request.user, deal_id=pk, **kwargs)
-    except SHOWN_ON_PAGE as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
+    page_action(request, action, success, deal_id=pk, **kwargs)
     return redirect("sales:deal", pk=pk)
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, Priority, TicketType
+from .services import LIMITS
 
 
 def _style(form: forms.Form) -> None:
@@ -17,14 +18,16 @@ class TicketForm(forms.Form):
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial="phone")
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=LIMITS["subject"])
     description = forms.CharField(
         label=_("Description"),
-        max_length=5000,
+        max_length=LIMITS["description"],
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    order_ref = forms.CharField(label=_("Order or contract number"), max_length=60, required=False)
+    order_ref = forms.CharField(
+        label=_("Order or contract number"), max_length=LIMITS["order_ref"], required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,7 +36,7 @@ class TicketForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Message"), max_length=LIMITS["body"], widget=forms.Textarea(attrs={"rows": 3})
     )
     internal = forms.BooleanField(label=_("Internal note (not for the customer)"), required=False)
     wait = forms.BooleanField(

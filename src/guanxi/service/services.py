@@ -63,7 +63,14 @@ from .permissions import (
 )
 from .sla import Targets, compute_clock, targets_for
 
-LIMITS = {"subject": 200, "description": 5000, "order_ref": 60, "body": 5000, "note": 500}
+LIMITS = {
+    "subject": 200,
+    "description": 5000,
+    "order_ref": 60,
+    "body": 5000,
+    "note": 500,
+    "resolution": 5000,
+}
 # A return visit (回访) is due this many working hours after the resolution.
 RETURN_VISIT_AFTER_HOURS = 16
 
@@ -96,6 +103,14 @@ def _locked(ticket_id: int) -> Ticket:
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
         raise NotFound(_("Ticket not found."))
+    return ticket
+
+
+def _locked_to_work_on(actor: User, ticket_id: int) -> Ticket:
+    """The ticket, row-locked, if the actor may work on it (status, answers, fields)."""
+    ticket = _locked(ticket_id)
+    if not can_work(actor, ticket):
+        raise Forbidden(_("You may not work on this ticket."))
     return ticket
 
 
@@ -420,16 +435,12 @@ def ticket_transition(
 ) -> Ticket:
     """Move a ticket along the status machine; the change goes into the clock log."""
     _visible_or_404(actor, ticket_id)
-    errors = _check_lengths({"note": note, "description": None})
-    if len(resolution) > 5000:
-        errors.append(FieldError("resolution", "too_long", _("At most 5000 characters.")))
+    errors = _check_lengths({"note": note, "resolution": resolution})
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _locked(ticket_id)
-        if not can_work(actor, ticket):
-            raise Forbidden(_("You may not work on this ticket."))
+        ticket = _locked_to_work_on(actor, ticket_id)
         before = ticket.status
         if to_status not in TRANSITIONS.get(before, ()):
             raise Conflict(
@@ -517,9 +528,7 @@ def ticket_reply(
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _locked(ticket_id)
-        if not can_work(actor, ticket):
-            raise Forbidden(_("You may not work on this ticket."))
+        ticket = _locked_to_work_on(actor, ticket_id)
         if not ticket.is_open and not internal:
             raise Conflict(_("Reopen the ticket to answer."), code="ticket_closed")
         message = TicketMessage.objects.create(
@@ -566,9 +575,7 @@ def ticket_update(*, actor: User, ticket_id: int, data: dict) -> Ticket:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _locked(ticket_id)
-        if not can_work(actor, ticket):
-            raise Forbidden(_("You may not work on this ticket."))
+        ticket = _locked_to_work_on(actor, ticket_id)
         before = {k: getattr(ticket, k) for k in data}
         for key, value in data.items():
             setattr(ticket, key, value)

@@ -150,17 +150,23 @@ def import_upload(
     )
 
 
+def _uploaded_job_locked(actor: User, job_id: int) -> ImportJob:
+    """The actor's job, row-locked, while it is still only uploaded (mapping it is allowed)."""
+    job = import_job_get(viewer=actor, pk=job_id)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.state != ImportJob.State.UPLOADED:
+        raise ValidationFailed.single(
+            "state", "already_started", _("This import has already been started.")
+        )
+    return job
+
+
 def import_reread(*, actor: User, job_id: int, encoding: str = "", sheet: str = "") -> ImportJob:
     """Read an uploaded file again with the encoding or the sheet the user chose on the
     mapping page: new headers, preview and proposed mapping."""
     _require_importer(actor)
     with transaction.atomic():
-        job = import_job_get(viewer=actor, pk=job_id)
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.state != ImportJob.State.UPLOADED:
-            raise ValidationFailed.single(
-                "state", "already_started", _("This import has already been started.")
-            )
+        job = _uploaded_job_locked(actor, job_id)
         if encoding and (job.file_format != "csv" or encoding not in ENCODINGS):
             raise ValidationFailed.single("encoding", "invalid_choice", _("Unknown encoding."))
         if sheet and sheet not in job.sheets:
@@ -363,12 +369,7 @@ def import_configure(
     """Save the mapping (remembered for these headers) and the options; queue the job."""
     _require_importer(actor)
     with transaction.atomic():
-        job = import_job_get(viewer=actor, pk=job_id)
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.state != ImportJob.State.UPLOADED:
-            raise ValidationFailed.single(
-                "state", "already_started", _("This import has already been started.")
-            )
+        job = _uploaded_job_locked(actor, job_id)
         if job.file_removed_at is not None:
             raise ValidationFailed.single(
                 "file",
