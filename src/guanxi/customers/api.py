@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import User
+from guanxi.core.validation import column_limit
 from guanxi.core.visibility import CONTACT_DETAIL_FIELDS
 
 from . import services
@@ -26,13 +27,9 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-# Limits of the model's columns, declared once there.
-NAME_LENGTH = Customer._meta.get_field("name").max_length
-
-
 class CustomerFields(Strict):
     kind: Customer.Kind = Customer.Kind.PERSON
-    name: str = Field(max_length=NAME_LENGTH)
+    name: str = Field(max_length=column_limit(Customer, "name"))
     gender: Customer.Gender = Customer.Gender.UNKNOWN
     birthday: date | None = None
     email: str = ""
@@ -75,7 +72,7 @@ class CustomerPatchIn(Strict):
     """Every field optional: only those sent change."""
 
     kind: Customer.Kind | None = None
-    name: str | None = Field(default=None, max_length=NAME_LENGTH)
+    name: str | None = Field(default=None, max_length=column_limit(Customer, "name"))
     gender: Customer.Gender | None = None
     birthday: date | None = None
     email: str | None = None

@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.ids import Id
+from guanxi.core.validation import column_limit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
@@ -116,12 +117,12 @@ class ReceiveIn(Strict):
 
 class VisitIn(ReceiveIn):
     phone: str
-    name: str = Field(default="", max_length=Customer._meta.get_field("name").max_length)
+    name: str = Field(default="", max_length=column_limit(Customer, "name"))
     kind: Visit.Kind = Visit.Kind.VISIT
     source: str = ""
     intention: str = ""
     party_size: int = 1
-    notes: str = Field(default="", max_length=Visit._meta.get_field("notes").max_length)
+    notes: str = Field(default="", max_length=column_limit(Visit, "notes"))
     referred_by_phone: str = ""
     household_phone: str = ""
     branch_id: Id | None = None
@@ -263,7 +264,7 @@ def _dispute_out(dispute) -> DisputeOut:
 
 class DisputeIn(Strict):
     customer_id: Id
-    description: str = Field(max_length=2000)
+    description: str = Field(max_length=column_limit(Dispute, "description"))
     party_ids: list[Id] = []
 
 

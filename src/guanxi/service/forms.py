@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, Priority, TicketType
+from guanxi.core.validation import column_limit
+
+from .models import Article, Channel, Priority, TicketType
 from .services import LIMITS
 
 
@@ -49,14 +51,20 @@ class ReplyForm(forms.Form):
 
 
 class ArticleForm(forms.Form):
-    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
-    title_en = forms.CharField(label=_("Title (English)"), max_length=200, required=False)
+    title_zh = forms.CharField(
+        label=_("Title (Chinese)"), max_length=column_limit(Article, "title_zh")
+    )
+    title_en = forms.CharField(
+        label=_("Title (English)"), max_length=column_limit(Article, "title_en"), required=False
+    )
     body_zh = forms.CharField(
-        label=_("Text (Chinese)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Text (Chinese)"),
+        max_length=column_limit(Article, "body_zh"),
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
     body_en = forms.CharField(
         label=_("Text (English)"),
-        max_length=20000,
+        max_length=column_limit(Article, "body_en"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
