@@ -5,7 +5,7 @@
 1. A fresh database in a temporary directory: a SQLite file, or a throwaway PostgreSQL
    cluster started from /usr/lib/postgresql/*/bin on a loopback port (stopped at the end).
 2. Migrations, collectstatic, an organisation of two branches with ~200 salespeople and a
-   branch manager, then N customers from `guanxi.customers.demo` (customers/s printed).
+   branch manager, then N customers from `guanxi.demo.customers` (customers/s printed).
 3. gunicorn with production settings (DEBUG=0, GUANXI_HTTPS=0) on 127.0.0.1; a session
    login, then sequential keep-alive requests: first and deep (keyset) list pages as a
    salesperson and as a manager, searches (last four phone digits, pinyin initials, Chinese
@@ -360,7 +360,7 @@ def main() -> int:
         from django.core.management import call_command
         from django.db import connection
 
-        from guanxi.customers.demo import generate_customers
+        from guanxi.demo.customers import generate_customers
 
         if not postgres:
             import sqlite3

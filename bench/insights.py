@@ -97,8 +97,8 @@ def phase_load(args) -> dict:
 
     call_command("migrate", verbosity=0)
     from guanxi.core.models import OrgUnit, Role, User, UserRole
-    from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.customers import generate_customers
     from guanxi.sales.models import Order, OrderItem, Payment, Product
 
     started = time.perf_counter()

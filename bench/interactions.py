@@ -8,7 +8,7 @@
    dates and notifications. The real server runs (gunicorn, DEBUG=0, GUANXI_HTTPS=0, after
    collectstatic); the script logs in and requests /my-day/ and the bare /healthz, one after
    the other, and prints p50 / p95 of each and the ratio.
-2. The reminder scan: a second database with 1,000,000 customers (guanxi.customers.demo)
+2. The reminder scan: a second database with 1,000,000 customers (guanxi.demo.customers)
    over 40 salespeople and 100,000 promises; `scan_due_reminders_now` is timed twice — the
    first run notifies, the second finds everything already notified (idempotent).
 
@@ -148,8 +148,8 @@ def phase_populate_my_day(args) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.customers import generate_customers
     from guanxi.interactions.models import Plan
     from guanxi.interactions.tasks import scan_due_reminders_now
 
@@ -247,8 +247,8 @@ def phase_scan(args) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.customers import generate_customers
     from guanxi.interactions.models import Notification
     from guanxi.interactions.tasks import scan_due_reminders_now
 

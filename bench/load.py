@@ -6,7 +6,7 @@ server, its API and its HTML pages.
 
 1. A fresh database in a temporary directory (a SQLite file, or a throwaway PostgreSQL
    cluster on a loopback port), migrated; two branches with salespeople and a manager
-   (bench/customers.py's organisation), N customers from `guanxi.customers.demo`, and an
+   (bench/customers.py's organisation), N customers from `guanxi.demo.customers`, and an
    API token for each client's salesperson.
 2. gunicorn as `guanxi serve` runs it (3 workers × 4 threads, DEBUG=0) on 127.0.0.1 with an
    access log of gunicorn's own request times.
@@ -73,8 +73,8 @@ def prepare(clients: int, customers: int, salespeople: int, reuse: bool) -> list
     from django.core.management import call_command
 
     from guanxi.core.services import token_create
-    from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.customers import generate_customers
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)

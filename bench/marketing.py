@@ -4,7 +4,7 @@ segment rebuild over many customers.
     python bench/marketing.py [--customers 1000000] [--emails 5000]
 
 A throwaway SQLite database under a temporary folder: migrate, an organisation, N demo
-customers (customers.demo), then
+customers (demo.customers), then
 - segment rebuild: three dynamic segments (everyone; a stage and a city; a spend and a
   recency filter) rebuilt from scratch with `segment_rebuild` (the filter once into a
   temporary table of ids, then one DELETE and one INSERT … SELECT against it);
@@ -96,8 +96,8 @@ def main() -> int:
         from django.db import connection
 
         from guanxi.core.models import OrgUnit, Role, User, UserRole
-        from guanxi.customers.demo import generate_customers
         from guanxi.customers.models import Customer
+        from guanxi.demo.customers import generate_customers
         from guanxi.marketing import segments, sending, services
 
         call_command("migrate", verbosity=0)

@@ -279,7 +279,7 @@ def main() -> None:
         from django.core.management import call_command
         from django.test.utils import override_settings
 
-        from guanxi.customers.demo import generate_customers
+        from guanxi.demo.customers import generate_customers
 
         call_command("migrate", verbosity=0)
         users = build_organisation(args.salespeople)

@@ -82,8 +82,8 @@ def phase_populate(args) -> dict:
     from django.utils import timezone
 
     from guanxi.core.models import Role, User, UserRole
-    from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.customers import generate_customers
     from guanxi.demo.management.commands.demo_data import demo_organisation
     from guanxi.sales.models import Deal, InventoryUnit, Product
 

@@ -69,8 +69,8 @@ def _setup(args):
         UserRole,
         WorkingWindow,
     )
-    from guanxi.customers.demo import generate_customers
     from guanxi.customers.models import Customer
+    from guanxi.demo.customers import generate_customers
     from guanxi.service.models import Ticket
 
     call_command("migrate", verbosity=0)

@@ -275,7 +275,7 @@ GUANXI_TASK_TIMEOUT_SECONDS = int(os.environ.get("GUANXI_TASK_TIMEOUT_SECONDS", 
 # Checks `guanxi scheduler` runs itself, every few seconds: (function, seconds).
 GUANXI_SCHEDULER_CHECKS = [
     (
-        "guanxi.transfer.services.reap_dead_imports",
+        "guanxi.transfer.jobs.reap_dead_imports",
         int(os.environ.get("IMPORT_REAP_SECONDS", "2")),
     ),
 ]

@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from guanxi.core.models import WebhookDelivery
 from guanxi.core.tasks import LOST, recover_stale_tasks_now
-from guanxi.core.webhooks import deliver_due_webhooks_now
+from guanxi.core.webhook_delivery import deliver_due_webhooks_now
 from tests.conftest import new_customer
 from tests.core.test_webhooks import Receiver, register
 from tests.core.testing import _fast_passwords, _plain_http  # noqa: F401

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from guanxi.core.errors import Forbidden
 from guanxi.core.models import WebhookDelivery
+from guanxi.core.webhook_delivery import deliver_due_webhooks_now, sign
 from guanxi.core.webhooks import (
-    deliver_due_webhooks_now,
     webhook_create,
     webhook_emit,
     webhook_emit_many,
@@ -100,8 +100,6 @@ def test_customer_created_is_delivered_signed(admin_user, owner, secret):
 
 
 def test_tampered_body_or_old_timestamp_fails_verification():
-    from guanxi.core.webhooks import sign
-
     body = b'{"event":"customer.created"}'
     now = 1_700_000_000
     signature = sign("s3cret", str(now), body)

@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from guanxi.customers.models import Customer
+from guanxi.transfer.jobs import import_run
 from guanxi.transfer.models import ImportJob
-from guanxi.transfer.services import import_run
 from tests.conftest import PASSWORD
 
 from .helpers import log_in, shot

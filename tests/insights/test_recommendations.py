@@ -87,7 +87,7 @@ def test_the_recommendations_api(client, owner, finance, customer):
 
 
 def test_churn_warning_precision_on_the_demo_history(owner, finance):
-    from guanxi.sales.demo_history import demo_order_history
+    from guanxi.demo.history import demo_order_history
 
     people = [new_customer(owner, f"演示{n}", (f"135{n:08d}",)) for n in range(120)]
     patterns = demo_order_history(customers=people, actor=finance)

@@ -1,6 +1,6 @@
 """The demo data (`guanxi demo-data`) has tickets in every state, some of them late."""
 
-from guanxi.service.demo import demo_service
+from guanxi.demo.service import demo_service
 from guanxi.service.models import Article, Status, Ticket
 
 

@@ -4,8 +4,9 @@ import csv
 import io
 from pathlib import Path
 
+from guanxi.transfer.jobs import import_run
 from guanxi.transfer.models import ImportJob
-from guanxi.transfer.services import import_configure, import_run, import_upload
+from guanxi.transfer.services import import_configure, import_upload
 
 
 def csv_bytes(rows: list[list], encoding: str = "utf-8", bom: bool = False) -> bytes:

@@ -1,8 +1,9 @@
 """Duplicates matched to existing customers by phone or e-mail; idempotent re-import."""
 
 from guanxi.customers.models import Customer, CustomerPhone
+from guanxi.transfer.jobs import import_run
 from guanxi.transfer.models import ImportJob, ImportKey
-from guanxi.transfer.services import import_rerun, import_run
+from guanxi.transfer.services import import_rerun
 from tests.conftest import new_customer
 
 from .helpers import csv_bytes, import_file

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from guanxi.core.services import token_create
 from guanxi.customers.models import Customer
+from guanxi.transfer.jobs import import_run
 from guanxi.transfer.models import ImportJob
-from guanxi.transfer.services import import_run
 
 from .helpers import csv_bytes
 

@@ -178,7 +178,7 @@ def test_killed_all_or_nothing_import_shows_nothing_and_reruns_exactly_once(work
         env,
         "shell",
         "-c",
-        "from guanxi.transfer.services import reap_dead_imports; print(reap_dead_imports())",
+        "from guanxi.transfer.jobs import reap_dead_imports; print(reap_dead_imports())",
     )
     assert reap.returncode == 0, reap.stderr
     assert reap.stdout.strip().endswith("[1]")

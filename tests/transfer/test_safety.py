@@ -6,9 +6,10 @@ import time
 
 from guanxi.customers.models import Customer, LoadBatch
 from guanxi.customers.services import load_batch_open, load_batch_publish
+from guanxi.transfer.jobs import reap_dead_imports
 from guanxi.transfer.models import ImportJob
 from guanxi.transfer.runner import progress_path
-from guanxi.transfer.services import import_rerun, reap_dead_imports
+from guanxi.transfer.services import import_rerun
 from tests.conftest import new_customer
 
 from .helpers import csv_bytes, import_file, upload

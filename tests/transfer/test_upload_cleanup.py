@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guanxi.core.errors import ValidationFailed
+from guanxi.transfer.jobs import remove_old_uploads
 from guanxi.transfer.models import ImportJob
 from guanxi.transfer.runner import error_report_path
-from guanxi.transfer.services import import_rerun, remove_old_uploads
+from guanxi.transfer.services import import_rerun
 
 from .helpers import csv_bytes, import_file, upload
 

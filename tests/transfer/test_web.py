@@ -3,8 +3,8 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from guanxi.customers.models import Customer
+from guanxi.transfer.jobs import import_run
 from guanxi.transfer.models import ImportJob, ImportMapping
-from guanxi.transfer.services import import_run
 
 from .helpers import csv_bytes
 

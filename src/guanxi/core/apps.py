@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Organisation and platform")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from .search import register_search_kind, user_hits
 
         register_search_kind("users", _("Colleagues"), user_hits, order=90, icon="people")

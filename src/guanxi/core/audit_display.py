@@ -16,7 +16,6 @@ so core imports nothing from the apps above it.
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -28,9 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .formatting import grouped, local_date, money
-
-if TYPE_CHECKING:
-    from .models import User
+from .models import OrgUnit, Role, User
+from .visibility import customer_visibility_q
+from .webhooks import event_label
 
 _VERBS: dict[str, str | Promise] = {
     "customer.create": gettext_lazy("Customer created"),
@@ -288,16 +287,12 @@ class _Names:
                 ids.add(int(item))
 
     def load(self) -> None:
-        from .models import User
-
         if self.user_ids:
             self.users = {u.pk: str(u) for u in User.objects.filter(pk__in=self.user_ids)}
         if self.customer_ids:
             customer = _model("customers.customer")
             if customer is not None:
                 # A customer's name only where the reader may see that customer.
-                from .visibility import customer_visibility_q
-
                 found = customer._default_manager.filter(pk__in=self.customer_ids)
                 if self.viewer is not None:
                     found = found.filter(customer_visibility_q(self.viewer))
@@ -311,8 +306,6 @@ class _Names:
     def unit(self, value) -> str:
         """Organisation units are few: all their names are read once, when first needed."""
         if self.units is None:
-            from .models import OrgUnit
-
             self.units = dict(OrgUnit.objects.values_list("pk", "name"))
         return self._name(self.units, value)
 
@@ -390,14 +383,10 @@ def _format(name: str, value, model, names: _Names, verb: str = "") -> str:
         if label:
             return label
     if name == "roles" and isinstance(value, list):
-        from .models import Role
-
         return "、".join(str(dict(Role.choices).get(v, v)) for v in value)
     if name == "field" and isinstance(value, str):
         return field_label(value, model)
     if name == "events" and isinstance(value, list):
-        from .webhooks import event_label
-
         return "、".join(event_label(v) for v in value)
     model_field = _model_field(model, name)
     if model_field is not None:

@@ -74,34 +74,39 @@ def drop_indexes(
 def build_indexes(statements: list[str]) -> None:
     """Build recorded indexes again, each in a transaction of its own (each holds SQLite's
     write lock only for its own sort); one that exists already is left alone."""
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        usual_cache = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = {BUILD_CACHE_KIB}")
-    try:
+    with sqlite_pragmas(cache_size=BUILD_CACHE_KIB):
         for sql in statements:
             statement = re.sub(
                 r"^CREATE INDEX (?!IF NOT EXISTS)", "CREATE INDEX IF NOT EXISTS ", sql
             )
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(statement)
+
+
+@contextlib.contextmanager
+def sqlite_pragmas(**values: int):
+    """These integer PRAGMAs of the connection for the duration of a block (set in the order
+    given), then the connection's own values again."""
+    with connection.cursor() as cursor:
+        usual = {}
+        for name in values:
+            cursor.execute(f"PRAGMA {name}")
+            usual[name] = cursor.fetchone()[0]
+        for name, value in values.items():
+            cursor.execute(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(usual_cache)}")
+            for name, value in usual.items():
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
 
 
 @contextlib.contextmanager
 def load_cache():
     """SQLite's page cache at LOAD_CACHE_KIB for the duration of a load."""
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        usual_cache = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
-    try:
+    with sqlite_pragmas(cache_size=LOAD_CACHE_KIB):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(usual_cache)}")
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ lunch break), unless the day is an exception: a holiday (no work) or an extra wo
 from __future__ import annotations
 
 import uuid
+from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -49,6 +50,13 @@ DEFAULT_WORKDAYS = range(5)
 MAKE_UP_DAY_WEEKDAY = 0
 # How far the arithmetic looks for working time before giving up (a calendar without any).
 MAX_DAYS = 3 * 366
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day when it is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 class NoWorkingTime(ValueError):

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import OrgUnit, Role
+from .models import OrgUnit, Role, User
+from .validation import column_limit
 
 
 class UserForm(forms.Form):
@@ -11,7 +12,9 @@ class UserForm(forms.Form):
         regex=r"^[\w.@+-]+\Z",
         error_messages={"invalid": _("Letters, digits and @/./+/-/_ only.")},
     )
-    display_name = forms.CharField(label=_("Display name"), max_length=100)
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=column_limit(User, "display_name")
+    )
     email = forms.EmailField(label=_("E-mail"), required=False)
     org_unit = forms.ModelChoiceField(label=_("Organisation unit"), queryset=OrgUnit.objects.all())
     roles = forms.MultipleChoiceField(

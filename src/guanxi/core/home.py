@@ -6,12 +6,39 @@ None when the panel is not for this user (a salesperson sees no finance desk). E
 shows what that role works on first, with numbers that link to the lists behind them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from .models import User
 
 PanelContext = Callable[[User], dict | None]
+
+
+class _Placed(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def order(self) -> int: ...
+
+    @property
+    def context(self) -> PanelContext: ...
+
+
+P = TypeVar("P", bound=_Placed)
+
+
+def shown_to(user: User, registered: Iterable[P]) -> list[tuple[P, dict]]:
+    """The registered panels (or sections) this user sees, lower `order` first, each with
+    its context; None from a panel's context means it is not for this user. The home page
+    and interactions' "my day" place theirs alike."""
+    shown = []
+    for item in sorted(registered, key=lambda p: (p.order, p.name)):
+        context = item.context(user)
+        if context is not None:
+            shown.append((item, context))
+    return shown
 
 
 @dataclass(frozen=True)
@@ -33,9 +60,4 @@ def register_home_panel(panel: HomePanel) -> None:
 
 def home_panels_for(user: User) -> list[tuple[HomePanel, dict]]:
     """The panels this user sees, in order, each with its context."""
-    shown = []
-    for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.name)):
-        context = panel.context(user)
-        if context is not None:
-            shown.append((panel, context))
-    return shown
+    return shown_to(user, _PANELS.values())

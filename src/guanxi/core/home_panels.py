@@ -9,6 +9,8 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from .audit_display import describe_entries
+from .calendar import unconfirmed_years
 from .health import worker_health
 from .home import HomePanel, register_home_panel
 from .models import User, WebhookDelivery
@@ -69,7 +71,6 @@ def processes(user: User) -> dict | None:
 def recent_activity(user: User) -> dict | None:
     if not manages_some_unit(user):
         return None
-    from .audit_display import describe_entries
 
     entries = audit_entries_for(user).select_related("actor")[:10]
     return {"entries": describe_entries(entries, viewer=user)}
@@ -79,7 +80,6 @@ def business_calendar(user: User) -> dict | None:
     """Administrators: a year of the business calendar that nobody has confirmed yet."""
     if not user.is_admin:
         return None
-    from .calendar import unconfirmed_years
 
     warnings = unconfirmed_years()
     return {"warnings": warnings} if warnings else None

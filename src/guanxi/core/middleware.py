@@ -20,7 +20,8 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext as _
 
-from .errors import RETRY_AFTER_SECONDS, database_busy
+from .errors import RETRY_AFTER_SECONDS, DomainError, Forbidden, NotFound, database_busy
+from .models import IdempotencyKey
 
 API_PREFIX = "/api/"
 
@@ -143,7 +144,6 @@ class IdempotencyMiddleware:
                 422, "invalid", _("The Idempotency-Key is too long."), field="Idempotency-Key"
             )
         fingerprint = self._fingerprint(request, api)
-        from .models import IdempotencyKey
 
         try:
             with transaction.atomic():
@@ -186,8 +186,6 @@ class IdempotencyMiddleware:
         return digest.hexdigest()
 
     def _repeat(self, owner: str, key: str, fingerprint: str, api: bool) -> HttpResponse:
-        from .models import IdempotencyKey
-
         deadline = time.monotonic() + IN_PROGRESS_WAIT_SECONDS
         while True:
             record = IdempotencyKey.objects.filter(owner=owner, key=key).first()
@@ -243,8 +241,6 @@ class DomainErrorMiddleware:
         from django.http import Http404, HttpResponseRedirect
         from django.utils.http import url_has_allowed_host_and_scheme
         from django.views.defaults import bad_request, page_not_found, permission_denied
-
-        from .errors import DomainError, Forbidden, NotFound
 
         if not isinstance(exc, DomainError) or request.path.startswith(API_PREFIX):
             return None

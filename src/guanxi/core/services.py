@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from .audit import audit_record
 from .errors import FieldError, Forbidden, NotFound, ValidationFailed
+from .login_throttle import unlock
 from .models import ApiToken, OrgUnit, Role, User, UserRole, hash_token
 
 
@@ -116,7 +117,6 @@ def user_set_active(*, actor: User, user_id: int, active: bool) -> User:
 
 def user_unlock(*, actor: User, user_id: int) -> User:
     """An admin lifts every login lock on this user (django-axes), with an audit entry."""
-    from .login_throttle import unlock
 
     _require_admin(actor)
     user = User.objects.filter(pk=user_id).first()

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks import task
 
-from .webhooks import deliver_due_webhooks_now
+from .webhook_delivery import deliver_due_webhooks_now
 
 # How long a task may run before its row is taken for lost (its worker killed or the machine
 # restarted mid-run). Imports run long and keep their own heartbeat on the ImportJob row

@@ -28,6 +28,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.parser import Parser
@@ -43,6 +44,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Explicit embeddings, overrides and isolates; the plain marks (U+200E/F) stay allowed.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\r\n]")
+
+
+def column_limit(model: type[models.Model], field: str) -> int:
+    """The most characters a model's column holds: declared once, on the model, and read by
+    the forms and API schemas that take the value."""
+    limit = getattr(model._meta.get_field(field), "max_length", None)
+    assert isinstance(limit, int), f"{model.__name__}.{field} has no max_length"
+    return limit
 
 
 def text_problem(value: str, *, multiline: bool = True) -> tuple[str, str] | None:

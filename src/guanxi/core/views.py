@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from .audit_display import describe_entries, verb_choices
 from .errors import DomainError
 from .forms import TokenForm, UserForm
 from .home import home_panels_for
@@ -59,7 +60,6 @@ def tour_dismiss_view(request):
 def audit_log(request):
     if not is_manager(request.user):
         raise Http404
-    from .audit_display import describe_entries, verb_choices
 
     entries = audit_entries_for(request.user).select_related("actor")
     verb = request.GET.get("verb", "").strip()

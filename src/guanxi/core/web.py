@@ -1,9 +1,12 @@
 """Small helpers shared by the web views of every app."""
 
+from collections.abc import Callable
+
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest
 
-from .errors import DomainError
+from .errors import SHOWN_ON_PAGE, DomainError
 
 
 def is_htmx_partial(request: HttpRequest) -> bool:
@@ -38,3 +41,17 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+def page_action(
+    request: HttpRequest, action: Callable[..., object], success: str, **kwargs
+) -> bool:
+    """Run a service for a button on a page and say on the next page how it went: `success`,
+    or the refusal's own words (the errors SHOWN_ON_PAGE). True when the service succeeded."""
+    try:
+        action(actor=request.user, **kwargs)
+    except SHOWN_ON_PAGE as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import User
+from guanxi.core.validation import column_limit
 from guanxi.core.visibility import CONTACT_DETAIL_FIELDS
 
 from . import services
@@ -27,7 +29,7 @@ class Strict(Schema):
 
 class CustomerFields(Strict):
     kind: Customer.Kind = Customer.Kind.PERSON
-    name: str = Field(max_length=100)
+    name: str = Field(max_length=column_limit(Customer, "name"))
     gender: Customer.Gender = Customer.Gender.UNKNOWN
     birthday: date | None = None
     email: str = ""
@@ -70,7 +72,7 @@ class CustomerPatchIn(Strict):
     """Every field optional: only those sent change."""
 
     kind: Customer.Kind | None = None
-    name: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, max_length=column_limit(Customer, "name"))
     gender: Customer.Gender | None = None
     birthday: date | None = None
     email: str | None = None
@@ -271,8 +273,6 @@ def customers_create(request, payload: CustomerCreateIn):
     if payload.owner_id is not None:
         owner = User.objects.filter(pk=payload.owner_id).first()
         if owner is None:
-            from guanxi.core.errors import ValidationFailed
-
             raise ValidationFailed.single("owner_id", "not_found", _("No such user."))
     customer = services.customer_create(
         actor=request.user,

@@ -8,6 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.visibility import CustomerSources, register_customer_sources
 
         from .models import Customer, CustomerShare, LoadBatch

@@ -6,7 +6,7 @@ customer_update, customer_share, customer_archive), with that service's permissi
 row lock and audit entry; a customer the actor may not change is counted as refused, not
 fatal. A run first shows its plan (`bulk_plan`: how many customers, from whom to whom) for
 the person to confirm; a confirmed run over more than INLINE_LIMIT customers goes to the
-worker (tasks.run_bulk_action), which notifies the actor when it is done.
+worker (tasks.bulk_start, tasks.run_bulk_action), which notifies the actor when it is done.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import DomainError, Forbidden, ValidationFailed
 from guanxi.core.models import User
+from guanxi.notifications.services import notify
 
 from . import services
 from .models import Customer
@@ -178,29 +179,10 @@ def bulk_apply(
     return result
 
 
-def bulk_start(
-    *, actor: User, filters: CustomerFilter, action: str, params: dict, comment: str = ""
-) -> BulkResult:
-    """Run now when small, else queue for the worker (the actor is notified at the end)."""
-    plan = bulk_plan(actor=actor, filters=filters, action=action, params=params)
-    if not plan.in_worker:
-        return bulk_apply(
-            actor=actor, filters=filters, action=action, params=params, comment=comment
-        )
-    from .tasks import run_bulk_action
-
-    query = filters.query_params()
-    transaction.on_commit(
-        lambda: run_bulk_action.enqueue(actor.pk, query, action, dict(params), comment)
-    )
-    return BulkResult(queued=True)
-
-
 def bulk_run_in_worker(
     *, actor_id: int, query: dict, action: str, params: dict, comment: str
 ) -> BulkResult:
     """The worker's side: the filter is read again as the actor sees it now."""
-    from guanxi.notifications.services import notify
 
     actor = User.objects.get(pk=actor_id)
     filters = CustomerFilter.from_params(query)

@@ -9,6 +9,7 @@ from .keys import InvalidPhone, normalize_phone
 from .models import Customer, ImportantDate, Segment, display_phone
 from .permissions import can_choose_owner, owner_units
 from .regions import cities, districts, provinces, region_problem
+from .services import EDITABLE_FIELDS
 
 REGION_FIELDS = ("province", "city", "district")
 
@@ -33,39 +34,8 @@ class CustomerForm(ValidatedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "kind",
-            "name",
-            "gender",
-            "birthday",
-            "email",
-            "wechat_id",
-            "id_number",
-            "annual_income",
-            "assets_note",
-            "company",
-            "title",
-            "province",
-            "city",
-            "district",
-            "address",
-            "segment",
-            "source",
-            "referred_by",
-            "stage",
-            "relationship",
-            "preferred_channel",
-            "contact_window_start",
-            "contact_window_end",
-            "news_frequency",
-            "do_not_contact",
-            "consent_phone",
-            "consent_sms",
-            "consent_email",
-            "consent_wechat",
-            "consent_post",
-            "notes",
-        ]
+        # Exactly what the services let a user set (a foreign key by its field's name).
+        fields = [FIELD_MAP.get(name, name) for name in EDITABLE_FIELDS]
         widgets = {
             "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "contact_window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from django.db import connection
 
 from .keys import fold
+from .models import Customer
 
 MIN_TRIGRAM = 3  # shorter terms go to the grams
 BATCH = 500
@@ -177,8 +178,6 @@ def newest_matching_ids(term: str, rows, limit: int) -> list[int]:
 
 
 def _entries(ids: list[int]) -> list[tuple[int, str, list[str]]]:
-    from .models import Customer
-
     rows = list(
         Customer.objects.filter(pk__in=ids, archived_at__isnull=True, merged_into__isnull=True)
         .values_list(*COLUMNS)
@@ -255,7 +254,6 @@ def index_customers(ids: Iterable[int]) -> None:
 
 def rebuild_search_index() -> int:
     """Empty the index and build it again from every active customer; returns the count."""
-    from .models import Customer
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -268,7 +266,6 @@ def rebuild_search_index() -> int:
 
 def index_new_customers(first_id: int, last_id: int) -> int:
     """Add the entries of customers just loaded in bulk (ids first … last, none indexed)."""
-    from .models import Customer
 
     return _add(Customer.objects.filter(id__gte=first_id, id__lte=last_id))
 
@@ -282,7 +279,6 @@ BULK_FROM = 100_000  # PostgreSQL: a load of this many entries builds its GIN in
 
 def _add(customers) -> int:
     """Write the entries of the active ones among `customers` (which have none yet)."""
-    from .models import Customer
 
     active = customers.filter(archived_at__isnull=True, merged_into__isnull=True)
     tags: dict[int, list[str]] = {}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from guanxi.core.errors import NotFound, ValidationFailed
-from guanxi.core.models import User
+from guanxi.core.models import OrgUnit, User
 from guanxi.core.visibility import (
     customer_visibility_parts,
     customer_visibility_q,
@@ -345,8 +345,6 @@ def _filtered(qs: QuerySet[Customer], filters: CustomerFilter) -> QuerySet[Custo
     if filters.tag:
         qs = qs.filter(tags__id=filters.tag)
     if filters.org_unit:
-        from guanxi.core.models import OrgUnit
-
         unit = OrgUnit.objects.filter(pk=filters.org_unit).first()
         qs = qs.filter(org_unit_id__in=unit.subtree_ids() if unit else [])
     for name, value in filters.extra.items():

@@ -102,6 +102,15 @@ class SimilarCustomersFound(Conflict):
         return body
 
 
+def _editable_locked(actor: User, customer_id: int, refusal: str) -> Customer:
+    """The customer, row-locked, if the actor may edit it (owner or manager, can_edit);
+    `refusal` says what the actor was refused."""
+    customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
+    if not can_edit(actor, customer):
+        raise Forbidden(refusal)
+    return customer
+
+
 def _normalize_phones(raw_phones: list[str]) -> list:
     phones, errors, seen = [], [], set()
     for raw in raw_phones:
@@ -419,9 +428,9 @@ def customer_update(
     # first statement, and every other save waits for it.
     normalized = _normalize_phones(phones) if phones is not None else None
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may edit this customer."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may edit this customer.")
+        )
         if customer.archived_at:
             raise Conflict(_("Restore this customer before editing."), code="archived")
         before = _snapshot(customer)
@@ -464,9 +473,9 @@ def customer_update(
 
 def customer_archive(*, actor: User, customer_id: int, reason: str = "") -> Customer:
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may archive this customer."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may archive this customer.")
+        )
         if customer.archived_at:
             raise Conflict(_("This customer is already archived."), code="already_archived")
         customer.archived_at = timezone.now()
@@ -478,9 +487,9 @@ def customer_archive(*, actor: User, customer_id: int, reason: str = "") -> Cust
 
 def customer_restore(*, actor: User, customer_id: int) -> Customer:
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may restore this customer."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may restore this customer.")
+        )
         if customer.merged_into_id:
             raise Conflict(_("A merged record cannot be restored."), code="merged")
         if not customer.archived_at:
@@ -525,9 +534,9 @@ def customer_reveal(*, actor: User, customer_id: int, field: str, reason: str = 
 
 def customer_share(*, actor: User, customer_id: int, user: User) -> CustomerShare:
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may share this customer."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may share this customer.")
+        )
         if not may_receive_shares(user):
             raise ValidationFailed.single(
                 "user_id", "invalid_user", _("Customers are shared with active salespeople.")
@@ -545,9 +554,9 @@ def customer_share(*, actor: User, customer_id: int, user: User) -> CustomerShar
 
 def customer_unshare(*, actor: User, customer_id: int, user: User) -> None:
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may change sharing."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may change sharing.")
+        )
         if CustomerShare.objects.filter(customer=customer, user=user).delete()[0]:
             audit_record(
                 actor=actor,
@@ -641,9 +650,9 @@ def household_link(*, actor: User, customer_id: int, member_id: int, role: str =
 
 def contact_add(*, actor: User, customer_id: int, data: dict) -> ContactPerson:
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may add contacts."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may add contacts.")
+        )
         if customer.kind != Customer.Kind.ORGANISATION:
             raise ValidationFailed.single(
                 "kind", "not_organisation", _("Only organisations have contact persons.")
@@ -676,9 +685,9 @@ def contact_add(*, actor: User, customer_id: int, data: dict) -> ContactPerson:
 
 def important_date_add(*, actor: User, customer_id: int, data: dict) -> ImportantDate:
     with transaction.atomic():
-        customer = customer_get(viewer=actor, pk=customer_id, for_update=True)
-        if not can_edit(actor, customer):
-            raise Forbidden(_("Only the owner or a manager may add dates."))
+        customer = _editable_locked(
+            actor, customer_id, _("Only the owner or a manager may add dates.")
+        )
         item = ImportantDate(
             customer=customer,
             **{k: v for k, v in data.items() if k in ("kind", "label", "date", "yearly")},

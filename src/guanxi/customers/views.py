@@ -15,9 +15,9 @@ from guanxi.core.models import OrgUnit, Role, User
 from guanxi.core.permissions import managed_units
 from guanxi.core.timeline import timeline_for, timeline_kinds
 from guanxi.core.visibility import can_create, can_edit, can_reveal, manages
-from guanxi.core.web import attach_errors, is_htmx_partial
+from guanxi.core.web import attach_errors, is_htmx_partial, page_action
 
-from . import bulk, regions, services
+from . import bulk, regions, services, tasks
 from .forms import FIELD_MAP, REGION_FIELDS, CustomerForm, ImportantDateForm, MergeForm
 from .list_columns import (
     COLUMNS,
@@ -192,7 +192,7 @@ def customer_bulk_view(request):
             qd["format"] = request.POST.get("format") or "csv"
             return redirect(reverse("transfer:customer_export") + "?" + qd.urlencode())
         if request.POST.get("confirm") == "1":
-            result = bulk.bulk_start(
+            result = tasks.bulk_start(
                 actor=request.user,
                 filters=filters,
                 action=action,
@@ -464,12 +464,7 @@ def customer_reveal_view(request, pk: int):
 
 
 def _post_action(request, pk: int, action, success: str, **kwargs):
-    try:
-        action(actor=request.user, customer_id=pk, **kwargs)
-    except SHOWN_ON_PAGE as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
+    page_action(request, action, success, customer_id=pk, **kwargs)
     return redirect("customers:detail", pk=pk)
 
 

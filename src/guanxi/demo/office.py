@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from guanxi.core.models import OrgUnit, User
-from guanxi.customers.demo import demo_lapse_protection
 from guanxi.customers.models import Customer
 from guanxi.interactions.services import interaction_log
 from guanxi.reception.models import DutyRoster
@@ -27,6 +26,8 @@ from guanxi.reception.services import (
 )
 from guanxi.sales import services
 from guanxi.sales.models import Deal, Quote
+
+from .customers import demo_lapse_protection
 
 POOL_CUSTOMERS = 6
 WALK_INS = [

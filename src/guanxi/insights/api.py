@@ -9,7 +9,9 @@ from pydantic import ConfigDict, Field
 from guanxi.customers.selectors import customer_get
 
 from . import services
+from .recommend import recommend_for
 from .rules import NEXT_ACTIONS
+from .selectors import next_best_actions, value_of
 
 router = Router()
 
@@ -43,7 +45,6 @@ class ValueOut(Schema):
 def value_get(request, customer_id: int):
     """RFM, A/B/C, lifecycle with its next action, cycle and profitability."""
     customer = customer_get(viewer=request.user, pk=customer_id)
-    from .selectors import value_of
 
     row = value_of(customer.pk) or services.value_refresh(customer.pk)
     assert row is not None
@@ -68,7 +69,6 @@ class RecommendationOut(Schema):
 @router.get("/customers/{customer_id}/recommendations", response=list[RecommendationOut])
 def recommendations(request, customer_id: int, limit: int = 5):
     """What to offer next, from co-purchase, with the reason; none for do-not-contact."""
-    from .recommend import recommend_for
 
     customer = customer_get(viewer=request.user, pk=customer_id)
     return [
@@ -93,7 +93,6 @@ def next_actions(request, limit: int = 5):
     """The signed-in salesperson's customers that call for work first (those on the churn
     watch list, then by lifecycle stage, the most valuable first), each with the work its
     stage calls for and the best product to offer: the "my day" section as JSON."""
-    from .selectors import next_best_actions
 
     out = []
     for a in next_best_actions(user=request.user, limit=max(1, min(limit, 20))):

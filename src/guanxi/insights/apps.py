@@ -8,6 +8,7 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.events import register_event_listener
         from guanxi.core.webhooks import register_webhook_event
         from guanxi.customers.list_filters import ListFilter, register_list_filter

@@ -19,6 +19,10 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from guanxi.customers.models import Customer
+from guanxi.interactions.models import Interaction
+from guanxi.sales.models import Deal, Payment
+
 from .models import CustomerValue, InsightsSettings
 from .rules import (
     DAY,
@@ -42,8 +46,6 @@ CENT = Decimal("0.01")
 
 
 def _purchases_sql(one_customer: bool, before: bool = False) -> str:
-    from guanxi.sales.models import Deal, Payment
-
     p, d = Payment._meta.db_table, Deal._meta.db_table
     where = "WHERE p.customer_id = %s AND p.amount > 0" if one_customer else "WHERE p.amount > 0"
     if before:
@@ -92,8 +94,6 @@ def _stream_histories(customer_id: int | None = None, before: datetime | None = 
 
 def _counts(customer_id: int | None = None) -> tuple[dict, dict, dict]:
     """Interactions per customer; referrals made and the referred customers' revenue."""
-    from guanxi.customers.models import Customer
-    from guanxi.interactions.models import Interaction
 
     inter = Interaction.objects.all()
     referred = Customer.objects.filter(referred_by__isnull=False)
@@ -198,7 +198,6 @@ def _median(values: list[float]) -> float:
 def recompute_all(now: datetime | None = None) -> dict:
     """Every customer's figures from the source records; idempotent. Returns counts and
     timings."""
-    from guanxi.customers.models import Customer
 
     started, cpu_started = time.perf_counter(), time.process_time()
     now_ts = (now or timezone.now()).timestamp()
@@ -274,7 +273,6 @@ def recompute_all(now: datetime | None = None) -> dict:
 
 def recompute_one(customer_id: int, now: datetime | None = None) -> CustomerValue | None:
     """One customer's figures against the last full run's breakpoints (at each payment)."""
-    from guanxi.customers.models import Customer
 
     now_ts = (now or timezone.now()).timestamp()
     config = InsightsSettings.current()
@@ -316,7 +314,6 @@ def churn_backtest(*, as_of: datetime, horizon_days: int = 120) -> dict:
     rule = config.churn_rule()
     now_ts = as_of.timestamp()
     end = as_of + timedelta(days=horizon_days)
-    from guanxi.sales.models import Payment
 
     bought_after = set(
         Payment.objects.filter(received_at__gte=as_of, received_at__lt=end, amount__gt=0)

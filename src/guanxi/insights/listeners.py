@@ -1,6 +1,7 @@
 """Insights follows the events sales and customers emit (core.events): nothing in sales
 calls this app."""
 
+from .models import ChurnWarning
 from .services import value_refresh
 
 
@@ -16,8 +17,6 @@ def on_deal_stage(event: str, payload: dict) -> None:
 
 
 def on_customer_merged(event: str, payload: dict) -> None:
-    from .models import ChurnWarning
-
     if not payload.get("merged_id") or not payload.get("id"):
         return
     ChurnWarning.objects.filter(

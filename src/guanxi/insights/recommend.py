@@ -14,14 +14,14 @@ from itertools import combinations
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from guanxi.sales.models import Deal, Order, OrderItem, Product, Quote
+
 from .models import ProductPair
 
 MIN_TOGETHER = 2  # a pair seen once is chance, not a pattern
 
 
 def _bought_sql() -> str:
-    from guanxi.sales.models import Deal, Order, OrderItem
-
     o, i, d = Order._meta.db_table, OrderItem._meta.db_table, Deal._meta.db_table
     return f"""
         SELECT o.customer_id, i.product_id FROM {i} i JOIN {o} o ON o.id = i.order_id
@@ -101,8 +101,6 @@ class Recommendation:
 
 
 def owned_or_held(customer_id: int) -> set[int]:
-    from guanxi.sales.models import Deal, OrderItem, Quote
-
     owned = set(
         OrderItem.objects.filter(order__customer_id=customer_id)
         .exclude(order__status="cancelled")
@@ -128,7 +126,6 @@ def recommend_for(customer, limit: int = 5) -> list[Recommendation]:
     have = owned_or_held(customer.pk)
     if not have:
         return []
-    from guanxi.sales.models import Product
 
     best: dict[int, ProductPair] = {}
     pairs = list(

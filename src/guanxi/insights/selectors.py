@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import User
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.models import Customer
+from guanxi.sales.models import OrderItem, Payment
 from guanxi.service.models import Ticket, TicketType
 
-from .models import CustomerValue
-from .rules import SEGMENT_LABELS, STAGES
+from .models import ChurnWarning, CustomerValue
+from .recommend import recommend_for
+from .rules import NEXT_ACTIONS, SEGMENT_LABELS, STAGES
 
 
 def abc_choices() -> list[tuple[str, str]]:
@@ -55,7 +57,6 @@ def _with_customers(rows) -> list:
 
 def checklist(*, viewer: User, now: datetime | None = None, limit: int = 20) -> dict:
     """The analyst's questions (C6), each answered over the viewer's customers."""
-    from guanxi.sales.models import Payment
 
     now = now or timezone.now()
     values = _visible_values(viewer)
@@ -129,7 +130,6 @@ def _complained(viewer: User, start, end, limit: int) -> list:
 
 def _narrow_buyers(values):
     """Buyers of one or two product lines only (cross-sell), most valuable first."""
-    from guanxi.sales.models import OrderItem
 
     lines = (
         OrderItem.objects.filter(order__customer_id=OuterRef("customer_id"))
@@ -158,10 +158,6 @@ def next_best_actions(*, user: User, limit: int = 5) -> list[dict]:
     (none for do-not-contact). Customers on the churn watch list come first, then by
     stage priority, the most valuable first within each."""
     from django.db.models import Case, Value, When
-
-    from .models import ChurnWarning
-    from .recommend import recommend_for
-    from .rules import NEXT_ACTIONS
 
     open_warning = ChurnWarning.objects.filter(
         customer_id=OuterRef("customer_id"), status=ChurnWarning.Status.OPEN

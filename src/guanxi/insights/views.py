@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanxi.core.errors import DomainError
+from guanxi.core.web import safe_next
+from guanxi.customers.models import Customer
 
 from . import services
 from .models import ChurnWarning
@@ -40,7 +42,6 @@ def watch_list_view(request):
     if status not in ChurnWarning.Status.values:
         status = "open"
     warnings = services.watch_list(viewer=request.user, status=status)
-    from guanxi.customers.models import Customer
 
     customers = Customer.objects.in_bulk([w.customer_id for w in warnings])
     for w in warnings:
@@ -75,7 +76,6 @@ def warning_decide_view(request, pk: int):
         if exc.status == 404:
             raise Http404 from exc
         messages.error(request, exc.message)
-    from guanxi.core.web import safe_next
 
     return redirect(safe_next(request, "/insights/churn/"))
 

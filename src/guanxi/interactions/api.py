@@ -6,11 +6,12 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.timeline import timeline_for
+from guanxi.core.validation import column_limit
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
 from . import services
-from .models import Interaction
+from .models import Interaction, Promise
 from .selectors import my_day
 from .windows import suggest_slots, windows_for
 
@@ -22,16 +23,16 @@ class Strict(Schema):
 
 
 class PromiseIn(Strict):
-    text: str = Field(max_length=300)
+    text: str = Field(max_length=column_limit(Promise, "text"))
     due_date: date
 
 
 class InteractionIn(Strict):
     kind: Interaction.Kind
-    summary: str = Field(max_length=4000)
+    summary: str = Field(max_length=column_limit(Interaction, "summary"))
     occurred_at: datetime | None = None
     outcome: Interaction.Outcome = Interaction.Outcome.NONE
-    next_step: str = Field(default="", max_length=300)
+    next_step: str = Field(default="", max_length=column_limit(Interaction, "next_step"))
     promises: list[PromiseIn] = []
     next_follow_up_at: datetime | None = None
     # The relationship type judged on this touch (absent: unchanged); owner or manager only.

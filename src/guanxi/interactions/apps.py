@@ -8,6 +8,7 @@ class InteractionsConfig(AppConfig):
     verbose_name = _("Interactions and follow-up")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.timeline import register_timeline_source
         from guanxi.customers.hooks import register_customer_hook
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.validation import column_limit
 from guanxi.customers.models import Customer
 
 from .models import Interaction
@@ -22,9 +23,13 @@ class InteractionForm(forms.Form):
         label=_("Outcome (calls)"), choices=Interaction.Outcome.choices, required=False
     )
     summary = forms.CharField(
-        label=_("Summary"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Summary"),
+        max_length=column_limit(Interaction, "summary"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    next_step = forms.CharField(label=_("Next step"), max_length=300, required=False)
+    next_step = forms.CharField(
+        label=_("Next step"), max_length=column_limit(Interaction, "next_step"), required=False
+    )
     next_follow_up_at = forms.DateTimeField(
         label=_("Next follow-up (empty: by the cadence rules)"),
         required=False,

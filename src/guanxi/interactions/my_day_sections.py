@@ -12,6 +12,7 @@ A section is a template and a function of the user that returns the template's c
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from guanxi.core.home import shown_to
 from guanxi.core.models import User
 
 SectionContext = Callable[[User], dict | None]
@@ -35,9 +36,4 @@ def register_my_day_section(section: MyDaySection) -> None:
 
 def my_day_sections_for(user: User) -> list[tuple[MyDaySection, dict]]:
     """The sections this user sees, in order, each with its context."""
-    shown = []
-    for section in sorted(_SECTIONS.values(), key=lambda s: (s.order, s.name)):
-        context = section.context(user)
-        if context is not None:
-            shown.append((section, context))
-    return shown
+    return shown_to(user, _SECTIONS.values())

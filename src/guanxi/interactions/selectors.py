@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import CharField, Count, Func, Q
 from django.utils import timezone
 
-from guanxi.core.models import Role, User
+from guanxi.core.models import Role, User, hash_token
 from guanxi.customers.models import Customer, ImportantDate
 from guanxi.customers.selectors import mark_masking
 from guanxi.notifications.selectors import notifications_unread
@@ -232,8 +232,6 @@ def team_overview(*, manager: User, now: datetime | None = None) -> list[TeamRow
 
 
 def calendar_user(raw_token: str) -> User | None:
-    from guanxi.core.models import hash_token
-
     feed = (
         CalendarFeed.objects.select_related("user")
         .filter(token_hash=hash_token(raw_token), user__is_active=True)

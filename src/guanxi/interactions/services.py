@@ -12,12 +12,14 @@ from guanxi.core.audit import audit_record
 from guanxi.core.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import User, hash_token
 from guanxi.core.visibility import can_edit
+from guanxi.customers.contact import contact_reason_label, contact_send
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 from guanxi.customers.services import customer_update, follow_up_save
 
 from .cadence import facts_for, load_rules, next_follow_up, saved_step
-from .models import CadenceRule, CalendarFeed, Interaction, Plan, Promise
+from .models import CadenceRule, CalendarFeed, GreetingTemplate, Interaction, Plan, Promise
+from .occasions import GreetingBook
 from .permissions import can_keep_promise, can_log_contact
 from .windows import first_good_slot_on_or_after, local_zone
 
@@ -348,8 +350,6 @@ class GreetingOutcome:
 
     @property
     def reason_label(self) -> str:
-        from guanxi.customers.contact import contact_reason_label
-
         return contact_reason_label(self.reason) if self.reason else ""
 
 
@@ -378,11 +378,6 @@ def greeting_send(
     whoever sends it. A refusal is no error: it is logged with its reason on the customer's
     timeline and returned with its reason. A provider that fails is a DomainError."""
     from django.utils import translation
-
-    from guanxi.customers.contact import contact_send
-
-    from .models import GreetingTemplate
-    from .occasions import GreetingBook
 
     errors = []
     if occasion not in GreetingTemplate.Occasion.values:

@@ -16,6 +16,7 @@ from guanxi.core.web import attach_errors, safe_next
 from guanxi.customers.selectors import customer_get
 
 from . import services
+from .cadence import default_step, load_rules, saved_step
 from .calendar import build_feed
 from .forms import InteractionForm
 from .models import CadenceRule, CalendarFeed, Plan, Promise
@@ -200,7 +201,6 @@ def team_view(request):
 def cadence_settings_view(request):
     if not request.user.is_admin:
         raise Http404
-    from .cadence import default_step, load_rules, saved_step
 
     if request.method == "POST":
         errors = []

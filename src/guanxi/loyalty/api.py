@@ -6,8 +6,10 @@ from decimal import Decimal
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from guanxi.core.validation import column_limit
+
 from . import services
-from .models import Tier
+from .models import PointsEntry, Tier
 from .selectors import ledger_for
 
 router = Router()
@@ -61,7 +63,7 @@ class RedeemIn(Strict):
     key: str = Field(max_length=100, description="idempotency key: a retry changes nothing")
     reward_id: int | None = None
     points: int | str | None = None
-    ref: str = Field("", max_length=60)
+    ref: str = Field("", max_length=column_limit(PointsEntry, "ref"))
 
 
 @router.post("/customers/{customer_id}/redemptions", response={201: EntryOut})
@@ -86,7 +88,10 @@ def visit(request, customer_id: int, payload: VisitIn):
 
 
 class RefundIn(Strict):
-    ref: str = Field(max_length=60, description="the order or deal: `order:12`, `deal:5`")
+    ref: str = Field(
+        max_length=column_limit(PointsEntry, "ref"),
+        description="the order or deal: `order:12`, `deal:5`",
+    )
 
 
 class RefundOut(Schema):

@@ -8,6 +8,7 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.audit_display import register_audit_verb
         from guanxi.core.events import register_event_listener
         from guanxi.core.timeline import register_timeline_source

@@ -10,7 +10,6 @@ Idempotency: each ledger entry has a unique key from its source event; a replay 
 and changes nothing.
 """
 
-import calendar
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -20,9 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit_record
+from guanxi.core.calendar import add_months
 from guanxi.core.errors import Conflict, Forbidden, ValidationFailed
 from guanxi.core.events import event_effect
 from guanxi.core.models import User
+from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
 from .models import (
@@ -37,15 +38,10 @@ from .models import (
     TierChange,
 )
 from .permissions import can_refund_points, may_serve_member
+from .tiers import tier_evaluate
 
 Kind = PointsEntry.Kind
 MAX_POINTS = 1_000_000_000
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def parse_points(value, field: str = "points") -> int:
@@ -298,7 +294,6 @@ def points_earn_for_spend(
                     {"customer_id": customer_id, "points": entry.points},
                     _("%(points)s points earned.") % {"points": f"{entry.points:,}"},
                 )
-            from .tiers import tier_evaluate
 
             tier_evaluate(customer_id=customer_id, source=key, now=now)
     return entry
@@ -394,8 +389,6 @@ def points_earn_for_desk_visit(
             ),
         )
         if created:
-            from guanxi.customers.models import Customer
-
             audit_record(
                 actor=None,
                 verb="points.earn_visit",
@@ -407,7 +400,6 @@ def points_earn_for_desk_visit(
                 {"customer_id": customer_id, "points": points},
                 _("%(points)s points earned.") % {"points": f"{points:,}"},
             )
-            from .tiers import tier_evaluate
 
             tier_evaluate(customer_id=customer_id, source=key, now=now)
     return entry

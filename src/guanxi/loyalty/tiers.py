@@ -15,6 +15,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.calendar import add_months
 from guanxi.core.events import event_effect
 from guanxi.core.webhooks import webhook_emit
 
@@ -74,8 +75,6 @@ def _set_tier(account: PointsAccount, tier: Tier, *, reason: str, amount, source
 
 
 def _period_end(today: date, config: LoyaltySettings) -> date:
-    from .services import add_months
-
     return add_months(today, config.tier_period_months) - timedelta(days=1)
 
 

@@ -8,6 +8,7 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.timeline import register_timeline_source
         from guanxi.customers.contact import register_contact_policy, register_contact_sender
         from guanxi.customers.hooks import register_customer_hook

@@ -21,6 +21,9 @@ from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from guanxi.customers.keys import InvalidPhone, email_key, normalize_phone
 from guanxi.customers.models import Customer
+from guanxi.interactions.services import follow_up_set
+from guanxi.notifications.services import notify
+from guanxi.reception.services import Registration, visit_register, visit_register_and_receive
 
 from .models import ConsentEvidence, Lead, LeadForm, Purpose, Recipient
 from .services import _customer_by_phone, consent_record
@@ -28,7 +31,6 @@ from .services import _customer_by_phone, consent_record
 
 def _notify(*, recipient, key: str, title, params: dict, body: str = "", url: str = "") -> bool:
     """Through the notification centre: the title is rendered in the reader's language."""
-    from guanxi.notifications.services import notify
 
     return notify(
         recipient=recipient, key=key, title=title, params=params, body=body, url=url, kind="lead"
@@ -63,9 +65,6 @@ def lead_submit(
     consent: bool = False,
     remote_addr: str | None = None,
 ) -> Lead:
-    from guanxi.interactions.services import follow_up_set
-    from guanxi.reception.services import Registration, visit_register, visit_register_and_receive
-
     form = (
         LeadForm.objects.select_related("intake_user", "branch")
         .filter(key=form_key, active=True)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from guanxi.customers.contact import ContactDecision
 
+from .channels import email_connection, sms_backend, wechat_backend
 from .models import (
     Channel,
     ContactAttempt,
@@ -356,7 +357,6 @@ def policy_send(
     """`customers.contact.contact_send`: the policy's decision (reserving the material, so
     two senders at once reach the customer once), then the channel's provider. A delivery
     that fails gives the reservation back and raises."""
-    from .channels import email_connection, sms_backend, wechat_backend
 
     at = timezone.now()
     decision = policy_decide(

@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.core.models import OrgUnit
+from guanxi.customers.hooks import OWNER
 from guanxi.customers.models import Customer
+from guanxi.customers.models import Segment as CustomerSegment
 
 from .models import Segment, SegmentMember
 
@@ -121,8 +123,6 @@ def _choices(choices):
 
 
 def _segment_choices():
-    from guanxi.customers.models import Segment as CustomerSegment
-
     return [(s.code, str(s)) for s in CustomerSegment.objects.all()]
 
 
@@ -391,7 +391,6 @@ def refresh_customer(customer_id: int) -> None:
 
 def refresh_on_customer_change(*, customer, created: bool, changed, now) -> list[str]:
     """Customer hook: after the change commits, the customer's memberships follow it."""
-    from guanxi.customers.hooks import OWNER
 
     if not created and set(changed) <= {OWNER}:
         return []  # no segment filter reads the owner: a redistribution of 10,000 costs nothing

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from guanxi.core.audit import audit_record
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import OrgUnit, User
-from guanxi.core.visibility import can_edit, customer_visibility_q
+from guanxi.core.visibility import can_edit, customer_visibility_q, mask_phone
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
+from guanxi.sales.models import Order
 
 from . import bounces, policy, segments, templating, tokens
+from .channels import email_connection
 from .models import (
     Campaign,
     Channel,
@@ -27,6 +29,7 @@ from .models import (
     ContactPermission,
     EmailSuppression,
     ExportGrant,
+    LeadForm,
     MessageTemplate,
     Purpose,
     Recipient,
@@ -34,6 +37,7 @@ from .models import (
     SegmentMember,
 )
 from .permissions import can_grant_export, can_market, may_use_unit, takes_leads, unit_scope_q
+from .sending import Renderer
 
 CAMPAIGN_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WECHAT, Channel.POST, Channel.PHONE)
 # SMS replies that mean "stop" (China's carriers: 退订 / T / TD; R for 拒收).
@@ -419,7 +423,6 @@ def export_grant(
 
 def segment_export_rows(*, actor: User, segment_id: int, sensitive: bool = False):
     """Rows of a segment export. Phones only with a manager's live grant (or for admins)."""
-    from guanxi.core.visibility import mask_phone
 
     segment = segment_get(viewer=actor, pk=segment_id)
     if sensitive and not actor.is_admin:
@@ -599,9 +602,6 @@ def campaign_test_send(*, actor: User, campaign_id: int, to: str) -> None:
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
 
-    from .channels import email_connection
-    from .sending import Renderer
-
     campaign = campaign_get(viewer=actor, pk=campaign_id)
     if campaign.channel != Channel.EMAIL:
         raise ValidationFailed.single(
@@ -657,7 +657,6 @@ def track_click(*, token: str) -> str:
 def attribute_conversions(*, campaign_id: int) -> int:
     """Orders placed by a recipient within the window after the message: converted, with
     their total as attributed revenue. Idempotent (recomputed from the orders)."""
-    from guanxi.sales.models import Order
 
     campaign = Campaign.objects.get(pk=campaign_id)
     window = timedelta(days=campaign.attribution_days)
@@ -749,8 +748,6 @@ def lead_form_create(
     """A lead form of the actor's branch; its leads are registered at that branch's desk by
     `intake_user` (a receptionist) and must be answered within `response_hours`."""
     import re
-
-    from .models import LeadForm
 
     _require_marketer(actor)
     errors = []

@@ -35,9 +35,11 @@ from guanxi.core.models import Role, User
 from guanxi.core.visibility import customer_visibility_q, mask_phone
 from guanxi.customers.models import Customer
 
-from . import segments, services, tokens
+from . import birthdays, policy, segments, services, templating, tokens
 from .leads import lead_submit
 from .models import (
+    BirthdayGreeting,
+    BirthdayGreetingSettings,
     Campaign,
     Channel,
     ConsentEvidence,
@@ -510,7 +512,6 @@ def campaign_view(request, pk):
 @require_GET
 def letters_view(request, pk):
     """Post campaigns: one printable letter per page, then address labels."""
-    from . import templating
 
     user = _marketer(request)
     campaign = services.campaign_get(viewer=user, pk=pk)
@@ -579,7 +580,6 @@ def consent_view(request, customer_pk):
         else:
             messages.success(request, _("Consent recorded."))
         return redirect("marketing:consent", customer_pk=customer.pk)
-    from . import policy
 
     matrix = []
     for purpose, purpose_label in Purpose.choices:
@@ -669,8 +669,6 @@ def lead_forms_view(request):
 @require_http_methods(["GET", "POST"])
 def birthday_settings_view(request):
     """Administrators: the automatic birthday greeting on or off, its channel and template."""
-    from . import birthdays
-    from .models import BirthdayGreeting, BirthdayGreetingSettings, MessageTemplate
 
     if not request.user.is_admin:
         raise Http404

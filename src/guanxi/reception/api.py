@@ -7,6 +7,8 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from guanxi.core.ids import Id
+from guanxi.core.validation import column_limit
+from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
 
 from . import services
@@ -99,39 +101,32 @@ def slot_state(request, slot_id: Id, payload: SlotStateIn):
     )
 
 
-class VisitIn(Strict):
+class ReceiveIn(Strict):
+    """What decides who receives a visitor (reception.rules), given at registration or later."""
+
+    named: list[Id] = []
+    prefers: Id | None = None
+    refuses: Id | None = None
+    complaint: bool = False
+    discount_seeking: bool = False
+    forgot_receiver: bool = False
+    event_assignee: Id | None = None
+    # Case 3: the colleague who assists while the customer's salesperson is away.
+    assistant: Id | None = None
+
+
+class VisitIn(ReceiveIn):
     phone: str
-    name: str = Field(default="", max_length=100)
+    name: str = Field(default="", max_length=column_limit(Customer, "name"))
     kind: Visit.Kind = Visit.Kind.VISIT
     source: str = ""
     intention: str = ""
     party_size: int = 1
-    notes: str = Field(default="", max_length=500)
+    notes: str = Field(default="", max_length=column_limit(Visit, "notes"))
     referred_by_phone: str = ""
     household_phone: str = ""
     branch_id: Id | None = None
     receive: bool = True
-    named: list[Id] = []
-    prefers: Id | None = None
-    refuses: Id | None = None
-    complaint: bool = False
-    discount_seeking: bool = False
-    forgot_receiver: bool = False
-    event_assignee: Id | None = None
-    # Case 3: the colleague who assists while the customer's salesperson is away.
-    assistant: Id | None = None
-
-
-class ReceiveIn(Strict):
-    named: list[Id] = []
-    prefers: Id | None = None
-    refuses: Id | None = None
-    complaint: bool = False
-    discount_seeking: bool = False
-    forgot_receiver: bool = False
-    event_assignee: Id | None = None
-    # Case 3: the colleague who assists while the customer's salesperson is away.
-    assistant: Id | None = None
 
 
 class ShareOut(Schema):
@@ -269,7 +264,7 @@ def _dispute_out(dispute) -> DisputeOut:
 
 class DisputeIn(Strict):
     customer_id: Id
-    description: str = Field(max_length=2000)
+    description: str = Field(max_length=column_limit(Dispute, "description"))
     party_ids: list[Id] = []
 
 

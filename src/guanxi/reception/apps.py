@@ -8,6 +8,7 @@ class ReceptionConfig(AppConfig):
     verbose_name = _("Reception desk and ownership")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.timeline import register_timeline_source
         from guanxi.core.webhooks import register_webhook_event
         from guanxi.customers.ownership import register_protection_policy

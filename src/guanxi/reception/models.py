@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.calendar import time_zone_for_unit
+
 from .rules import Protection
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -108,8 +110,6 @@ class ReceptionSettings(models.Model):
 
     @property
     def protection(self) -> Protection:
-        from guanxi.core.calendar import time_zone_for_unit
-
         return Protection(
             days=self.protection_days,
             months=self.protection_months,

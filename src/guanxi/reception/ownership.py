@@ -2,14 +2,14 @@
 and the credit decisions of the desk and of a manager. The change itself is always made by
 `guanxi.customers.ownership` (one primitive, one audit entry, the owner-change hooks)."""
 
-import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.calendar import add_months
 from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import OrgUnit, User
 from guanxi.customers.models import Customer
@@ -21,13 +21,6 @@ from .rules import DEPARTMENT, HUNDRED, Decision, Protection
 
 def settings_for(branch: OrgUnit) -> ReceptionSettings:
     return ReceptionSettings.objects.get_or_create(branch=branch)[0]
-
-
-def _add_months(day: date, months: int) -> date:
-    """The same day `months` calendar months later (the month's last day when it is shorter)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def protection_end_after(start: datetime, protection: Protection | int) -> datetime:
@@ -42,7 +35,7 @@ def protection_end_after(start: datetime, protection: Protection | int) -> datet
         protection = Protection(days=protection, months=0)
     if protection.months:
         zone = ZoneInfo(protection.zone) if protection.zone else timezone.get_current_timezone()
-        last_day = _add_months(timezone.localtime(start, zone).date(), protection.months)
+        last_day = add_months(timezone.localtime(start, zone).date(), protection.months)
         return datetime.combine(last_day, time.max).replace(tzinfo=zone)
     return start + timedelta(days=protection.days)
 

@@ -29,6 +29,7 @@ from guanxi.core.webhooks import webhook_emit
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer, CustomerPhone
 from guanxi.customers.ownership import KEEP, Reason, ownership_change_many
+from guanxi.customers.selectors import customer_get
 from guanxi.customers.services import customer_create, household_join
 from guanxi.notifications.services import notify
 
@@ -757,7 +758,6 @@ def dispute_open(
 ) -> Dispute:
     """Log by hand what the rules do not cover (SPEC C3: "Anything not covered: logged as a
     dispute; the manager decides"); the salespeople involved are its parties."""
-    from guanxi.customers.selectors import customer_get
 
     errors = []
     if not description.strip():

@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.models import User
+from guanxi.core.models import OrgUnit, User
+from guanxi.customers.models import Customer
+from guanxi.interactions.models import Interaction
+from guanxi.sales.models import Deal, Order, OrderItem, Payment, PipelineStage, Product
+
+from . import rollup
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,6 @@ COUNT = Measure(_("Count"), lambda: Count("id"))
 
 def units_to_branches(unit_ids: set) -> dict:
     """Each unit's branch (or head office), with its name."""
-    from guanxi.core.models import OrgUnit
 
     units = OrgUnit.objects.filter(pk__in=[u for u in unit_ids if u is not None])
     result = {}
@@ -100,14 +105,10 @@ def units_to_branches(unit_ids: set) -> dict:
 
 def months_labelled(months: set) -> dict:
     """A summary's months (first instants, office time) with the scan's labels."""
-    from django.utils import timezone
-
     return {m: (m, timezone.localtime(m).strftime("%Y-%m")) for m in months if m is not None}
 
 
 def products_named(product_ids: set) -> dict:
-    from guanxi.sales.models import Product
-
     names = Product.objects.filter(pk__in=product_ids).values_list("pk", "name")
     return {pk: (pk, name) for pk, name in names}
 
@@ -119,12 +120,6 @@ def branch_of(path: str) -> "Dimension":
 def register_builtin() -> None:
     """Customers, deals, payments (revenue) and interactions: the data that exists in every
     installation."""
-    from guanxi.customers.models import Customer
-    from guanxi.interactions.models import Interaction
-    from guanxi.sales.models import Deal, Order, OrderItem, Payment, PipelineStage
-
-    from . import rollup
-
     stage_labels = dict(PipelineStage.Code.choices)
     owner = Dimension(_("Salesperson"), "owner_id", display="owner__display_name")
     register_dataset(

@@ -5,7 +5,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.validation import column_limit
+
 from .datasets import datasets
+from .models import SavedPivot
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 
@@ -71,5 +74,5 @@ class PivotForm(PeriodForm):
 
 
 class SavePivotForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=80)
+    name = forms.CharField(label=_("Name"), max_length=column_limit(SavedPivot, "name"))
     shared = forms.BooleanField(label=_("Share with colleagues"), required=False)

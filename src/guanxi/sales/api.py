@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 from guanxi.core.errors import NotFound
 from guanxi.core.events import collect_effects
 from guanxi.core.ids import Id
+from guanxi.core.validation import column_limit
 
 from . import services
 from .models import Agreement, Deal, Payment, PipelineStage
@@ -40,7 +41,7 @@ class DealOut(Schema):
 
 class DealIn(Strict):
     customer_id: Id
-    title: str = Field(max_length=120)
+    title: str = Field(max_length=column_limit(Deal, "title"))
     amount: Decimal = Decimal("0")
     product_id: Id | None = None
     expected_close: dt.date | None = None
@@ -164,7 +165,7 @@ def schedule_set(request, deal_id: Id, payload: list[InstalmentIn]):
 class PaymentIn(Strict):
     amount: Decimal
     method: Payment.Method
-    receipt_number: str = Field(max_length=40)
+    receipt_number: str = Field(max_length=column_limit(Payment, "receipt_number"))
     deal_id: Id | None = None
     order_id: Id | None = None
     instalment_id: Id | None = None

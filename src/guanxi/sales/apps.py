@@ -8,6 +8,7 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.timeline import register_timeline_source
         from guanxi.core.webhooks import register_webhook_event
         from guanxi.interactions.cadence import register_fact_provider

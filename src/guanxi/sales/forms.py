@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.formatting import local_date, money
+from guanxi.core.validation import column_limit
 
-from .models import Payment, Product
+from .models import Deal, Payment, Product, Quote
 
 
 def _style(form: forms.Form) -> None:
@@ -13,7 +14,7 @@ def _style(form: forms.Form) -> None:
 
 
 class DealForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Title"), max_length=column_limit(Deal, "title"))
     amount = forms.DecimalField(
         label=_("Amount (CNY)"), max_digits=14, decimal_places=2, min_value=0, required=False
     )
@@ -53,7 +54,9 @@ class DepositForm(forms.Form):
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount (CNY)"), max_digits=14, decimal_places=2)
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
-    receipt_number = forms.CharField(label=_("Receipt number"), max_length=40)
+    receipt_number = forms.CharField(
+        label=_("Receipt number"), max_length=column_limit(Payment, "receipt_number")
+    )
     instalment = forms.IntegerField(label=_("Instalment"), required=False, widget=forms.Select)
 
     def __init__(self, *args, instalments=(), **kwargs):
@@ -70,7 +73,7 @@ class QuoteForm(forms.Form):
         label=_("Product"), queryset=Product.objects.filter(active=True)
     )
     price = forms.DecimalField(label=_("Price (CNY)"), max_digits=14, decimal_places=2, min_value=0)
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=_("Note"), max_length=column_limit(Quote, "note"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

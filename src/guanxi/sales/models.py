@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.visibility import customer_visibility_q
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 
@@ -228,8 +230,6 @@ ABOUT_TO_SIGN = ("small_deposit", "large_deposit", "subscription")
 
 class DealQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from guanxi.core.visibility import customer_visibility_q
-
         return self.filter(customer_visibility_q(user, prefix="customer__"))
 
     def open(self):

@@ -10,13 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import SHOWN_ON_PAGE, DomainError
 from guanxi.core.events import collect_effects
-from guanxi.core.web import attach_errors
-from guanxi.customers.selectors import customer_get
+from guanxi.core.web import attach_errors, page_action
+from guanxi.customers.selectors import CustomerFilter, customer_get, customer_list
 from guanxi.customers.warnings import sales_confirmation_check
 
 from . import services
 from .forms import DealForm, DepositForm, PaymentForm, QuoteForm
-from .models import Agreement, ChangeRequest, InventoryUnit, PipelineStage, Quote
+from .models import Agreement, ChangeRequest, Deal, InventoryUnit, PipelineStage, Product, Quote
 from .pdf import agreement_pdf
 from .permissions import (
     can_open_deal,
@@ -112,7 +112,6 @@ def deal_create_view(request, customer_id: int):
 
 def _product_param(request):
     """The product a "New deal" button of the sales-control board carries (?product=)."""
-    from .models import Product
 
     raw = request.GET.get("product", "")
     if not raw.isdigit() or len(raw) > 18:
@@ -124,7 +123,6 @@ def _product_param(request):
 def deal_start_view(request):
     """ "New deal" from the pipeline or the sales-control board: find the customer first
     (the same search as the customer list), then the deal form of the customer page."""
-    from guanxi.customers.selectors import CustomerFilter, customer_list
 
     if not can_open_deals(request.user):
         raise Http404
@@ -144,8 +142,6 @@ def deal_start_view(request):
 def deals_panel(request, customer) -> str:
     """The customer page's deals: each deal's stage and amount, and the "New deal" button."""
     from django.template.loader import render_to_string
-
-    from .models import Deal
 
     deals = list(
         Deal.objects.filter(customer=customer)
@@ -207,12 +203,7 @@ def _warnings_confirmed(request, pk: int, action: str) -> bool:
 
 
 def _deal_action(request, pk, action, success, **kwargs):
-    try:
-        action(actor=request.user, deal_id=pk, **kwargs)
-    except SHOWN_ON_PAGE as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
+    page_action(request, action, success, deal_id=pk, **kwargs)
     return redirect("sales:deal", pk=pk)
 
 
@@ -448,7 +439,6 @@ def board_view(request):
     if polling and seen == board_version(product_id):
         return HttpResponse(status=204)
     board = sales_board(product_id, with_version=True)
-    from .models import Product
 
     context = {
         "board": board,

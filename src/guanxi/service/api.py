@@ -9,7 +9,10 @@ from ninja import Query, Router, Schema, Status
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from guanxi.core.errors import Forbidden
+
 from . import services
+from .permissions import can_manage_service
 from .selectors import TicketFilter, skill_agents, sla_policy_rows, ticket_get, ticket_list
 
 router = Router()
@@ -49,10 +52,10 @@ class TicketIn(Strict):
     type: str
     channel: str = "phone"
     priority: str = "normal"
-    subject: str = Field(max_length=200)
-    description: str = Field("", max_length=5000)
+    subject: str = Field(max_length=services.LIMITS["subject"])
+    description: str = Field("", max_length=services.LIMITS["description"])
     product_id: int | None = None
-    order_ref: str = Field("", max_length=60)
+    order_ref: str = Field("", max_length=services.LIMITS["order_ref"])
 
 
 class ListParams(Schema):
@@ -96,7 +99,7 @@ def ticket_detail(request, ticket_id: int):
 
 
 class ReplyIn(Strict):
-    body: str = Field(max_length=5000)
+    body: str = Field(max_length=services.LIMITS["body"])
     internal: bool = False
     wait: bool = False
 
@@ -109,8 +112,8 @@ def ticket_reply(request, ticket_id: int, payload: ReplyIn):
 
 class StatusIn(Strict):
     status: str
-    note: str = Field("", max_length=500)
-    resolution: str = Field("", max_length=5000)
+    note: str = Field("", max_length=services.LIMITS["note"])
+    resolution: str = Field("", max_length=services.LIMITS["resolution"])
 
 
 @router.post("/tickets/{ticket_id}/status", response=TicketOut)
@@ -127,7 +130,7 @@ def ticket_status(request, ticket_id: int, payload: StatusIn):
 
 class AssignIn(Strict):
     assignee_id: int | None = None  # None: by skill and load
-    note: str = Field("", max_length=500)
+    note: str = Field("", max_length=services.LIMITS["note"])
 
 
 @router.post("/tickets/{ticket_id}/assign", response=TicketOut)
@@ -167,10 +170,6 @@ class SlaPolicyIn(Strict):
 
 
 def _manager_only(user) -> None:
-    from guanxi.core.errors import Forbidden
-
-    from .permissions import can_manage_service
-
     if not can_manage_service(user):
         raise Forbidden(_("Only managers change SLA policies and skills."))
 

@@ -8,6 +8,7 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Customer service")
 
     def ready(self):
+        # Imported here: apps.py loads before the models, and these modules import models.
         from guanxi.core.timeline import register_timeline_source
         from guanxi.core.webhooks import register_webhook_event
         from guanxi.customers.warnings import register_customer_action, register_customer_warning

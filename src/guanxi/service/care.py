@@ -11,8 +11,10 @@ from guanxi.core.audit import audit_record
 from guanxi.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import User
 
-from .models import ReturnVisit, Status, Survey, Ticket
+from . import notify
+from .models import ReturnVisit, Status, Survey, Ticket, TicketType
 from .permissions import can_work
+from .selectors import ticket_get
 
 SALT = "guanxi.service.survey"
 SURVEY_MAX_AGE = 30 * 24 * 3600  # a link works for 30 days
@@ -81,7 +83,6 @@ def survey_submit(*, token: str, score, comment: str = "") -> Survey:
 
 def survey_record(*, actor: User, ticket_id: int, score, comment: str = "") -> Survey:
     """The agent records what the customer said on the phone."""
-    from .selectors import ticket_get
 
     ticket = ticket_get(viewer=actor, pk=ticket_id)
     if not can_work(actor, ticket) and ticket.customer and ticket.customer.owner_id != actor.pk:
@@ -129,7 +130,6 @@ def return_visit_close(
             target=visit.ticket,
             changes={"outcome": outcome, "score": visit.score},
         )
-    from . import notify
 
     notify.withdraw(key=f"ticket:{visit.ticket_id}:return_visit")
     return visit
@@ -156,7 +156,6 @@ def csat(*, viewer: User, since=None) -> dict:
         .annotate(avg=Avg("score"), n=Count("id"))
         .order_by("-n")
     )
-    from .models import TicketType
 
     by_type = list(
         qs.values("ticket__type").annotate(avg=Avg("score"), n=Count("id")).order_by("-n")

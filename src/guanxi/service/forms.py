@@ -1,7 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, Priority, TicketType
+from guanxi.core.validation import column_limit
+
+from .models import Article, Channel, Priority, TicketType
+from .services import LIMITS
 
 
 def _style(form: forms.Form) -> None:
@@ -17,14 +20,16 @@ class TicketForm(forms.Form):
     type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial="normal")
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial="phone")
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=LIMITS["subject"])
     description = forms.CharField(
         label=_("Description"),
-        max_length=5000,
+        max_length=LIMITS["description"],
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    order_ref = forms.CharField(label=_("Order or contract number"), max_length=60, required=False)
+    order_ref = forms.CharField(
+        label=_("Order or contract number"), max_length=LIMITS["order_ref"], required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,7 +38,7 @@ class TicketForm(forms.Form):
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Message"), max_length=LIMITS["body"], widget=forms.Textarea(attrs={"rows": 3})
     )
     internal = forms.BooleanField(label=_("Internal note (not for the customer)"), required=False)
     wait = forms.BooleanField(
@@ -46,14 +51,20 @@ class ReplyForm(forms.Form):
 
 
 class ArticleForm(forms.Form):
-    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
-    title_en = forms.CharField(label=_("Title (English)"), max_length=200, required=False)
+    title_zh = forms.CharField(
+        label=_("Title (Chinese)"), max_length=column_limit(Article, "title_zh")
+    )
+    title_en = forms.CharField(
+        label=_("Title (English)"), max_length=column_limit(Article, "title_en"), required=False
+    )
     body_zh = forms.CharField(
-        label=_("Text (Chinese)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Text (Chinese)"),
+        max_length=column_limit(Article, "body_zh"),
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
     body_en = forms.CharField(
         label=_("Text (English)"),
-        max_length=20000,
+        max_length=column_limit(Article, "body_en"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
     )

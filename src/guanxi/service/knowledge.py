@@ -16,6 +16,7 @@ from guanxi.customers.keys import fold, pinyin_keys
 
 from .models import Article, Deflection, TicketArticle, TicketType
 from .permissions import can_edit_articles, can_work
+from .selectors import ticket_get
 
 FIELDS = {"title_zh": 200, "title_en": 200, "body_zh": 20000, "body_en": 20000}
 MAX_QUERY = 100
@@ -101,8 +102,6 @@ def article_feedback(*, article_id: int, helpful: bool) -> None:
 
 
 def article_link(*, actor: User, ticket_id: int, article_id: int) -> TicketArticle:
-    from .selectors import ticket_get
-
     ticket = ticket_get(viewer=actor, pk=ticket_id)
     if not can_work(actor, ticket):
         raise Forbidden(_("You may not work on this ticket."))

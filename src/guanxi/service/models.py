@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .permissions import ticket_visibility_q
+
 # The `due_at` of a ticket whose clock is not running (paused, resolved, closed): it sorts
 # after every real deadline, so the queue's (due_at, id) keyset needs no NULL handling.
 # Far enough to read as "never", near enough to convert to any local zone.
@@ -86,8 +88,6 @@ class OpenStatus(models.Lookup):
 
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user) -> "TicketQuerySet":
-        from .permissions import ticket_visibility_q
-
         return self.filter(ticket_visibility_q(user))
 
     def open(self) -> "TicketQuerySet":

@@ -20,6 +20,7 @@ from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import CustomerPhone
 
 from .models import Channel, PublicSubmission, Ticket, TicketType
+from .services import ticket_create
 
 CHALLENGE_SECONDS = 600
 PUBLIC_TYPES = (TicketType.INQUIRY, TicketType.REPAIR, TicketType.COMPLAINT, TicketType.REQUEST)
@@ -108,7 +109,6 @@ def public_contact_submit(*, address: str, data: dict, captcha: str) -> Ticket:
     flood learns nothing else), the fields, the captcha; then one transaction records the
     submission (the captcha's nonce is unique: a solved challenge works once) and the
     ticket. Nothing is saved when any check fails."""
-    from .services import ticket_create
 
     now = timezone.now()
     key = address_key(address)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Min
 
 from guanxi.core.models import User
+from guanxi.sales.models import Payment
 
 from .models import Ticket
 
@@ -34,7 +35,6 @@ class ServiceValue:
 def service_value(*, viewer: User, since: datetime, months: int = 6) -> ServiceValue:
     """Customers with a ticket resolved since `since`; of them, those with a payment in the
     `months` after their first such resolution, and the sum of those payments."""
-    from guanxi.sales.models import Payment
 
     result = ServiceValue(months=months)
     first = dict(

@@ -11,12 +11,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import NotFound, ValidationFailed
-from guanxi.core.models import User
+from guanxi.core.models import Role, User
 from guanxi.core.visibility import mask_phone, sees_unmasked
 from guanxi.customers.models import display_phone
 
-from .models import OPEN_STATUSES, Priority, Status, Ticket, TicketType
+from .models import OPEN_STATUSES, AgentSkill, Priority, SlaPolicy, Status, Ticket, TicketType
 from .permissions import can_work
+from .sla import DEFAULT_HOURS, DEFAULT_WARN_HOURS
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -253,8 +254,6 @@ class PolicyRow:
 def sla_policy_rows() -> list[PolicyRow]:
     """Every ticket type × priority with the hours in force: the stored policy, else the
     built-in default the SLA falls back to (sla.targets_for)."""
-    from .models import SlaPolicy
-    from .sla import DEFAULT_HOURS, DEFAULT_WARN_HOURS
 
     stored = {(p.type, p.priority): p for p in SlaPolicy.objects.all()}
     rows = []
@@ -286,10 +285,6 @@ def skill_agents(*, viewer: User) -> list[User]:
     """The service agents whose skills `viewer` sets (a manager: those in the units they
     manage; an admin: all), each with `.skill_list` [(type label, product name or "")]."""
     from django.db.models import Prefetch
-
-    from guanxi.core.models import Role
-
-    from .models import AgentSkill
 
     agents = User.objects.filter(is_active=True, roles__role=Role.SERVICE).distinct()
     if not viewer.is_admin:

@@ -33,6 +33,7 @@ from guanxi.core.webhooks import webhook_emit, webhook_emit_many
 from guanxi.customers.keys import InvalidPhone, normalize_phone
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get
+from guanxi.sales.models import Product
 
 from . import notify as notices
 from .models import (
@@ -55,6 +56,7 @@ from .models import (
 from .permissions import (
     can_assign,
     can_create_ticket,
+    can_manage_service,
     can_set_skills,
     can_work,
     is_agent,
@@ -62,7 +64,14 @@ from .permissions import (
 )
 from .sla import Targets, compute_clock, targets_for
 
-LIMITS = {"subject": 200, "description": 5000, "order_ref": 60, "body": 5000, "note": 500}
+LIMITS = {
+    "subject": 200,
+    "description": 5000,
+    "order_ref": 60,
+    "body": 5000,
+    "note": 500,
+    "resolution": 5000,
+}
 # A return visit (回访) is due this many working hours after the resolution.
 RETURN_VISIT_AFTER_HOURS = 16
 
@@ -95,6 +104,14 @@ def _locked(ticket_id: int) -> Ticket:
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
         raise NotFound(_("Ticket not found."))
+    return ticket
+
+
+def _locked_to_work_on(actor: User, ticket_id: int) -> Ticket:
+    """The ticket, row-locked, if the actor may work on it (status, answers, fields)."""
+    ticket = _locked(ticket_id)
+    if not can_work(actor, ticket):
+        raise Forbidden(_("You may not work on this ticket."))
     return ticket
 
 
@@ -276,8 +293,6 @@ def ticket_create(
         raise ValidationFailed.single("customer_id", "required", _("Choose the customer."))
     product = None
     if product_id is not None:
-        from guanxi.sales.models import Product
-
         product = Product.objects.filter(pk=product_id).first()
         if product is None:
             raise ValidationFailed.single("product_id", "not_found", _("Unknown product."))
@@ -428,16 +443,12 @@ def ticket_transition(
 ) -> Ticket:
     """Move a ticket along the status machine; the change goes into the clock log."""
     _visible_or_404(actor, ticket_id)
-    errors = _check_lengths({"note": note, "description": None})
-    if len(resolution) > 5000:
-        errors.append(FieldError("resolution", "too_long", _("At most 5000 characters.")))
+    errors = _check_lengths({"note": note, "resolution": resolution})
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _locked(ticket_id)
-        if not can_work(actor, ticket):
-            raise Forbidden(_("You may not work on this ticket."))
+        ticket = _locked_to_work_on(actor, ticket_id)
         before = ticket.status
         if to_status not in TRANSITIONS.get(before, ()):
             raise Conflict(
@@ -525,9 +536,7 @@ def ticket_reply(
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _locked(ticket_id)
-        if not can_work(actor, ticket):
-            raise Forbidden(_("You may not work on this ticket."))
+        ticket = _locked_to_work_on(actor, ticket_id)
         if not ticket.is_open and not internal:
             raise Conflict(_("Reopen the ticket to answer."), code="ticket_closed")
         message = TicketMessage.objects.create(
@@ -574,9 +583,7 @@ def ticket_update(*, actor: User, ticket_id: int, data: dict) -> Ticket:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _locked(ticket_id)
-        if not can_work(actor, ticket):
-            raise Forbidden(_("You may not work on this ticket."))
+        ticket = _locked_to_work_on(actor, ticket_id)
         before = {k: getattr(ticket, k) for k in data}
         for key, value in data.items():
             setattr(ticket, key, value)
@@ -900,7 +907,6 @@ def sla_policy_set(
     """Set the working hours for one type × priority (first response, resolution, the
     warning before each); open tickets of that kind get their deadlines recomputed from
     their status logs. Managers and admins only; audited with the old and new hours."""
-    from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change SLA policies."))
@@ -974,7 +980,6 @@ def agent_skill_set(
     """Replace an agent's skills: the ticket types they handle, optionally only for some
     products (assignment prefers a product-specific skill). A manager sets the skills of
     the service agents in the units they manage, an admin anyone's; audited."""
-    from .permissions import can_manage_service
 
     if not can_manage_service(actor):
         raise Forbidden(_("Only managers change skills."))
@@ -984,8 +989,6 @@ def agent_skill_set(
     if any(t not in TicketType.values for t in types):
         errors.append(FieldError("types", "invalid_choice", _("Unknown ticket type.")))
     if product_ids:
-        from guanxi.sales.models import Product
-
         known = set(Product.objects.filter(pk__in=product_ids).values_list("pk", flat=True))
         if known != set(product_ids):
             errors.append(FieldError("product_ids", "not_found", _("Unknown product.")))
@@ -1017,8 +1020,6 @@ def agent_skill_set(
         )
         new = sorted((s.type, s.product_id) for s in skills)
         if old != new:
-            from guanxi.sales.models import Product
-
             names = dict(
                 Product.objects.filter(
                     pk__in={p for _t, p in old + new if p is not None}

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.core.errors import SHOWN_ON_PAGE, DomainError, NotFound
 from guanxi.core.models import User
-from guanxi.core.web import attach_errors, is_htmx_partial, safe_next
+from guanxi.core.web import attach_errors, is_htmx_partial, page_action, safe_next
 from guanxi.customers.selectors import customer_get
+from guanxi.sales.models import Product
 
 from . import care, knowledge, services
 from .forms import ArticleForm, ReplyForm, SkillForm, SlaPolicyForm, TicketForm
@@ -148,17 +149,15 @@ def ticket_reply_view(request, pk: int):
 @login_required
 @require_POST
 def ticket_status_view(request, pk: int):
-    try:
-        services.ticket_transition(
-            actor=request.user,
-            ticket_id=pk,
-            to_status=request.POST.get("status", ""),
-            note=request.POST.get("note", ""),
-            resolution=request.POST.get("resolution", ""),
-        )
-        messages.success(request, _("Status changed."))
-    except SHOWN_ON_PAGE as exc:
-        messages.error(request, str(exc.message))
+    page_action(
+        request,
+        services.ticket_transition,
+        _("Status changed."),
+        ticket_id=pk,
+        to_status=request.POST.get("status", ""),
+        note=request.POST.get("note", ""),
+        resolution=request.POST.get("resolution", ""),
+    )
     return redirect("service:ticket", pk=pk)
 
 
@@ -167,16 +166,14 @@ def ticket_status_view(request, pk: int):
 def ticket_assign_view(request, pk: int):
     raw = request.POST.get("assignee", "")
     assignee = request.user.pk if raw == "me" else (int(raw) if raw.isdigit() else None)
-    try:
-        services.ticket_assign(
-            actor=request.user,
-            ticket_id=pk,
-            assignee_id=assignee,
-            note=request.POST.get("note", ""),
-        )
-        messages.success(request, _("Ticket assigned."))
-    except SHOWN_ON_PAGE as exc:
-        messages.error(request, str(exc.message))
+    page_action(
+        request,
+        services.ticket_assign,
+        _("Ticket assigned."),
+        ticket_id=pk,
+        assignee_id=assignee,
+        note=request.POST.get("note", ""),
+    )
     # The manager's view assigns in place and comes back to it.
     return redirect(safe_next(request, reverse("service:ticket", args=[pk])))
 
@@ -302,7 +299,6 @@ def skill_edit_view(request, user_id: int):
     agent = next((a for a in skill_agents(viewer=request.user) if a.pk == user_id), None)
     if agent is None:
         raise Http404
-    from guanxi.sales.models import Product
 
     current = list(AgentSkill.objects.filter(user=agent))
     chosen = {s.product_id for s in current if s.product_id}
@@ -336,16 +332,14 @@ def skill_edit_view(request, user_id: int):
 @login_required
 @require_POST
 def survey_record_view(request, pk: int):
-    try:
-        care.survey_record(
-            actor=request.user,
-            ticket_id=pk,
-            score=request.POST.get("score"),
-            comment=request.POST.get("comment", ""),
-        )
-        messages.success(request, _("Score recorded."))
-    except SHOWN_ON_PAGE as exc:
-        messages.error(request, str(exc.message))
+    page_action(
+        request,
+        care.survey_record,
+        _("Score recorded."),
+        ticket_id=pk,
+        score=request.POST.get("score"),
+        comment=request.POST.get("comment", ""),
+    )
     return redirect("service:ticket", pk=pk)
 
 

@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
+from guanxi.core.validation import column_limit
 from guanxi.customers.keys import InvalidPhone, Phone, fold, normalize_phone, pinyin_keys
+from guanxi.customers.models import Customer
 
 
 class CellError(ValueError):
@@ -122,7 +124,7 @@ def clean_email(value) -> str:
         raise CellError(
             "invalid_email", _("“%(raw)s” is not a valid e-mail address.") % {"raw": text}
         ) from exc
-    return check_length(text, 254)
+    return check_length(text, column_limit(Customer, "email"))
 
 
 def clean_decimal(value) -> Decimal | None:

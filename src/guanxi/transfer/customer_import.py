@@ -43,14 +43,22 @@ from guanxi.core.bulkload import (
     load_cache,
     worth_deferring,
 )
-from guanxi.core.models import Role, User
+from guanxi.core.models import OrgUnit, Role, User
 from guanxi.customers.keys import email_key, fold
 from guanxi.customers.models import Customer, CustomerPhone, Segment, Tag
 from guanxi.customers.search_index import index_customers
+from guanxi.customers.services import (
+    load_batch_forget,
+    load_batch_open,
+    load_batch_publish,
+    load_batches_unpublished,
+)
+from guanxi.reception.models import DutyRoster
 
 from . import clean
 from .bulk import Inserter, allocate_ids, delete_rows, lookup, update_rows
 from .clean import CellError
+from .interactions import InteractionImport
 from .models import ImportJob, ImportKey
 from .parser import UnreadableCell
 from .permissions import may_update_customer, owner_units
@@ -115,7 +123,6 @@ def eligible_owners(actor: User):
 def rotation_owners(actor: User, branch_id: int | None = None) -> list[User]:
     """Round-robin order for "by rotation": today's reception roster of the branch when the
     reception app has one (its queue order), else the branch's active salespeople by name."""
-    from guanxi.core.models import OrgUnit
 
     unit = OrgUnit.objects.filter(pk=branch_id).first() if branch_id else actor.org_unit
     if unit is None:
@@ -128,8 +135,6 @@ def rotation_owners(actor: User, branch_id: int | None = None) -> list[User]:
         from django.apps import apps
 
         if apps.is_installed("guanxi.reception"):
-            from guanxi.reception.models import DutyRoster
-
             roster = DutyRoster.objects.filter(branch=branch, date=timezone.localdate()).first()
             if roster:
                 ordered = [
@@ -455,8 +460,6 @@ class CustomerImport(ImportRun):
     KEEP_INDEXES = ("cust_email", "cust_initials")
 
     def open_load(self) -> None:
-        from guanxi.customers.services import load_batch_open
-
         discard_leftovers()
         # One transaction: a reaper never sees the batch without the job that writes it.
         with transaction.atomic():
@@ -522,8 +525,6 @@ class CustomerImport(ImportRun):
             self._spool = None
 
     def publish_load(self) -> None:
-        from guanxi.customers.services import load_batch_publish
-
         if self.load_batch is not None:
             load_batch_publish(batch_id=self.load_batch)
 
@@ -820,7 +821,6 @@ DISCARD_CHUNK = 2000
 def discard_load(job_id: int | None, batch_id: int) -> int:
     """Delete the customers of an unpublished load batch, with their phones, tags and import
     keys, in short transactions (the compensating delete; nobody has seen these rows)."""
-    from guanxi.customers.services import load_batch_forget
 
     with connection.cursor() as cursor:
         quote = connection.ops.quote_name
@@ -862,8 +862,7 @@ def discard_load(job_id: int | None, batch_id: int) -> int:
 def discard_leftovers() -> int:
     """Clean up after loads that died: build the indexes a killed import dropped, delete the
     rows of every unpublished batch no live import is writing. Idempotent; run before each
-    import and by the reaper (services.reap_dead_imports)."""
-    from guanxi.customers.services import load_batches_unpublished
+    import and by the reaper (jobs.reap_dead_imports)."""
 
     removed = 0
     for job in ImportJob.objects.exclude(dropped_indexes=[]).exclude(
@@ -888,7 +887,5 @@ def discard_leftovers() -> int:
 
 def runner_for(job: ImportJob, **kwargs) -> ImportRun:
     if job.kind == ImportJob.Kind.INTERACTIONS:
-        from .interactions import InteractionImport
-
         return InteractionImport(job, **kwargs)
     return CustomerImport(job, **kwargs)

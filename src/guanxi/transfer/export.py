@@ -23,6 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.bulkload import sqlite_pragmas
 from guanxi.core.models import User
 from guanxi.core.visibility import (
     MASKED,
@@ -115,19 +116,8 @@ def _streaming_reads():
     if connection.vendor != "sqlite":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA mmap_size")
-        mmap_size = cursor.fetchone()[0]
-        cursor.execute("PRAGMA cache_size")
-        cache_size = cursor.fetchone()[0]
-        cursor.execute("PRAGMA mmap_size=0")
-        cursor.execute(f"PRAGMA cache_size={EXPORT_CACHE_KIB}")
-    try:
+    with sqlite_pragmas(mmap_size=0, cache_size=EXPORT_CACHE_KIB):
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA mmap_size={int(mmap_size)}")
-            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
 
 
 def _rows(viewer, filters, labels, segments, owners, moment):

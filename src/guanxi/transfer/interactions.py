@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
+from guanxi.core.validation import column_limit
 from guanxi.core.visibility import customer_visibility_q
 from guanxi.customers.keys import fold
 from guanxi.customers.models import Customer, CustomerPhone
@@ -48,8 +49,8 @@ class InteractionImport(ImportRun):
             for word in (person["username"], person["display_name"]):
                 if word:
                     self.staff.setdefault(fold(word).lower(), set()).add(person["id"])
-        self.summary_limit = Interaction._meta.get_field("summary").max_length
-        self.next_step_limit = Interaction._meta.get_field("next_step").max_length
+        self.summary_limit = column_limit(Interaction, "summary")
+        self.next_step_limit = column_limit(Interaction, "next_step")
         self.seen: dict[int, int] = {}
 
     def clean_row(self, line: int, cells: list) -> dict | None:

@@ -47,7 +47,7 @@ class ImportJob(models.Model):
     delimiter = models.CharField(max_length=1, blank=True)  # CSV; found at upload
     sheet = models.CharField(max_length=255, blank=True)  # the workbook sheet read
     sheets = models.JSONField(default=list, blank=True)  # the workbook's visible sheets
-    # When the uploaded file was removed from disk (transfer.services.remove_old_uploads).
+    # When the uploaded file was removed from disk (transfer.jobs.remove_old_uploads).
     file_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
     header_line = models.PositiveIntegerField(default=1)
     headers = models.JSONField(default=list)

@@ -35,7 +35,15 @@ from . import clean
 from .clean import CellError
 from .fields import targets_for
 from .models import ImportJob
-from .parser import EXCEL_ERRORS, UnreadableFile, is_empty, raw_rows, xlsx_row_count
+from .parser import (
+    EXCEL_ERRORS,
+    TableInfo,
+    UnreadableFile,
+    _sniff_delimiter,
+    is_empty,
+    raw_rows,
+    xlsx_row_count,
+)
 
 BATCH = 2000
 # Files from this size on are checked in forked processes; smaller ones here (a fork and its
@@ -636,8 +644,6 @@ DEFAULT_OPTIONS = {
 
 
 def _table_info(job: ImportJob):
-    from .parser import TableInfo, _sniff_delimiter
-
     info = TableInfo(
         file_format=job.file_format,
         encoding=job.encoding,

@@ -1,24 +1,20 @@
 """Import jobs: upload, map, run (in the worker or the CLI), run again. Admins and managers."""
 
 import hashlib
-import os
-import socket
 import uuid
-from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from guanxi.core.models import User
 
-from .customer_import import discard_leftovers, eligible_owners, runner_for
+from .customer_import import eligible_owners
 from .fields import (
     IGNORE,
     auto_mapping,
@@ -27,19 +23,17 @@ from .fields import (
     target_keys,
     targets_for,
 )
+from .jobs import job_is_stale
 from .models import ImportJob, ImportMapping
 from .parser import ENCODINGS, UnreadableFile, file_format, inspect
 from .permissions import can_import, sees_every_job
 from .runner import (
-    DEAD_AFTER_SECONDS,
     DEFAULT_OPTIONS,
     error_report_path,
     import_dir,
     read_progress,
 )
-
-STALE_SECONDS = 120  # a running job whose progress file is older than this has died
-CLAIM_GRACE_SECONDS = 30  # claimed, no progress file yet: starting, not dead
+from .tasks import run_import
 
 
 def _require_importer(actor: User) -> None:
@@ -64,76 +58,6 @@ def same_file_jobs(job: ImportJob) -> QuerySet[ImportJob]:
     never run, rejected or failed without writing is no "imported before"."""
     wrote = Q(created_count__gt=0) | Q(updated_count__gt=0) | Q(state=ImportJob.State.SUCCEEDED)
     return ImportJob.objects.filter(sha256=job.sha256, id__lt=job.id).filter(wrote).order_by("-id")
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child its parent has not reaped yet is a zombie: dead
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def job_is_stale(job: ImportJob) -> bool:
-    """Importing, but its process is gone: the process on this machine no longer exists, or
-    the progress file (touched every second while it runs: a heartbeat) stopped moving."""
-    if job.state != ImportJob.State.IMPORTING:
-        return False
-    progress = read_progress(job)
-    if progress is None:
-        reference = job.started_at or job.created_at
-        return (timezone.now() - reference).total_seconds() > CLAIM_GRACE_SECONDS
-    here = progress.get("host") == socket.gethostname() and progress.get("pid")
-    if here and not _process_alive(int(progress["pid"])):
-        return True
-    return progress["age"] > DEAD_AFTER_SECONDS
-
-
-def reap_dead_imports() -> list[int]:
-    """Mark imports whose process died as failed (a conditional UPDATE: a live one is never
-    touched twice), then clean up after them: the rows of their unpublished load are deleted
-    and the indexes they dropped built again. Run every few seconds by `guanxi scheduler`
-    and before each import; idempotent."""
-    running = ImportJob.objects.filter(state=ImportJob.State.IMPORTING)
-    dead = [job for job in running if job_is_stale(job)]
-    reaped = []
-    for job in dead:
-        language = job.options.get("language") or settings.LANGUAGE_CODE
-        with translation.override(language):
-            message = _(
-                "The import was interrupted (its process stopped); nothing was written. "
-                "Run it again."
-            )
-        if ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.IMPORTING).update(
-            state=ImportJob.State.FAILED,
-            finished_at=timezone.now(),
-            created_count=0,
-            updated_count=0,
-            unchanged_count=0,
-            skipped_count=0,
-            message=message,
-        ):
-            reaped.append(job.pk)
-    if reaped or _has_leftovers():
-        discard_leftovers()
-    return reaped
-
-
-def _has_leftovers() -> bool:
-    from guanxi.customers.models import LoadBatch
-
-    alive = ImportJob.objects.filter(
-        state=ImportJob.State.IMPORTING, load_batch__isnull=False
-    ).values("load_batch")
-    leftovers = LoadBatch.objects.filter(published_at__isnull=True).exclude(id__in=alive)
-    dropped = ImportJob.objects.exclude(dropped_indexes=[]).exclude(state=ImportJob.State.IMPORTING)
-    return leftovers.exists() or dropped.exists()
 
 
 def job_progress(job: ImportJob) -> dict:
@@ -226,17 +150,23 @@ def import_upload(
     )
 
 
+def _uploaded_job_locked(actor: User, job_id: int) -> ImportJob:
+    """The actor's job, row-locked, while it is still only uploaded (mapping it is allowed)."""
+    job = import_job_get(viewer=actor, pk=job_id)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.state != ImportJob.State.UPLOADED:
+        raise ValidationFailed.single(
+            "state", "already_started", _("This import has already been started.")
+        )
+    return job
+
+
 def import_reread(*, actor: User, job_id: int, encoding: str = "", sheet: str = "") -> ImportJob:
     """Read an uploaded file again with the encoding or the sheet the user chose on the
     mapping page: new headers, preview and proposed mapping."""
     _require_importer(actor)
     with transaction.atomic():
-        job = import_job_get(viewer=actor, pk=job_id)
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.state != ImportJob.State.UPLOADED:
-            raise ValidationFailed.single(
-                "state", "already_started", _("This import has already been started.")
-            )
+        job = _uploaded_job_locked(actor, job_id)
         if encoding and (job.file_format != "csv" or encoding not in ENCODINGS):
             raise ValidationFailed.single("encoding", "invalid_choice", _("Unknown encoding."))
         if sheet and sheet not in job.sheets:
@@ -439,12 +369,7 @@ def import_configure(
     """Save the mapping (remembered for these headers) and the options; queue the job."""
     _require_importer(actor)
     with transaction.atomic():
-        job = import_job_get(viewer=actor, pk=job_id)
-        job = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if job.state != ImportJob.State.UPLOADED:
-            raise ValidationFailed.single(
-                "state", "already_started", _("This import has already been started.")
-            )
+        job = _uploaded_job_locked(actor, job_id)
         if job.file_removed_at is not None:
             raise ValidationFailed.single(
                 "file",
@@ -472,8 +397,6 @@ def import_configure(
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import run_import
-
     run_import.enqueue(job_id)
 
 
@@ -502,67 +425,6 @@ def import_rerun(*, actor: User, job_id: int) -> ImportJob:
     return job
 
 
-def import_run(*, job_id: int, on_progress: Callable[[dict], None] | None = None) -> ImportJob:
-    """Run a queued job here and now (the worker's task, and `guanxi import`).
-
-    The job is claimed by a conditional UPDATE (queued → importing), so a task delivered
-    twice runs once.
-    """
-    reap_dead_imports()  # a killed run's hidden rows go before this one matches anything
-    claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.IMPORTING, started_at=timezone.now()
-    )
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if not claimed:
-        return job
-    return runner_for(job, on_progress=on_progress).run()
-
-
 def import_file_delete(job: ImportJob) -> None:
     """Remove a job's stored upload (kept by default: it is what a re-run reads)."""
     (import_dir() / job.file_path).unlink(missing_ok=True)
-
-
-# States whose upload no longer serves anyone after a while: finished (a re-run of a
-# succeeded import only matches), refused (rejected rows, failed), or never mapped.
-_DONE_WITH_FILE = (
-    ImportJob.State.SUCCEEDED,
-    ImportJob.State.REJECTED,
-    ImportJob.State.FAILED,
-    ImportJob.State.UPLOADED,
-)
-
-
-def remove_old_uploads(*, now=None) -> int:
-    """Remove from disk the uploads of jobs that ended (or were left unmapped) more than
-    GUANXI_IMPORT_KEEP_DAYS ago, and files in the import folder no job refers to (an upload
-    cut off mid-way) older than a day. The job, its counts and its error report stay. Run
-    daily by `guanxi scheduler`; idempotent. Returns the number of files removed."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.GUANXI_IMPORT_KEEP_DAYS)
-    removed = 0
-    old = ImportJob.objects.filter(state__in=_DONE_WITH_FILE, file_removed_at__isnull=True).filter(
-        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
-    )
-    for job in old.only("pk", "file_path"):
-        # A conditional UPDATE first: a job re-run meanwhile (now queued) keeps its file.
-        if ImportJob.objects.filter(pk=job.pk, state__in=_DONE_WITH_FILE).update(
-            file_removed_at=now
-        ):
-            path = import_dir() / job.file_path
-            if path.exists():
-                path.unlink(missing_ok=True)
-                removed += 1
-    folder = import_dir()
-    if folder.is_dir():
-        known = set(ImportJob.objects.values_list("file_path", flat=True))
-        stray_before = (now - timedelta(days=1)).timestamp()
-        for path in folder.iterdir():
-            # Uploads are <uuid hex>.<format>; progress files and error reports are kept.
-            stem, _dot, suffix = path.name.partition(".")
-            if suffix not in ("csv", "xlsx", "xls") or len(stem) != 32 or path.name in known:
-                continue
-            if path.is_file() and path.stat().st_mtime < stray_before:
-                path.unlink(missing_ok=True)
-                removed += 1
-    return removed

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from .services import import_run, remove_old_uploads
+from .jobs import import_run, remove_old_uploads
 
 
 @task()

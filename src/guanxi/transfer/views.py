@@ -13,6 +13,7 @@ from guanxi.core.errors import DomainError
 from guanxi.customers.selectors import CustomerFilter
 
 from . import export
+from .customer_import import eligible_owners
 from .fields import IGNORE, targets_for
 from .models import ImportJob
 from .runner import error_report_path
@@ -90,8 +91,6 @@ def _with_stale(jobs) -> list[ImportJob]:
 
 
 def _owner_choices(user):
-    from .customer_import import eligible_owners
-
     return eligible_owners(user).order_by("display_name", "username")
 
 

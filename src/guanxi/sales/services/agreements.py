@@ -20,6 +20,7 @@ from ..permissions import (
     can_set_schedule,
     can_work_deal,
 )
+from ..selectors import deal_get
 from .base import (
     Stage,
     Unit,
@@ -50,14 +51,7 @@ def _agreement_check(actor: User, deal: Deal) -> None:
 def agreement_preview(*, actor: User, deal_id: int) -> dict:
     """What the 认购书 would say (buyer, unit, price, deposit, balance), with the same checks
     as issuing it, for the person to confirm first; nothing is written."""
-    deal = (
-        Deal.objects.visible_to(actor)
-        .select_related("customer", "unit", "owner", "product")
-        .filter(pk=deal_id)
-        .first()
-    )
-    if deal is None:
-        raise NotFound(_("Deal not found."))
+    deal = deal_get(viewer=actor, pk=deal_id)
     _agreement_check(actor, deal)
     deposits = money_sum(deal.instalments.exclude(status=Instalment.Status.CANCELLED))
     return _snapshot(deal, deposits)

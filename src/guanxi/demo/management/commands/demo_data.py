@@ -6,7 +6,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from guanxi.core.models import OrgUnit, Role, User, UserRole
-from guanxi.customers.demo import generate_customers
+from guanxi.demo.customers import generate_customers
+from guanxi.demo.insights import demo_insights
+from guanxi.demo.office import demo_office
+from guanxi.demo.sales import demo_sales
+from guanxi.demo.service import demo_service
 
 DEMO_PASSWORD = "guanxi-demo-2026"
 
@@ -77,22 +81,14 @@ class Command(BaseCommand):
         started = time.perf_counter()
         made = generate_customers(count=customers, owners=owners)
         elapsed = time.perf_counter() - started
-        from guanxi.sales.demo import demo_sales
-
         demo_sales(owners=owners)
-        from guanxi.demo.office import demo_office
-
         office = demo_office()
         if office:
             self.stdout.write(
                 "Office: {visits} visitors, {calls} calls, {quotes} quotes, "
                 "{instalments} instalments, {disputes} dispute.".format(**office)
             )
-        from guanxi.service.demo import demo_service
-
         demo_service()
-        from guanxi.insights.demo import demo_insights
-
         demo_insights(customers=min(customers, 600))
         from guanxi.reports.rollup import rebuild
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from guanxi.insights import engine, recommend, services
+
 
 class Command(BaseCommand):
     help = "Recompute customer value, co-purchase pairs, scan churn, or measure its precision."
@@ -16,8 +18,6 @@ class Command(BaseCommand):
         parser.add_argument("--horizon", type=int, default=120)
 
     def handle(self, *args, action: str, days_ago: int, horizon: int, **options):
-        from guanxi.insights import engine, recommend, services
-
         if action == "recompute":
             result = engine.recompute_all()
         elif action == "pairs":

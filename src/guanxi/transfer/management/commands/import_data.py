@@ -12,14 +12,10 @@ from rich.table import Table
 from guanxi.core.errors import DomainError
 from guanxi.core.models import Role, User
 from guanxi.transfer.fields import IGNORE, targets_for
+from guanxi.transfer.jobs import import_run
 from guanxi.transfer.models import ImportJob
 from guanxi.transfer.runner import error_report_path
-from guanxi.transfer.services import (
-    import_configure,
-    import_run,
-    import_upload_path,
-    same_file_jobs,
-)
+from guanxi.transfer.services import import_configure, import_upload_path, same_file_jobs
 
 
 class Command(BaseCommand):

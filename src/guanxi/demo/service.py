@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from guanxi.core.models import User
 from guanxi.customers.models import Customer
-
-from . import knowledge
-from .models import AgentSkill, Article, Status, Ticket, TicketType
-from .services import sla_scan, ticket_create, ticket_reply, ticket_transition
+from guanxi.service import knowledge
+from guanxi.service.models import AgentSkill, Article, Status, Ticket, TicketType
+from guanxi.service.services import sla_scan, ticket_create, ticket_reply, ticket_transition
 
 ARTICLES = [
     (

@@ -3,16 +3,15 @@ value run, the co-purchase pairs and the churn scan, so every view shows somethi
 
 from guanxi.core.models import Role, User
 from guanxi.customers.models import Customer
+from guanxi.insights.engine import recompute_all
+from guanxi.insights.recommend import rebuild_pairs
+from guanxi.insights.services import churn_scan
+from guanxi.sales.models import Payment
 
-from .engine import recompute_all
-from .recommend import rebuild_pairs
-from .services import churn_scan
+from .history import demo_order_history
 
 
 def demo_insights(*, customers: int = 600) -> dict:
-    from guanxi.sales.demo_history import demo_order_history
-    from guanxi.sales.models import Payment
-
     if Payment.objects.filter(receipt_number__startswith="R-DEMO").exists():
         return {}
     finance = User.objects.filter(roles__role=Role.FINANCE).first() or User.objects.first()

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Order, OrderItem, Payment, Product
+from guanxi.sales.models import Order, OrderItem, Payment, Product
 
 CATALOGUE = [
     # sku, name, category, price, companions (sku, probability)

@@ -7,8 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guanxi.customers.models import Customer
-
-from .models import Deal, InventoryUnit, PipelineStage, Product, UnitEvent
+from guanxi.sales.models import Deal, InventoryUnit, PipelineStage, Product, UnitEvent
 
 
 def demo_sales(*, owners, seed: int = 11) -> None:

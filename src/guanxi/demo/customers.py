@@ -39,9 +39,9 @@ from django.utils import timezone
 from pypinyin import lazy_pinyin
 
 from guanxi.core.bulkload import DEFER_INDEXES_FROM, deferred_indexes, worth_deferring
-
-from .models import Customer, CustomerPhone, Household, Segment
-from .search_index import index_new_customers
+from guanxi.core.tasks import refresh_planner_statistics_now
+from guanxi.customers.models import Customer, CustomerPhone, Household, Segment
+from guanxi.customers.search_index import index_new_customers
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
@@ -509,7 +509,6 @@ class _SqliteLoader(_Loader):
 
     def end(self) -> None:
         self.deferred.close()  # the dropped indexes back
-        from guanxi.core.tasks import refresh_planner_statistics_now
 
         refresh_planner_statistics_now()  # what the scheduler would do at its next start
 
