@@ -242,7 +242,7 @@ def _write_all(rows) -> None:
     fields = [f.attname for f in CustomerValue._meta.concrete_fields]
     q = connection.ops.quote_name
     table = q(CustomerValue._meta.db_table)
-    names = ", ".join(q(f.column) for f in CustomerValue._meta.concrete_fields)
+    names = ", ".join(q(f.column or f.attname) for f in CustomerValue._meta.concrete_fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -382,12 +382,12 @@ def _upsert_sql() -> tuple[str, list]:
     fields in its column order."""
     fields = list(CustomerValue._meta.concrete_fields)
     q = connection.ops.quote_name
-    columns = ", ".join(q(f.column) for f in fields)
-    updates = ", ".join(f"{q(f.column)} = excluded.{q(f.column)}" for f in fields[1:])
+    names = [q(f.column or f.attname) for f in fields]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
     marks = ", ".join(["%s"] * len(fields))
     sql = (
-        f"INSERT INTO {q(CustomerValue._meta.db_table)} ({columns}) VALUES ({marks})"
-        f" ON CONFLICT ({q(fields[0].column)}) DO UPDATE SET {updates}"
+        f"INSERT INTO {q(CustomerValue._meta.db_table)} ({', '.join(names)}) VALUES ({marks})"
+        f" ON CONFLICT ({names[0]}) DO UPDATE SET {updates}"
     )
     return sql, fields
 
