@@ -60,7 +60,7 @@ NEXT_ACTIONS = {
 }
 
 
-@dataclass
+@dataclass(slots=True, frozen=True)
 class History:
     """What the rules need of one customer's purchases, oldest first."""
 
@@ -77,10 +77,13 @@ class History:
 DAY = 86400.0
 
 
+NO_HISTORY = History(0, Decimal(0), None, None, None, None, Decimal(0), Decimal(0))
+
+
 def history_of(purchases: list[tuple[float, Decimal]]) -> History:
     """`purchases`: (epoch seconds, amount) oldest first."""
     if not purchases:
-        return History(0, Decimal(0), None, None, None, None, Decimal(0), Decimal(0))
+        return NO_HISTORY
     times = [t for t, _a in purchases]
     amounts = [a for _t, a in purchases]
     gaps = [(b - a) / DAY for a, b in pairwise(times)]

@@ -132,13 +132,18 @@ def _alert(warnings: list[ChurnWarning], now: datetime) -> None:
     notify_many(notices, now=now)
 
 
-def churn_resolve(customer_id: int, now: datetime | None = None) -> int:
-    """The customer bought again: their live warning is resolved and its notices go."""
+def churn_resolve(
+    customer_id: int, now: datetime | None = None, *, last_purchase_at: datetime | None = None
+) -> int:
+    """The customer bought again: their live warning is resolved and its notices go.
+    `last_purchase_at`: their latest purchase when the caller has it (else read)."""
     now = now or timezone.now()
-    value = CustomerValue.objects.filter(customer_id=customer_id).first()
+    if last_purchase_at is None:
+        value = CustomerValue.objects.filter(customer_id=customer_id).first()
+        last_purchase_at = value.last_purchase_at if value is not None else None
     warnings = ChurnWarning.objects.filter(customer_id=customer_id, status__in=LIVE)
-    if value is not None and value.last_purchase_at is not None:
-        warnings = warnings.filter(last_purchase_at__lt=value.last_purchase_at)
+    if last_purchase_at is not None:
+        warnings = warnings.filter(last_purchase_at__lt=last_purchase_at)
     resolved = 0
     for warning in warnings:
         warning.status, warning.closed_at = ChurnWarning.Status.RESOLVED, now
@@ -213,7 +218,10 @@ def value_refresh(customer_id: int) -> CustomerValue | None:
             row = recompute_one(customer_id)
     except IntegrityError:  # a concurrent full run replaced the table meanwhile
         row = recompute_one(customer_id)
-    churn_resolve(customer_id)
+    if row is not None:
+        churn_resolve(customer_id, last_purchase_at=row.last_purchase_at)
+    else:
+        churn_resolve(customer_id)
     return row
 
 

@@ -537,6 +537,10 @@ def _refund(ref: str, actor: User | None, *, partial: bool = False) -> tuple[int
                 else "",
             )
             continue
+        # The balance row is locked before the lots, as by every operation on points (one
+        # order of locks: a refund and the expiry pass never deadlock).
+        _ensure_account(earn.customer_id)
+        list(PointsAccount.objects.select_for_update().filter(customer_id=earn.customer_id))
         # Exactly the points it earned: from its own lot first, then earliest-expiring.
         lot = PointsLot.objects.filter(entry=earn).first()
         own = list(PointsLot.objects.select_for_update().filter(pk=lot.pk)) if lot else []
@@ -601,32 +605,102 @@ def points_refund_quietly(*, ref: str) -> tuple[int, int]:
 
 # ---- expiry ------------------------------------------------------------------------------
 
+EXPIRY_BATCH = 2000
 
-def points_expire_due(now: datetime | None = None) -> int:
-    """Periodic: every lot past its date loses what remains (one ledger line per lot, key
-    `expire:<lot>`: safe to run twice). Returns the number of lots expired."""
+
+def points_expire_due(now: datetime | None = None, *, batch: int = EXPIRY_BATCH) -> int:
+    """Periodic: every lot past its date loses what remains, earliest-expiring first, in
+    batches of `batch` lots, one transaction and a handful of statements each (the ledger
+    lines by INSERT … SELECT, the balances by their summed amounts). Safe to run twice or
+    at once: a lot is taken only while its remaining points are locked and above zero.
+    Returns the number of lots expired."""
     now = now or timezone.now()
     count = 0
-    lot_ids = list(
-        PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now)
-        .order_by("expires_at", "id")
-        .values_list("pk", flat=True)[:10000]
-    )
-    for lot_id in lot_ids:
+    stuck: list[int] = []
+    while True:
         with transaction.atomic():
-            lot = PointsLot.objects.filter(pk=lot_id).first()
-            if lot is None or lot.remaining <= 0 or _existing(f"expire:{lot_id}"):
-                continue
-            _debit(
-                customer_id=lot.customer_id,
-                points=lot.remaining,
-                kind=Kind.EXPIRE,
-                key=f"expire:{lot_id}",
-                lots=[lot],
-                note=_("Expired"),
+            due = list(
+                PointsLot.objects.filter(remaining__gt=0, expires_at__lte=now)
+                .order_by("expires_at", "id")
+                .values_list("pk", "customer_id")[:batch]
             )
-            count += 1
-    return count
+            if not due:
+                return count
+            expired = _expire_lots(due, now)
+        count += expired
+        if not expired:
+            # A concurrent pass took them meanwhile (the next batch goes on), or they cannot
+            # be taken (no balance row): stop rather than select the same lots again.
+            if stuck == [pk for pk, _c in due]:
+                return count
+            stuck = [pk for pk, _c in due]
+
+
+def _expire_lots(due: list[tuple[int, int]], now: datetime) -> int:
+    """Expire what remains of the `due` lots ((lot id, customer id) pairs), in the caller's
+    transaction. The balance rows are locked first, in customer order, as every other
+    operation on points does (one order of locks: no deadlock); then the lots, re-read
+    under that lock, so a redemption that took points from them meanwhile is counted and
+    a lot a concurrent pass emptied is left out. (SQLite: the IMMEDIATE transaction
+    already holds the database's write lock; nothing changed since the caller read.)"""
+    from django.db import connection
+
+    accounts = set(
+        PointsAccount.objects.select_for_update()
+        .filter(customer_id__in={c for _pk, c in due})
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+    )
+    lot_ids = [pk for pk, c in due if c in accounts]
+    if lot_ids and connection.vendor != "sqlite":
+        lot_ids = list(
+            PointsLot.objects.select_for_update()
+            .filter(pk__in=lot_ids, customer_id__in=accounts, remaining__gt=0, expires_at__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    if not lot_ids:
+        return 0
+    q = connection.ops.quote_name
+    entry, lot, use, account = (
+        q(m._meta.db_table) for m in (PointsEntry, PointsLot, LotUse, PointsAccount)
+    )
+    marks = ", ".join(["%s"] * len(lot_ids))
+    # A lot given back by a refund after it expired expires again: its key counts on.
+    earlier = (
+        f"(SELECT COUNT(*) FROM {use} u JOIN {entry} e ON e.id = u.entry_id"
+        f" WHERE u.lot_id = l.id AND e.kind = 'expire')"
+    )
+    key = f"'expire:' || l.id || CASE WHEN {earlier} = 0 THEN '' ELSE ':' || ({earlier} + 1) END"
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        # One ledger line per lot, in expiry order, each with the balance after it.
+        cursor.execute(
+            f"INSERT INTO {entry} ({q('customer_id')}, {q('kind')}, {q('points')},"
+            f" {q('balance_after')}, {q('key')}, {q('ref')}, {q('amount')}, {q('note')},"
+            f" {q('at')})"
+            f" SELECT l.customer_id, %s, -l.remaining, a.balance - SUM(l.remaining)"
+            f" OVER (PARTITION BY l.customer_id ORDER BY l.expires_at, l.id),"
+            f" {key}, '', 0, %s, %s"
+            f" FROM {lot} l JOIN {account} a ON a.customer_id = l.customer_id"
+            f" WHERE l.id IN ({marks}) ORDER BY l.expires_at, l.id"
+            f" RETURNING id, {q('key')}, points",
+            [Kind.EXPIRE, _("Expired"), at, *lot_ids],
+        )
+        uses = [(pk, int(k.split(":")[1]), -points) for pk, k, points in cursor.fetchall()]
+        cursor.executemany(
+            f"INSERT INTO {use} (entry_id, lot_id, points) VALUES (%s, %s, %s)", uses
+        )
+        # The balances by the summed amounts (CHECK balance >= 0 holds: they are the lots').
+        cursor.execute(
+            f"UPDATE {account} SET balance = balance - s.total, updated_at = %s"
+            f" FROM (SELECT customer_id, SUM(remaining) AS total FROM {lot}"
+            f" WHERE id IN ({marks}) GROUP BY customer_id) s"
+            f" WHERE {account}.customer_id = s.customer_id",
+            [at, *lot_ids],
+        )
+        cursor.execute(f"UPDATE {lot} SET remaining = 0 WHERE id IN ({marks})", lot_ids)
+    return len(uses)
 
 
 # ---- merge -------------------------------------------------------------------------------
