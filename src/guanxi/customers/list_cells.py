@@ -1,17 +1,18 @@
-"""The customer list's cells, written in Python.
+"""The customer list's rows and cells, written in Python.
 
 A page shows 25 rows of up to 11 columns; an `{% include %}` per cell, each walking an
 `{% if %}` chain over the column keys, was most of the list page's CPU time (issue 19).
-One function per column writes the cell's text here, escaped by `format_html`; the list
-page and the inline editor's "saved" answer both use `cell`.
+One function per column writes the cell's text here; every value goes through `esc` (the
+standard library's `html.escape`, which Django's `escape` wraps: the same output without a
+lazy-string wrapper per call). The list page and the inline editor's answer use `cell`.
 """
 
 from collections.abc import Callable, Iterable
+from html import escape
 
 from django.urls import reverse
 from django.utils import formats
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,11 @@ from .templatetags.customer_search import highlight
 DASH = "—"
 
 
+def esc(value) -> str:
+    """`value` as HTML text: escaped, unless it is already safe (a highlighted match)."""
+    return value if isinstance(value, SafeData) else escape(str(value))
+
+
 def _date(value) -> str:
     if value is None:
         return ""
@@ -31,46 +37,43 @@ def _date(value) -> str:
 
 def _phone(c: Customer) -> str:
     if c.viewer_unmasked and c.primary_phone:
-        return format_html(
-            '<a class="text-reset text-decoration-none" href="tel:{}">{}</a>',
-            c.primary_phone,
-            c.phone_display,
+        return (
+            f'<a class="text-reset text-decoration-none" href="tel:{esc(c.primary_phone)}">'
+            f"{esc(c.phone_display)}</a>"
         )
-    return conditional_escape(c.phone_display)
+    return esc(c.phone_display)
 
 
 def _region(c: Customer) -> str:
     if not (c.province or c.city or c.district):
         return DASH
     city = f" {c.city}" if c.city and c.city != c.province else ""
-    return conditional_escape(f"{c.province}{city} {c.district}")
+    return esc(f"{c.province}{city} {c.district}")
 
 
 def _follow_up(c: Customer) -> str:
-    text = conditional_escape(_date(c.next_follow_up_at) or DASH)
+    text = esc(_date(c.next_follow_up_at) or DASH)
     if c.follow_up_overdue:
-        return format_html(
-            '{} <span class="badge text-bg-danger overdue">{}</span>', text, _("overdue")
-        )
+        return f'{text} <span class="badge text-bg-danger overdue">{esc(_("overdue"))}</span>'
     return text
 
 
 def _text(value) -> str:
-    return conditional_escape(value or DASH)
+    return esc(value or DASH)
 
 
 CONTENT: dict[str, Callable[[Customer], str]] = {
     "phone": _phone,
-    "company": lambda c: conditional_escape(highlight(c.company, c.search_term) or DASH),
-    "stage": lambda c: conditional_escape(c.get_stage_display()),
+    "company": lambda c: esc(highlight(c.company, c.search_term) or DASH),
+    "stage": lambda c: esc(c.get_stage_display()),
     "relationship": lambda c: _text(c.get_relationship_display()),
     "segment": lambda c: _text(c.segment and str(c.segment)),
-    "owner": lambda c: conditional_escape(str(c.owner) if c.owner else _("Public pool")),
+    "owner": lambda c: esc(str(c.owner) if c.owner else _("Public pool")),
     "region": _region,
     "last_contact": lambda c: _text(_date(c.last_contact_at)),
     "next_follow_up": _follow_up,
-    "revenue": lambda c: conditional_escape(formatting.money(c.revenue)),
-    "created": lambda c: conditional_escape(_date(c.created_at)),
+    "revenue": lambda c: esc(formatting.money(c.revenue)),
+    "created": lambda c: esc(_date(c.created_at)),
 }
 
 
@@ -108,49 +111,34 @@ def cell(
     """One `<td>`: column `col` of customer `c`, with the pencil that swaps in its editor
     (list_cell_edit.html) when the column is in `editable` and the customer is active."""
     key = col.key
-    content = CONTENT[key](c)
     button = ""
     if key in editable and not c.archived_at:
-        label = _("Edit %(label)s") % {"label": col.label}
-        button = format_html(
+        label = esc(_("Edit %(label)s") % {"label": col.label})
+        url = esc((urls or _Urls()).get("customers:inline_edit", c.pk, key))
+        button = (
             ' <button type="button" class="btn btn-link btn-sm p-0 ms-1 text-secondary '
-            'inline-edit" aria-label="{}" hx-get="{}" hx-target="#cell-{}-{}" '
-            'hx-swap="outerHTML"><i class="bi bi-pencil" aria-hidden="true"></i></button>',
-            label,
-            (urls or _Urls()).get("customers:inline_edit", c.pk, key),
-            c.pk,
-            key,
+            f'inline-edit" aria-label="{label}" hx-get="{url}" hx-target="#cell-{c.pk}-{key}" '
+            'hx-swap="outerHTML"><i class="bi bi-pencil" aria-hidden="true"></i></button>'
         )
-    return format_html(
-        '<td id="cell-{}-{}" data-column="{}" class="{}">{}{}</td>',
-        c.pk,
-        key,
-        key,
-        _css(c, key, saved),
-        content,
-        button,
+    return mark_safe(  # every value is escaped above
+        f'<td id="cell-{c.pk}-{key}" data-column="{key}" class="{_css(c, key, saved)}">'
+        f"{CONTENT[key](c)}{button}</td>"
     )
 
 
-def _name_cell(c: Customer, urls: _Urls) -> SafeString:
+def _name_cell(c: Customer, urls: _Urls) -> str:
     archived = ""
     if c.archived_at:
-        archived = format_html(' <span class="badge text-bg-secondary">{}</span>', _("archived"))
+        archived = f' <span class="badge text-bg-secondary">{esc(_("archived"))}</span>'
     match = ""
     if c.search_match:
         label, text = c.search_match
-        match = format_html(
-            '\n        <div class="small text-secondary text-truncate search-match">{}: {}</div>',
-            label,
-            conditional_escape(highlight(text, c.search_term)),
+        match = (
+            '\n        <div class="small text-secondary text-truncate search-match">'
+            f"{esc(label)}: {esc(highlight(text, c.search_term))}</div>"
         )
-    return format_html(
-        '<td><a href="{}">{}</a>{}{}</td>',
-        urls.get("customers:detail", c.pk),
-        conditional_escape(highlight(c.name, c.search_term)),
-        archived,
-        match,
-    )
+    url = esc(urls.get("customers:detail", c.pk))
+    return f'<td><a href="{url}">{esc(highlight(c.name, c.search_term))}</a>{archived}{match}</td>'
 
 
 def rows(items, columns, editable: Iterable[str], tick: bool) -> SafeString:
@@ -161,18 +149,11 @@ def rows(items, columns, editable: Iterable[str], tick: bool) -> SafeString:
     for c in items:
         box = ""
         if tick:
-            box = format_html(
+            label = esc(_("Tick %(name)s") % {"name": c.name})
+            box = (
                 '\n      <td class="bulk-select"><input class="form-check-input" type="checkbox" '
-                'name="ids" value="{}" form="bulk" aria-label="{}"></td>',
-                c.pk,
-                _("Tick %(name)s") % {"name": c.name},
+                f'name="ids" value="{c.pk}" form="bulk" aria-label="{label}"></td>'
             )
-        out.append(
-            format_html(
-                "<tr>{}\n      {}\n      {}\n    </tr>",
-                box,
-                _name_cell(c, urls),
-                mark_safe("".join(cell(c, col, editable, urls=urls) for col in columns)),
-            )
-        )
-    return mark_safe("\n    ".join(out))  # every piece is escaped above
+        tds = "".join(cell(c, col, editable, urls=urls) for col in columns)
+        out.append(f"<tr>{box}\n      {_name_cell(c, urls)}\n      {tds}\n    </tr>")
+    return mark_safe("\n    ".join(out))  # every value is escaped above
