@@ -334,7 +334,10 @@ def customer_detail_view(request, pk: int):
     context = {
         "customer": customer,
         "phones": customer_phones(viewer=request.user, customer=customer),
-        "contacts": _mark(customer, customer.contacts.all()),
+        # Contact persons are an organisation's (the page shows them for one only).
+        "contacts": _mark(customer, customer.contacts.all())
+        if customer.kind == Customer.Kind.ORGANISATION
+        else [],
         "dates": customer.dates.all(),
         "household": customer.household.members.exclude(pk=customer.pk)
         .visible_to(request.user)
