@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable
 from html import escape
 
 from django.urls import reverse
-from django.utils import formats
-from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils import formats, timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from guanxi.core import formatting
@@ -26,13 +25,15 @@ DASH = "—"
 
 def esc(value) -> str:
     """`value` as HTML text: escaped, unless it is already safe (a highlighted match)."""
-    return value if isinstance(value, SafeData) else escape(str(value))
+    return value if isinstance(value, SafeString) else escape(str(value))
 
 
 def _date(value) -> str:
     if value is None:
         return ""
-    return formats.date_format(template_localtime(value), "SHORT_DATE_FORMAT")
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)  # as the template's date filter shows it
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 def _phone(c: Customer) -> str:
