@@ -43,6 +43,8 @@ from .selectors import (
 TIMELINE_LIMIT = 100
 # The 360° page shows the newest events; "Show more" loads up to TIMELINE_LIMIT (htmx).
 TIMELINE_PAGE = 20
+# What a salesperson's name in a select needs (User.__str__): not the whole row.
+USER_NAME_FIELDS = ("id", "username", "display_name", "first_name", "last_name")
 
 
 def _get_or_404(request, pk: int) -> Customer:
@@ -131,7 +133,8 @@ def _bulk_actions(user: User) -> list[tuple[str, str]]:
 
 def _bulk_users(user: User):
     """Whom customers may be assigned to or shared with from the list."""
-    qs = User.objects.filter(is_active=True, roles__role=Role.SALES).distinct()
+    qs = User.objects.filter(is_active=True, roles__role=Role.SALES).only(*USER_NAME_FIELDS)
+    qs = qs.distinct()
     units = colleague_units(user)
     if units is not None:
         qs = qs.filter(org_unit_id__in=units)
@@ -295,7 +298,12 @@ def region_fields_view(request):
 def _owner_choices(user: User):
     if not filters_by_owner_and_unit(user):
         return []
-    people = User.objects.filter(roles__role=Role.SALES).distinct().order_by("display_name")
+    people = (
+        User.objects.filter(roles__role=Role.SALES)
+        .only(*USER_NAME_FIELDS)
+        .distinct()
+        .order_by("display_name")
+    )
     units = managed_units(user)
     return people if units is None else people.filter(org_unit_id__in=units)
 
@@ -326,7 +334,10 @@ def customer_detail_view(request, pk: int):
     context = {
         "customer": customer,
         "phones": customer_phones(viewer=request.user, customer=customer),
-        "contacts": _mark(customer, customer.contacts.all()),
+        # Contact persons are an organisation's (the page shows them for one only).
+        "contacts": _mark(customer, customer.contacts.all())
+        if customer.kind == Customer.Kind.ORGANISATION
+        else [],
         "dates": customer.dates.all(),
         "household": customer.household.members.exclude(pk=customer.pk)
         .visible_to(request.user)
@@ -349,7 +360,7 @@ def customer_detail_view(request, pk: int):
         "date_form": ImportantDateForm(),
         "salespeople": User.objects.filter(is_active=True, roles__role=Role.SALES)
         .exclude(pk=customer.owner_id)
-        .only("id", "username", "display_name", "first_name", "last_name")
+        .only(*USER_NAME_FIELDS)
         .distinct()
         .order_by("display_name")
         if can_edit(request.user, customer)

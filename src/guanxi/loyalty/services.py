@@ -731,6 +731,17 @@ def points_merge(*, keep_id: int, merge_id: int) -> None:
 
 def account_summary(customer_id: int) -> dict:
     account = PointsAccount.objects.filter(customer_id=customer_id).select_related("tier").first()
+    if account is None:
+        # Never credited (every credit makes the account first, _credit): no lots to read.
+        # Most customers on the customer page, which asks on every view.
+        return {
+            "balance": 0,
+            "tier": None,
+            "tier_until": None,
+            "expiring_30_days": 0,
+            "next_expiry": None,
+            "next_expiry_points": 0,
+        }
     soon = timezone.now() + timedelta(days=30)
     expiring = (
         PointsLot.objects.filter(
@@ -744,9 +755,9 @@ def account_summary(customer_id: int) -> dict:
         .first()
     )
     return {
-        "balance": account.balance if account else 0,
-        "tier": account.tier if account else None,
-        "tier_until": account.tier_until if account else None,
+        "balance": account.balance,
+        "tier": account.tier,
+        "tier_until": account.tier_until,
         "expiring_30_days": expiring,
         "next_expiry": next_lot.expires_at if next_lot else None,
         "next_expiry_points": next_lot.remaining if next_lot else 0,
