@@ -14,7 +14,8 @@ import time
 import httpx
 import pytest
 
-from .test_import_beside_others import _free_port
+from tests.live_server import free_port
+
 from .test_kill import NOTE, environment, guanxi
 
 ROWS = 20_000
@@ -46,7 +47,7 @@ def test_killed_worker_is_restarted_and_its_job_failed_then_rerun(tmp_path):
         out.write("姓名,手机,城市,备注\r\n")
         for i in range(ROWS):
             out.write(f"客户{i},139{i:08d},北京,{NOTE}\r\n")
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115
     serve = subprocess.Popen(
         [sys.executable, "-m", "guanxi.cli", "serve", "--bind", f"127.0.0.1:{port}"],

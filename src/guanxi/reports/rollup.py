@@ -123,7 +123,8 @@ def on_owner_change(*, customer, created: bool, changed, now) -> list[str]:
 def on_customer_merged(event: str, payload: dict) -> None:
     """The merged record's orders now belong to the kept one: recompute the rows of both
     customers' keys (an owner's book, or a unit's unowned customers) from their lines."""
-    keys = Customer.objects.filter(pk__in=[payload["id"], payload["merged_id"]]).values_list(
+    ids = [payload.get("id"), payload.get("merged_id")]
+    keys = Customer.objects.filter(pk__in=[i for i in ids if i is not None]).values_list(
         "org_unit_id", "owner_id"
     )
     for unit, owner in set(keys):
